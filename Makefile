@@ -1,0 +1,117 @@
+# Riffle: `make run` starts the studio, `make test` runs every test. Each sets up what
+# it needs on a fresh machine (Python 3.11, Node 20, root) and reuses it the next time:
+# stamp files record what is installed, so a second run only redoes what changed.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP_RUN := $(VENV)/.riffle-requirements
+STAMP_DEV := $(VENV)/.riffle-requirements-dev
+NODE_STAMP := frontend/node_modules/.riffle-npm-ci
+DIST := frontend/dist/index.html
+# Everything the build reads, except what it installs and what it writes.
+FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -path frontend/dist -prune -o -type f -print 2>/dev/null)
+CHROMIUM := /usr/bin/chromium
+REDIS_PROBE_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+PYTEST_ARGS ?=
+
+.PHONY: help run test build lint pytest frontend-test migrate redis-server deps-run deps-test clean distclean
+
+help:
+	@echo "make run        start the studio at http://127.0.0.1:8000 (broker, Redis, Celery, web)"
+	@echo "make test       lint, frontend tests, then every Python test (unit, integration, browser)"
+	@echo "make build      build the frontend into frontend/dist"
+	@echo "make lint       import contracts (runtime stays pure) and missing migrations"
+	@echo "make clean      remove build output, test artifacts and caches"
+	@echo "make distclean  also remove .venv, frontend/node_modules and var/ (local database)"
+
+# -- the two commands of the README ----------------------------------------------------
+
+run: deps-run
+	$(PY) manage.py runstack
+
+test: deps-test
+	$(MAKE) lint
+	$(MAKE) frontend-test
+	$(MAKE) pytest
+
+deps-run: $(STAMP_RUN) $(DIST) redis-server
+deps-test: $(STAMP_DEV) $(DIST) $(CHROMIUM) redis-server migrate
+
+# -- Python ----------------------------------------------------------------------------
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' \
+		|| { echo "Python 3.11 is needed; $(PYTHON) is $$($(PYTHON) --version)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP_RUN): requirements.txt | $(PY)
+	$(PIP) install -q -r requirements.txt
+	@touch $@
+
+# requirements-dev.txt includes requirements.txt, so it satisfies both stamps.
+$(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install -q -r requirements-dev.txt
+	@touch $(STAMP_RUN) $@
+
+# -- frontend --------------------------------------------------------------------------
+
+$(NODE_STAMP): frontend/package-lock.json frontend/package.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+$(DIST): $(NODE_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+	@touch $@
+
+build: $(DIST)
+
+frontend-test: $(NODE_STAMP)
+	cd frontend && npm test
+
+# -- machine packages (Debian), only when absent ---------------------------------------
+
+$(CHROMIUM):
+	$(APT_INSTALL) update -qq
+	$(APT_INSTALL) install -y -qq chromium
+
+# A private redis-server is only needed when no Redis answers.
+redis-server: $(STAMP_RUN)
+	@if ! command -v redis-server >/dev/null && ! $(PY) -m studio.lib.devservices redis-answers "$(REDIS_PROBE_URL)"; then \
+		echo "no Redis answers at $(REDIS_PROBE_URL) and redis-server is absent: installing it"; \
+		$(APT_INSTALL) update -qq && $(APT_INSTALL) install -y -qq redis-server; \
+	fi
+
+# -- database, lint, tests -------------------------------------------------------------
+
+migrate: $(STAMP_RUN)
+	$(PY) manage.py migrate --noinput -v 0
+
+lint: $(STAMP_DEV)
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run -v 1
+
+# Exit code 5 means "no tests collected": a broken path or filter, never a pass.
+pytest: $(STAMP_DEV)
+	@mkdir -p test-artifacts
+	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests ($(PYTEST_ARGS)); failing" >&2; exit 1; fi; \
+	exit $$rc
+
+# -- cleaning --------------------------------------------------------------------------
+
+clean:
+	rm -rf frontend/dist test-artifacts .pytest_cache .hypothesis var/static
+	find . -path ./.venv -prune -o -path ./frontend/node_modules -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf $(VENV) frontend/node_modules var

@@ -1,0 +1,43 @@
+import { BaseEdge, type EdgeProps, getBezierPath, getSmoothStepPath } from "@xyflow/react";
+import { memo } from "react";
+import { useNodeRate } from "../hooks/use-node-rate";
+import type { AppEdge } from "../types/flow";
+import { portKindColor } from "../nodes/config";
+
+/**
+ * An edge coloured by the kind of what flows on it (stream, table, grouped …). On a
+ * dashboard it animates while its target node is processing records.
+ */
+function FlowEdge({
+  id,
+  target,
+  sourceX,
+  sourceY,
+  targetX,
+  targetY,
+  sourcePosition,
+  targetPosition,
+  markerEnd,
+  data,
+  selected,
+}: EdgeProps<AppEdge>) {
+  // An edge running backwards (a long pipeline wrapped onto a new band) is routed
+  // around the nodes in right angles; a bezier would cut across the band above.
+  const backwards = targetX < sourceX - 10;
+  const [path] = backwards
+    ? getSmoothStepPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, borderRadius: 12, offset: 18 })
+    : getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const rate = useNodeRate(target);
+  const active = rate !== null && rate > 0;
+  return (
+    <BaseEdge
+      id={id}
+      path={path}
+      markerEnd={markerEnd}
+      className={`flow-edge${active ? " flow-edge--active" : ""}${selected ? " flow-edge--selected" : ""}`}
+      style={{ stroke: portKindColor(data?.sourcePortKind ?? "stream") }}
+    />
+  );
+}
+
+export default memo(FlowEdge);

@@ -1,0 +1,92 @@
+// The deployment websocket feed: parsing server messages and folding them into the
+// per-replica view the dashboard renders. Everything the dashboard shows comes from
+// here, so a reload or a second tab rebuilds the same state from the first snapshot.
+import type { Deployment } from "../types/api";
+import type { MetricsSnapshot, SocketMessage } from "../types/metrics";
+
+export interface FeedState {
+  deployment: Deployment | null;
+  replicas: Record<string, MetricsSnapshot>;
+}
+
+/** Parses one websocket frame; null for anything that is not a known message. */
+export function parseSocketMessage(raw: string): SocketMessage | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isObject(data) || typeof data.type !== "string") return null;
+  switch (data.type) {
+    case "snapshot":
+      if (!isObject(data.deployment) || !isObject(data.metrics)) return null;
+      return {
+        type: "snapshot",
+        deployment: data.deployment as unknown as Deployment,
+        metrics: Object.fromEntries(
+          Object.entries(data.metrics).filter(([, m]) => isSnapshot(m)),
+        ) as Record<string, MetricsSnapshot>,
+      };
+    case "metrics":
+      if (data.replica === undefined || data.replica === null || !isSnapshot(data.metrics)) {
+        return null;
+      }
+      return { type: "metrics", replica: String(data.replica), metrics: data.metrics };
+    case "deployment":
+      if (!isObject(data.deployment)) return null;
+      return { type: "deployment", deployment: data.deployment as unknown as Deployment };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Folds a message into the feed state. A snapshot replaces everything (it is the
+ * server's whole view); a metrics message replaces one replica's report; a deployment
+ * message replaces the deployment record.
+ */
+export function applySocketMessage(state: FeedState, message: SocketMessage): FeedState {
+  switch (message.type) {
+    case "snapshot":
+      return { deployment: message.deployment, replicas: { ...message.metrics } };
+    case "metrics":
+      return {
+        ...state,
+        replicas: { ...state.replicas, [message.replica]: message.metrics },
+      };
+    case "deployment":
+      return { ...state, deployment: message.deployment };
+  }
+}
+
+/** The websocket URL for a deployment, on the page's own host and scheme. */
+export function deploymentSocketUrl(
+  location: { protocol: string; host: string },
+  deploymentId: number | string,
+): string {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws/deployments/${deploymentId}/`;
+}
+
+/**
+ * Reconnect delay after `attempt` failed tries (0-based): doubling from `base` up to
+ * `max`, with up to 20 % random jitter so many tabs do not reconnect in lockstep.
+ */
+export function reconnectDelay(
+  attempt: number,
+  random: () => number = Math.random,
+  base = 500,
+  max = 15_000,
+): number {
+  const exp = Math.min(max, base * 2 ** Math.max(0, attempt));
+  return Math.round(exp * (1 - 0.2 * random()));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isSnapshot(value: unknown): value is MetricsSnapshot {
+  return isObject(value) && typeof value.timestamp === "number";
+}

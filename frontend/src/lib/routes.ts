@@ -1,0 +1,31 @@
+// The SPA's routes (docs/internals.md "Pages"): matching a path and building one.
+
+export type Route =
+  | { name: "topologies" }
+  | { name: "topology"; id: number }
+  | { name: "deployment"; id: number }
+  | { name: "not-found"; path: string };
+
+const PATTERNS: Array<[RegExp, (id: number) => Route]> = [
+  [/^\/topologies\/(\d+)\/?$/, (id) => ({ name: "topology", id })],
+  [/^\/deployments\/(\d+)\/?$/, (id) => ({ name: "deployment", id })],
+];
+
+export function matchRoute(pathname: string): Route {
+  if (pathname === "/" || pathname === "" || /^\/topologies\/?$/.test(pathname)) {
+    return { name: "topologies" };
+  }
+  for (const [pattern, build] of PATTERNS) {
+    const m = pattern.exec(pathname);
+    if (m) return build(Number(m[1]));
+  }
+  return { name: "not-found", path: pathname };
+}
+
+export const paths = {
+  topologies: (): string => "/",
+  topology: (id: number): string => `/topologies/${id}`,
+  deployment: (id: number): string => `/deployments/${id}`,
+  login: (next?: string): string =>
+    next && next !== "/" ? `/login/?next=${encodeURIComponent(next)}` : "/login/",
+};

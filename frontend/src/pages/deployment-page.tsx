@@ -1,0 +1,99 @@
+// The live dashboard of one deployment. Everything on it comes from the websocket's
+// snapshot and updates, so a reload or a second tab shows the same state.
+import { ReactFlowProvider } from "@xyflow/react";
+import { useEffect, useMemo } from "react";
+import { fetchDeployment } from "../api/deployments";
+import { fetchTopology, fetchVersion } from "../api/topologies";
+import { ErrorMessage, Spinner } from "../components/feedback";
+import { TopologyCanvas } from "../components/topology-canvas";
+import { useCatalog } from "../hooks/use-catalog";
+import { useDeploymentSocket } from "../hooks/use-deployment-socket";
+import { useResource } from "../hooks/use-resource";
+import { documentToFlow } from "../lib/graph";
+import { DeploymentHeader } from "../panels/deployment-header";
+import { ErrorsPanel } from "../panels/errors-panel";
+import { LagPanel } from "../panels/lag-panel";
+import { NodeRatesPanel } from "../panels/node-rates-panel";
+import { OutputRecordsPanel } from "../panels/output-records-panel";
+import { ThroughputCards } from "../panels/throughput-cards";
+import { CanvasStoreProvider } from "../store/canvas-context";
+import { DeploymentStoreProvider, useDeploymentStore } from "../store/deployment-context";
+import type { Deployment, VersionDetail } from "../types/api";
+
+export function DeploymentPage({ id }: { id: number }) {
+  const deployment = useResource((signal) => fetchDeployment(id, signal), [id]);
+  if (deployment.error) {
+    return (
+      <main className="page">
+        <ErrorMessage error={deployment.error} onRetry={deployment.reload} />
+      </main>
+    );
+  }
+  if (!deployment.data) {
+    return (
+      <main className="page">
+        <Spinner label="Loading deployment" />
+      </main>
+    );
+  }
+  return (
+    <DeploymentStoreProvider key={id} deployment={deployment.data}>
+      <Dashboard initial={deployment.data} />
+    </DeploymentStoreProvider>
+  );
+}
+
+function Dashboard({ initial }: { initial: Deployment }) {
+  useDeploymentSocket(initial.id);
+  const version = useResource(
+    async (signal): Promise<{ name: string; version: VersionDetail | null }> => {
+      const [topology, pinned] = await Promise.all([
+        fetchTopology(initial.topology, signal),
+        fetchVersion(initial.topology, initial.version_number, signal),
+      ]);
+      return { name: topology.name, version: pinned };
+    },
+    [initial.topology, initial.version],
+  );
+  const { catalog } = useCatalog();
+  const doc = version.data?.version?.document ?? null;
+  const graph = useMemo(() => (doc ? documentToFlow(doc, catalog) : null), [doc, catalog]);
+  const labels = useMemo(
+    () => new Map((graph?.nodes ?? []).map((n) => [n.id, n.data.label] as const)),
+    [graph],
+  );
+  const setDocumentNodeIds = useDeploymentStore((s) => s.setDocumentNodeIds);
+  useEffect(() => setDocumentNodeIds([...labels.keys()]), [labels, setDocumentNodeIds]);
+
+  return (
+    <main className="page page--wide dashboard">
+      <DeploymentHeader topologyName={version.data?.name ?? null} />
+      <ThroughputCards />
+      <div className="dashboard-grid">
+        <div className="dashboard-graph">
+          {graph ? (
+            <ReactFlowProvider>
+              <CanvasStoreProvider key={`${initial.version}-${catalog.size}`} initial={graph}>
+                <TopologyCanvas label={`Live graph of ${initial.application_id}`} minimap={false} />
+              </CanvasStoreProvider>
+            </ReactFlowProvider>
+          ) : version.error ? (
+            <ErrorMessage error={version.error} onRetry={version.reload} />
+          ) : version.loading ? (
+            <Spinner label="Loading graph" />
+          ) : (
+            <p className="muted canvas-missing">The document of version {initial.version_number} is not available.</p>
+          )}
+        </div>
+        <NodeRatesPanel labels={labels} />
+      </div>
+      <div className="dashboard-grid dashboard-grid--even">
+        <OutputRecordsPanel />
+        <div className="stack">
+          <LagPanel />
+          <ErrorsPanel />
+        </div>
+      </div>
+    </main>
+  );
+}

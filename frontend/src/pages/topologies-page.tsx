@@ -1,0 +1,55 @@
+// All topologies, with their latest version; each row opens the topology.
+import { fetchTopologies } from "../api/topologies";
+import { EmptyState, ErrorMessage, Spinner } from "../components/feedback";
+import { GraphIcon } from "../components/icons";
+import { Link } from "../components/link";
+import { useResource } from "../hooks/use-resource";
+import { formatDateTime } from "../lib/format";
+import { paths } from "../lib/routes";
+
+export function TopologiesPage() {
+  const { data, error, loading, reload } = useResource((signal) => fetchTopologies(signal), []);
+
+  return (
+    <main className="page page--narrow">
+      <header className="page-header">
+        <div className="page-header__main">
+          <h1 className="page-title">Topologies</h1>
+          <p className="page-meta">Stream-processing topologies saved in this studio. Open one to see its graph and deploy it.</p>
+        </div>
+      </header>
+      {loading && !data && <Spinner label="Loading topologies" />}
+      {error && <ErrorMessage error={error} onRetry={reload} />}
+      {data && data.results.length === 0 && (
+        <EmptyState title="No topologies yet">The studio loads the example topologies on its first start.</EmptyState>
+      )}
+      {data && data.results.length > 0 && (
+        <ul className="topology-list" data-testid="topology-list">
+          {data.results.map((t) => (
+            <li key={t.id}>
+              <Link to={paths.topology(t.id)} className="topology-card" aria-label={`Open topology ${t.name}`}>
+                <span className="topology-card__icon" aria-hidden="true">
+                  <GraphIcon size={20} />
+                </span>
+                <span className="topology-card__main">
+                  <span className="topology-card__name">{t.name}</span>
+                  <span className="topology-card__description">{t.description || "No description."}</span>
+                </span>
+                <span className="topology-card__version">
+                  {t.latest_version ? (
+                    <>
+                      <span className="version-pill">v{t.latest_version.number}</span>
+                      <span className="muted">{formatDateTime(t.latest_version.created_at)}</span>
+                    </>
+                  ) : (
+                    <span className="muted">no version</span>
+                  )}
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </main>
+  );
+}

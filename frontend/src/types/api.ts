@@ -1,0 +1,71 @@
+// Payloads of the studio HTTP API; see docs/internals.md "Studio HTTP API".
+import type { Problem, TopologyDocument } from "./document";
+
+export interface Me {
+  username: string;
+}
+
+export interface Page<T> {
+  count: number;
+  results: T[];
+}
+
+export interface VersionSummary {
+  id: number;
+  number: number;
+  created_at: string;
+}
+
+export interface TopologySummary {
+  id: number;
+  name: string;
+  description: string;
+  latest_version: VersionSummary | null;
+}
+
+export interface VersionDetail extends VersionSummary {
+  message: string;
+  created_by: string | null;
+  document: TopologyDocument;
+  describe: string;
+  problems: Problem[];
+}
+
+export interface TopologyDetail {
+  id: number;
+  name: string;
+  description: string;
+  latest_version: VersionDetail | null;
+}
+
+export type DesiredState = "running" | "stopped";
+export type ObservedState = "starting" | "running" | "stopping" | "stopped" | "failed";
+
+export interface Deployment {
+  id: number;
+  topology: number;
+  version: number;
+  version_number: number;
+  application_id: string;
+  processing_guarantee: string;
+  replicas: number;
+  desired_state: DesiredState;
+  observed_state: ObservedState;
+  input_topics: string[];
+  output_topics: string[];
+  created_at: string;
+  updated_at: string;
+  last_error: string | null;
+}
+
+export interface CreateDeployment {
+  version: number;
+  application_id?: string;
+  processing_guarantee?: string;
+  replicas?: number;
+}
+
+export interface ApiErrorBody {
+  message: string;
+  problems?: Problem[];
+}

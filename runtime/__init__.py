@@ -1,0 +1,65 @@
+"""Riffle's stream-processing engine, following Apache Kafka Streams semantics.
+
+``from runtime import StreamsBuilder, Serdes`` works without a Kafka client installed;
+``StreamsApp`` (the engine on Kafka) is imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.config import StreamsConfig
+from runtime.dsl import (
+    Consumed,
+    Grouped,
+    KGroupedStream,
+    KStream,
+    KTable,
+    Materialized,
+    Produced,
+    StreamsBuilder,
+)
+from runtime.errors import (
+    DeserializationError,
+    ProcessingError,
+    StoreNotFoundError,
+    StreamsError,
+    TopologyError,
+)
+from runtime.serdes import Serde, Serdes
+from runtime.state import Stores, ValueAndTimestamp
+from runtime.topology import Topology, TopologyDescription
+
+__all__ = [
+    "Consumed",
+    "DeserializationError",
+    "Grouped",
+    "KGroupedStream",
+    "KStream",
+    "KTable",
+    "Materialized",
+    "ProcessingError",
+    "Produced",
+    "Serde",
+    "Serdes",
+    "StoreNotFoundError",
+    "Stores",
+    "StreamsApp",
+    "StreamsBuilder",
+    "StreamsConfig",
+    "StreamsError",
+    "Topology",
+    "TopologyDescription",
+    "TopologyError",
+    "ValueAndTimestamp",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The engine pulls in confluent_kafka; importing it only when asked keeps the
+    # DSL, the test driver and the studio's compile step free of that dependency.
+    if name == "StreamsApp":
+        from runtime.app import StreamsApp
+
+        return StreamsApp
+    raise AttributeError(f"module 'runtime' has no attribute {name!r}")

@@ -1,0 +1,251 @@
+"""``StreamsApp``: runs a topology against Kafka (Kafka Streams' ``KafkaStreams``).
+
+``start()`` returns at once; a supervisor thread checks the source topics, creates the
+internal topics, starts ``num.stream.threads`` stream threads and then reports metrics
+to ``on_metrics`` once per ``riffle.metrics.interval.ms``. ``state`` follows Kafka
+Streams: CREATED → REBALANCING ⇄ RUNNING → PENDING_SHUTDOWN → NOT_RUNNING, or ERROR.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from runtime.errors import StreamsError
+from runtime.exec.clock import Clock, SystemClock
+from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
+from runtime.exec.internal_topics import layout_of, prepare_topics
+from runtime.exec.metrics import MetricsAggregator, now_ms
+from runtime.exec.thread import StreamThread, ThreadState
+from runtime.kafka import ClientSupplier, KafkaClientSupplier
+from runtime.kafka.config import admin_config
+from runtime.state.checkpoint import CheckpointStore, RedisCheckpointStore
+
+__all__ = ["AppState", "StreamsApp"]
+
+logger = logging.getLogger(__name__)
+
+MetricsCallback = Callable[[dict[str, Any]], None]
+
+
+class AppState:
+    CREATED = "CREATED"
+    REBALANCING = "REBALANCING"
+    RUNNING = "RUNNING"
+    PENDING_SHUTDOWN = "PENDING_SHUTDOWN"
+    NOT_RUNNING = "NOT_RUNNING"
+    ERROR = "ERROR"
+
+
+class StreamsApp:
+    """Run ``topology`` with Kafka Streams style ``config``.
+
+    :param topology: a built ``Topology``.
+    :param config: ``application.id`` and ``bootstrap.servers`` are required; see
+        docs/internals.md for the other keys.
+    :param on_metrics: called with a JSON-safe snapshot once per metrics interval, from
+        an engine thread; an exception it raises is logged and otherwise ignored.
+    """
+
+    def __init__(
+        self,
+        topology: Any,
+        config: Mapping[str, Any],
+        on_metrics: MetricsCallback | None = None,
+        *,
+        clients: ClientSupplier | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._config = EngineConfig.from_mapping(config)
+        if self._config.processing_guarantee == EXACTLY_ONCE_V2:
+            raise NotImplementedError(
+                "processing.guarantee=exactly_once_v2 is not supported by the Kafka engine yet; "
+                "use at_least_once"
+            )
+        self._topology = topology
+        self._on_metrics = on_metrics
+        self._clients = clients or KafkaClientSupplier()
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._checkpoints: CheckpointStore | None = (
+            RedisCheckpointStore(self._config.redis_url) if self._config.redis_url else None
+        )
+        self._lock = threading.RLock()
+        self._report_lock = threading.Lock()
+        self._state = AppState.CREATED
+        self._error: BaseException | None = None
+        self._app_errors: list[dict[str, Any]] = []
+        self._threads: list[StreamThread] = []
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+        self._aggregator = MetricsAggregator(self._config.application_id)
+        self._callback_failed = False
+        # Kafka Streams' default client.id: "<application.id>-<process uuid>".
+        self._client_id = str(config.get("client.id") or f"{self._config.application_id}-{uuid.uuid4().hex[:8]}")
+
+    # -- public -------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def error(self) -> BaseException | None:
+        """The failure that put the app in ERROR, if any."""
+        return self._error
+
+    @property
+    def application_id(self) -> str:
+        return self._config.application_id
+
+    def metrics(self) -> dict[str, Any]:
+        """A fresh metrics snapshot (the same shape ``on_metrics`` receives)."""
+        return self._snapshot(advance=False)
+
+    def start(self) -> None:
+        with self._lock:
+            if self._state != AppState.CREATED:
+                raise StreamsError(f"StreamsApp can be started only once (state {self._state})")
+            self._set_state(AppState.REBALANCING)
+            self._supervisor = threading.Thread(
+                target=self._supervise, name=f"{self.application_id}-supervisor", daemon=True
+            )
+            self._supervisor.start()
+
+    def close(self, timeout: float = 30) -> bool:
+        """Finish the current batches, commit, close the clients. Returns whether every
+        thread stopped within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if self._state == AppState.CREATED:
+                self._set_state(AppState.NOT_RUNNING)
+                return True
+            if self._state == AppState.NOT_RUNNING:
+                return True
+            self._set_state(AppState.PENDING_SHUTDOWN)
+            self._stopping.set()
+            threads = list(self._threads)
+        for thread in threads:
+            thread.shutdown()
+        for thread in threads:
+            thread.join(max(deadline - time.monotonic(), 0))
+        if self._supervisor is not None:
+            self._supervisor.join(max(deadline - time.monotonic(), 0))
+        alive = [t.name for t in threads if t.is_alive()]
+        if self._supervisor is not None and self._supervisor.is_alive():
+            alive.append(self._supervisor.name)
+        if alive:
+            logger.warning("%s: %s still running after %.0f s", self.application_id, ", ".join(alive), timeout)
+            return False
+        with self._lock:
+            self._set_state(AppState.NOT_RUNNING)
+        if self._checkpoints is not None:
+            self._checkpoints.close()
+        self._report()
+        return True
+
+    # -- supervisor ---------------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        try:
+            self._start_threads()
+        except Exception as exc:
+            self._fail(exc)
+        interval = self._config.metrics_interval_ms / 1000.0
+        while not self._stopping.wait(interval):
+            self._report()
+            if self._state == AppState.ERROR and not any(t.is_alive() for t in self._threads):
+                break
+
+    def _start_threads(self) -> None:
+        config = self._config
+        layout = layout_of(self._topology, config.application_id)
+        admin = self._clients.admin(admin_config(config.raw, client_id=f"{self._client_id}-admin"))
+        prepare_topics(layout, admin, config.bootstrap_servers)
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            for index in range(1, config.num_stream_threads + 1):
+                thread = StreamThread(
+                    index=index, client_id=self._client_id, topology=self._topology, config=config,
+                    source_topics=layout.source_topics, clients=self._clients,
+                    checkpoints=self._checkpoints, clock=self._clock,
+                    on_state_change=self._on_thread_state,
+                )
+                self._threads.append(thread)
+            for thread in self._threads:
+                thread.start()
+
+    def _fail(self, exc: BaseException) -> None:
+        if isinstance(exc, StreamsError):
+            logger.error("%s failed: %s", self.application_id, exc)
+        else:
+            logger.exception("%s failed", self.application_id)
+        with self._lock:
+            if self._error is None:
+                self._error = exc
+            self._app_errors.append({
+                "node": None, "topic": None, "partition": None, "offset": None,
+                "message": str(exc), "type": type(exc).__name__, "timestamp": now_ms(),
+            })
+            if self._state not in (AppState.PENDING_SHUTDOWN, AppState.NOT_RUNNING):
+                self._set_state(AppState.ERROR)
+            threads = list(self._threads)
+        for thread in threads:
+            thread.shutdown()
+        self._report()
+
+    def _on_thread_state(self, thread: StreamThread, old: str, new: str) -> None:
+        if thread.error is not None:
+            # Kafka Streams' default SHUTDOWN_CLIENT: one failed thread stops the app.
+            with self._lock:
+                first = self._error is None
+                if first:
+                    self._error = thread.error
+                if self._state not in (AppState.PENDING_SHUTDOWN, AppState.NOT_RUNNING):
+                    self._set_state(AppState.ERROR)
+                threads = list(self._threads)
+            if first:
+                logger.error("%s: %s failed, stopping the application: %s",
+                             self.application_id, thread.name, thread.error)
+                for other in threads:
+                    if other is not thread:
+                        other.shutdown()
+            return
+        with self._lock:
+            if self._state in (AppState.REBALANCING, AppState.RUNNING):
+                live = [t.state for t in self._threads if t.state != ThreadState.DEAD]
+                running = bool(live) and all(s == ThreadState.RUNNING for s in live)
+                self._set_state(AppState.RUNNING if running else AppState.REBALANCING)
+
+    def _set_state(self, new: str) -> None:
+        old, self._state = self._state, new
+        if old != new:
+            logger.info("%s: state %s -> %s", self.application_id, old, new)
+
+    # -- metrics ------------------------------------------------------------------------
+
+    def _snapshot(self, advance: bool = True) -> dict[str, Any]:
+        parts = [p for p in (t.metrics.part() for t in list(self._threads)) if p is not None]
+        return self._aggregator.snapshot(self._state, parts, self._app_errors, advance=advance)
+
+    def _report(self) -> None:
+        with self._report_lock:
+            try:
+                snapshot = self._snapshot()
+            except Exception:
+                logger.warning("%s: building the metrics snapshot failed", self.application_id, exc_info=True)
+                return
+            if self._on_metrics is None:
+                return
+            try:
+                self._on_metrics(snapshot)
+                self._callback_failed = False
+            except Exception:
+                # The callback is the caller's code: it must never stop the engine.
+                if not self._callback_failed:
+                    logger.exception("%s: on_metrics callback failed", self.application_id)
+                self._callback_failed = True

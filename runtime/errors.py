@@ -1,0 +1,106 @@
+"""The runtime's exception hierarchy: one root, one class per kind of failure.
+
+Errors that concern a record carry where it came from (node, topic, partition,
+offset) so that a log line or a dashboard entry points at the exact input.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DeserializationError",
+    "InvalidStateStoreError",
+    "ProcessingError",
+    "ProductionError",
+    "RecordError",
+    "SerializationError",
+    "StoreNotFoundError",
+    "StreamsError",
+    "TaskCorruptedError",
+    "TopologyError",
+]
+
+
+class StreamsError(Exception):
+    """Root of every error raised by ``runtime``."""
+
+
+class ConfigError(StreamsError):
+    """A configuration value is missing or invalid."""
+
+
+class TopologyError(StreamsError):
+    """The topology is malformed: duplicate names, unknown parents, missing stores."""
+
+
+class SerializationError(StreamsError):
+    """A serde could not turn a value into bytes or bytes into a value."""
+
+
+class StoreNotFoundError(StreamsError):
+    """A processor asked for a state store that does not exist or is not connected to it."""
+
+
+class InvalidStateStoreError(StreamsError):
+    """A state store was used while closed or not yet initialised."""
+
+
+class TaskCorruptedError(StreamsError):
+    """A task's state can no longer be trusted and must be rebuilt from its changelog."""
+
+
+class RecordError(StreamsError):
+    """Base for failures tied to one input record."""
+
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str | None,
+        topic: str | None,
+        partition: int | None,
+        offset: int | None,
+        task_id: str | None = None,
+    ) -> None:
+        self.node = node
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.task_id = task_id
+        self.detail = message
+        where = (
+            f"node={node} topic={topic} partition={partition} offset={offset}"
+            + (f" task={task_id}" if task_id is not None else "")
+        )
+        super().__init__(f"{self.kind} at {where}: {message}")
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe summary for metrics and dashboards."""
+        return {
+            "node": self.node,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "task_id": self.task_id,
+            "message": str(self),
+        }
+
+
+class ProcessingError(RecordError):
+    """A processor (usually a user callable) raised while processing a record."""
+
+    kind = "processing error"
+
+
+class DeserializationError(RecordError):
+    """An input record's key or value could not be deserialized by its source node."""
+
+    kind = "deserialization error"
+
+
+class ProductionError(RecordError):
+    """A sink could not serialize or send an output record."""
+
+    kind = "production error"

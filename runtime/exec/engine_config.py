@@ -1,0 +1,70 @@
+"""The settings the engine on Kafka reads from a StreamsApp configuration (Kafka Streams
+keys plus ``riffle.*``), validated once, at construction. Keys shared with the core
+(guarantee, handlers, serdes) are parsed by ``runtime.config.StreamsConfig``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runtime.config import AT_LEAST_ONCE, EXACTLY_ONCE_V2, HandlerResponse, StreamsConfig
+from runtime.errors import ConfigError
+
+__all__ = ["AT_LEAST_ONCE", "EXACTLY_ONCE_V2", "EngineConfig"]
+
+
+def _int(config: Mapping[str, Any], key: str, default: int, minimum: int) -> int:
+    raw = config.get(key, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be an integer, got {raw!r}") from None
+    if isinstance(raw, bool) or value < minimum:
+        raise ConfigError(f"{key} must be an integer >= {minimum}, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    application_id: str
+    bootstrap_servers: str
+    processing_guarantee: str
+    commit_interval_ms: int
+    num_stream_threads: int
+    poll_ms: int
+    max_poll_records: int
+    metrics_interval_ms: int
+    redis_url: str | None
+    continue_on_processing_error: bool
+    raw: Mapping[str, Any] = field(repr=False)            # as given (client pass-through)
+    streams: StreamsConfig = field(repr=False)            # with Kafka Streams' defaults
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> EngineConfig:
+        app_id = config.get("application.id")
+        if not app_id or not isinstance(app_id, str):
+            raise ConfigError("application.id is required (a non-empty string)")
+        servers = config.get("bootstrap.servers")
+        if not servers or not isinstance(servers, str):
+            raise ConfigError("bootstrap.servers is required, e.g. '127.0.0.1:9092'")
+        streams = config if isinstance(config, StreamsConfig) else StreamsConfig(config)
+        guarantee = str(streams["processing.guarantee"])
+        redis_url = config.get("riffle.redis.url") or None
+        return cls(
+            application_id=app_id,
+            bootstrap_servers=servers,
+            processing_guarantee=guarantee,
+            # Kafka Streams: 30000 under at_least_once, 100 under exactly_once_v2.
+            commit_interval_ms=_int(
+                config, "commit.interval.ms", 100 if guarantee == EXACTLY_ONCE_V2 else 30_000, 0
+            ),
+            num_stream_threads=_int(config, "num.stream.threads", 1, 1),
+            poll_ms=_int(config, "poll.ms", 100, 0),
+            max_poll_records=_int(config, "max.poll.records", 1000, 1),
+            metrics_interval_ms=_int(config, "riffle.metrics.interval.ms", 1000, 10),
+            redis_url=str(redis_url) if redis_url else None,
+            continue_on_processing_error=streams.processing_handler() == HandlerResponse.CONTINUE,
+            raw=dict(config),
+            streams=streams,
+        )

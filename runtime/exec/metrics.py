@@ -1,0 +1,203 @@
+"""Engine metrics: what each stream thread records, and the JSON-safe snapshot the app
+hands to ``on_metrics`` (shape fixed in docs/internals.md, "Engine ↔ studio")."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["MetricsAggregator", "ThreadMetrics", "json_safe"]
+
+logger = logging.getLogger(__name__)
+
+MAX_SAMPLES = 20
+MAX_ERRORS = 50
+_MAX_TEXT = 1000
+
+
+def json_safe(value: Any, _depth: int = 0) -> Any:
+    """A JSON-encodable rendering of a record key or value for the dashboard."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value[:_MAX_TEXT] if isinstance(value, str) else value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")[:_MAX_TEXT]
+        except UnicodeDecodeError:
+            return "base64:" + base64.b64encode(raw[:_MAX_TEXT]).decode("ascii")
+    if _depth >= 5:
+        return str(value)[:_MAX_TEXT]
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v, _depth + 1) for k, v in list(value.items())[:100]}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(v, _depth + 1) for v in list(value)[:100]]
+    # Windowed keys and other objects: their str() (Kafka Streams' "[key@start/end]").
+    return str(value)[:_MAX_TEXT]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ThreadMetrics:
+    """Counters and samples of one stream thread; also the tasks' ``TaskObserver``.
+
+    Written by the stream thread only; :meth:`publish` swaps in an immutable snapshot
+    part that the app's reporter thread reads."""
+
+    def __init__(self, thread_name: str) -> None:
+        self.thread_name = thread_name
+        self.records_in = 0
+        self.records_out = 0
+        self._samples: deque[dict[str, Any]] = deque(maxlen=MAX_SAMPLES)
+        self._errors: deque[dict[str, Any]] = deque(maxlen=MAX_ERRORS)
+        self._retired_nodes: dict[str, dict[str, float]] = {}
+        self._lock = threading.Lock()
+        self._part: dict[str, Any] | None = None
+
+    # TaskObserver
+    def on_output(self, sink_node: str, topic: str, key: Any, value: Any, timestamp: int) -> None:
+        self.records_out += 1
+        self._samples.append(
+            {"node": sink_node, "topic": topic, "key": json_safe(key), "value": json_safe(value),
+             "timestamp": timestamp}
+        )
+
+    def on_error(self, error: BaseException) -> None:
+        """A record skipped by a log-and-continue handler inside a task: never silent."""
+        self.record_error(error)
+
+    def record_error(self, error: BaseException, **where: Any) -> dict[str, Any] | None:
+        """Add an error entry; the same exception object is recorded only once."""
+        if getattr(error, "_riffle_recorded", False):
+            return None
+        try:
+            error._riffle_recorded = True  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+        entry: dict[str, Any] = {"node": None, "topic": None, "partition": None, "offset": None}
+        to_dict = getattr(error, "to_dict", None)
+        if callable(to_dict):
+            entry.update({k: json_safe(v) for k, v in to_dict().items()})
+        entry.update({k: json_safe(v) for k, v in where.items()})
+        entry.setdefault("message", str(error))
+        entry["message"] = str(entry.get("message") or error)[:_MAX_TEXT]
+        entry["type"] = type(error).__name__
+        entry["thread"] = self.thread_name
+        entry["timestamp"] = now_ms()
+        with self._lock:
+            self._errors.append(entry)
+        return entry
+
+    def retire_task(self, node_metrics: Mapping[str, Mapping[str, float]]) -> None:
+        """Keep a closed task's totals so node totals never go backwards."""
+        _add_totals(self._retired_nodes, node_metrics)
+
+    def node_totals(self, live: Sequence[Mapping[str, Mapping[str, float]]]) -> dict[str, dict[str, float]]:
+        totals: dict[str, dict[str, float]] = {n: dict(m) for n, m in self._retired_nodes.items()}
+        for metrics in live:
+            _add_totals(totals, metrics)
+        return totals
+
+    def publish(self, *, state: str, tasks: Sequence[str], nodes: Mapping[str, Mapping[str, float]],
+                partitions: Sequence[Mapping[str, Any]]) -> None:
+        with self._lock:
+            errors = list(self._errors)
+        part = {
+            "thread": self.thread_name,
+            "state": state,
+            "tasks": list(tasks),
+            "nodes": {n: dict(m) for n, m in nodes.items()},
+            "partitions": [dict(p) for p in partitions],
+            "samples": list(self._samples),
+            "errors": errors,
+            "totals": {"records-in": self.records_in, "records-out": self.records_out},
+        }
+        with self._lock:
+            self._part = part
+
+    def part(self) -> dict[str, Any] | None:
+        with self._lock:
+            if self._part is None:
+                return None
+            # Errors recorded since the last publish (e.g. the one that stopped the
+            # thread) must still reach the dashboard.
+            return {**self._part, "errors": list(self._errors)}
+
+
+def _add_totals(into: dict[str, dict[str, float]], metrics: Mapping[str, Mapping[str, float]]) -> None:
+    for node, values in metrics.items():
+        slot = into.setdefault(node, {})
+        for name, number in values.items():
+            # Totals add up across tasks; rates and gauges are recomputed by the app.
+            if name.endswith("-total") and isinstance(number, (int, float)):
+                slot[name] = slot.get(name, 0) + number
+
+
+class MetricsAggregator:
+    """Merges the threads' parts into one snapshot and derives per-node rates from the
+    change of ``process-total`` between snapshots."""
+
+    def __init__(self, application_id: str) -> None:
+        self._application_id = application_id
+        self._previous: tuple[float, dict[str, float]] | None = None
+
+    def snapshot(self, state: str, parts: Sequence[Mapping[str, Any]],
+                 extra_errors: Sequence[Mapping[str, Any]] = (), *, advance: bool = True) -> dict[str, Any]:
+        """Merge ``parts``; ``advance`` makes this snapshot the base of the next rates."""
+        tasks: list[str] = []
+        nodes: dict[str, dict[str, float]] = {}
+        partitions: list[dict[str, Any]] = []
+        samples: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = list(extra_errors)
+        records_in = records_out = 0
+        for part in parts:
+            tasks.extend(part["tasks"])
+            _add_totals(nodes, part["nodes"])
+            partitions.extend(part["partitions"])
+            samples.extend(part["samples"])
+            errors.extend(part["errors"])
+            records_in += part["totals"]["records-in"]
+            records_out += part["totals"]["records-out"]
+        now = time.monotonic()
+        totals = {n: float(m.get("process-total", 0)) for n, m in nodes.items()}
+        previous = self._previous
+        for node, values in nodes.items():
+            rate = 0.0
+            if previous is not None and now > previous[0]:
+                delta = totals[node] - previous[1].get(node, 0.0)
+                rate = max(delta, 0.0) / (now - previous[0])
+            values["process-rate"] = round(rate, 3)
+            if "process-total" in values:
+                values["process-total"] = int(values["process-total"])
+        if advance:
+            self._previous = (now, totals)
+        samples.sort(key=lambda s: s.get("timestamp") or 0)
+        errors.sort(key=lambda e: e.get("timestamp") or 0)
+        partitions.sort(key=lambda p: (p["topic"], p["partition"]))
+        return {
+            "application_id": self._application_id,
+            "timestamp": now_ms(),
+            "state": state,
+            "tasks": sorted(tasks, key=_task_sort_key),
+            "nodes": nodes,
+            "partitions": partitions,
+            "samples": samples[-MAX_SAMPLES:],
+            "errors": errors[-MAX_ERRORS:],
+            "totals": {"records-in": records_in, "records-out": records_out},
+        }
+
+
+def _task_sort_key(task_id: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in task_id.split("_"))
+    except ValueError:
+        return (1 << 30,)

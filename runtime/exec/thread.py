@@ -1,0 +1,450 @@
+"""A stream thread: one group consumer, one producer, and the tasks of the partitions it
+owns (Kafka Streams' ``StreamThread``).
+
+Loop: poll a batch → create and restore the tasks of newly assigned partitions → hand
+each task its records (``process_batch``) → punctuate → at every commit interval flush
+the tasks and the producer, checkpoint the stores to Redis and commit the consumed
+offsets synchronously. On revocation the affected tasks are committed and closed; on
+loss they are closed without committing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from runtime.errors import ProcessingError, StreamsError, TaskCorruptedError
+from runtime.exec.clock import Clock
+from runtime.exec.collector import KafkaRecordCollector
+from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
+from runtime.exec.metrics import ThreadMetrics
+from runtime.exec.restore import ChangelogRestorer
+from runtime.exec.task import ConsumedRecord, StreamTask
+from runtime.kafka import (
+    ClientSupplier,
+    KafkaClientError,
+    MessageProto,
+    TopicPartition,
+    TopicPartitionOffset,
+)
+from runtime.kafka.config import main_consumer_config, producer_config, restore_consumer_config
+from runtime.state.checkpoint import CheckpointStore
+
+__all__ = ["StreamThread", "ThreadState"]
+
+logger = logging.getLogger(__name__)
+
+TP = tuple[str, int]
+TaskKey = tuple[int, int]  # (sub-topology, partition)
+
+
+class ThreadState:
+    CREATED = "CREATED"
+    STARTING = "STARTING"
+    PARTITIONS_REVOKED = "PARTITIONS_REVOKED"
+    PARTITIONS_ASSIGNED = "PARTITIONS_ASSIGNED"
+    RUNNING = "RUNNING"
+    PENDING_SHUTDOWN = "PENDING_SHUTDOWN"
+    DEAD = "DEAD"
+
+
+TaskFactory = Callable[..., Any]
+
+
+class StreamThread(threading.Thread):
+    def __init__(
+        self,
+        *,
+        index: int,
+        client_id: str,
+        topology: Any,
+        config: EngineConfig,
+        source_topics: Mapping[int, Sequence[str]],
+        clients: ClientSupplier,
+        checkpoints: CheckpointStore | None,
+        clock: Clock,
+        on_state_change: Callable[[StreamThread, str, str], None] | None = None,
+        task_factory: TaskFactory = StreamTask,
+    ) -> None:
+        # Kafka Streams names threads "<client.id>-StreamThread-<n>", the client id
+        # being unique per instance, so several instances in one process stay apart.
+        name = f"{client_id}-StreamThread-{index}"
+        super().__init__(name=name, daemon=True)
+        self._topology = topology
+        self._config = config
+        self._clock = clock
+        self._checkpoints = checkpoints
+        self._on_state_change = on_state_change
+        self._task_factory = task_factory
+        self._topic_to_sub = {t: sub for sub, topics in source_topics.items() for t in topics}
+        # Kafka Streams' own assignor puts partition p of every source topic of a
+        # sub-topology on the same task. librdkafka offers no custom assignors; "range"
+        # gives that co-location whenever a sub-topology reads several topics (joins),
+        # cooperative-sticky (fewer stop-the-world rebalances) is used otherwise.
+        multi_source = any(len(topics) > 1 for topics in source_topics.values())
+        strategy = "range" if multi_source else "cooperative-sticky"
+        raw = config.raw
+        self._consumer = clients.consumer(main_consumer_config(
+            raw, client_id=f"{name}-consumer", assignment_strategy=strategy,
+            exactly_once=config.processing_guarantee == EXACTLY_ONCE_V2,
+        ))
+        self._restorer = ChangelogRestorer(
+            clients.consumer(restore_consumer_config(raw, client_id=f"{name}-restore-consumer")),
+            application_id=config.application_id,
+            checkpoints=checkpoints,
+            should_stop=self._shutdown_requested,
+        )
+        self._collector = KafkaRecordCollector(clients.producer(producer_config(raw, client_id=f"{name}-producer")))
+        self.metrics = ThreadMetrics(name)
+        self.state = ThreadState.CREATED
+        self.error: BaseException | None = None
+
+        self._shutdown = threading.Event()
+        self._dirty = False
+        self._tasks: dict[TaskKey, Any] = {}
+        self._task_partitions: dict[TaskKey, set[TP]] = {}
+        self._partition_task: dict[TP, Any] = {}
+        self._pending_assigned: list[TP] = []
+        self._assignment_changed = False
+        self._next_offsets: dict[TP, int] = {}
+        self._committed: dict[TP, int] = {}
+        self._restored_end: dict[TopicPartition, int] = {}
+        self._checkpointed: dict[TopicPartition, int] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Ask the thread to finish its batch, commit and close (returns at once)."""
+        self._shutdown.set()
+
+    def _shutdown_requested(self) -> bool:
+        return self._shutdown.is_set()
+
+    def run(self) -> None:
+        try:
+            self._set_state(ThreadState.STARTING)
+            self._consumer.subscribe(
+                sorted(self._topic_to_sub),
+                on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost,
+            )
+            poll_s = self._config.poll_ms / 1000.0
+            commit_s = self._config.commit_interval_ms / 1000.0
+            metrics_s = self._config.metrics_interval_ms / 2000.0
+            next_commit = time.monotonic() + commit_s
+            next_metrics = 0.0
+            while not self._shutdown.is_set():
+                messages = self._consumer.consume(self._config.max_poll_records, poll_s)
+                if self._assignment_changed:
+                    self._handle_assignment()
+                if messages:
+                    self._process(messages)
+                self._collector.poll()
+                if self._tasks:
+                    wall_ms = self._clock.now_ms()
+                    for task in list(self._tasks.values()):
+                        task.punctuate(wall_ms)
+                now = time.monotonic()
+                if now >= next_commit:
+                    self._commit_periodic()
+                    next_commit = now + commit_s
+                if now >= next_metrics:
+                    self._publish_metrics()
+                    next_metrics = now + metrics_s
+            self._close_clean()
+        except Exception as exc:  # the thread's last line of defence: report, never vanish
+            logger.exception("stream thread %s failed", self.name)
+            self.error = exc
+            self.metrics.record_error(exc)
+            self._close_dirty()
+        finally:
+            self._set_state(ThreadState.DEAD)
+            self._publish_metrics(final=True)
+
+    def _set_state(self, new: str) -> None:
+        old, self.state = self.state, new
+        if old != new:
+            logger.debug("%s: %s -> %s", self.name, old, new)
+            if self._on_state_change is not None:
+                self._on_state_change(self, old, new)
+
+    # -- rebalance (called from inside consume(), on this thread) -----------------------
+
+    def _on_assign(self, partitions: list[TopicPartition]) -> None:
+        self._pending_assigned.extend((p.topic, p.partition) for p in partitions)
+        self._assignment_changed = True
+        self._set_state(ThreadState.PARTITIONS_ASSIGNED)
+
+    def _on_revoke(self, partitions: list[TopicPartition]) -> None:
+        self._set_state(ThreadState.PARTITIONS_REVOKED)
+        self._release(partitions, clean=not self._dirty)
+
+    def _on_lost(self, partitions: list[TopicPartition]) -> None:
+        logger.warning("%s lost partitions %s; closing their tasks without committing",
+                       self.name, ", ".join(map(str, partitions)))
+        self._set_state(ThreadState.PARTITIONS_REVOKED)
+        self._release(partitions, clean=False)
+
+    def _release(self, partitions: Iterable[TopicPartition], *, clean: bool) -> None:
+        gone = {(p.topic, p.partition) for p in partitions}
+        self._pending_assigned = [tp for tp in self._pending_assigned if tp not in gone]
+        affected = {key for key, tps in self._task_partitions.items() if tps & gone}
+        if not affected:
+            return
+        if clean:
+            try:
+                self._commit([self._tasks[k] for k in affected], keys=affected)
+            except Exception as exc:  # the new owner reprocesses from the last commit
+                logger.error("%s: commit on revocation failed: %s", self.name, exc)
+                self.metrics.record_error(exc)
+        for key in affected:
+            self._task_partitions[key] -= gone
+            for tp in gone:
+                if self._partition_task.get(tp) is self._tasks[key]:
+                    del self._partition_task[tp]
+                self._next_offsets.pop(tp, None)
+                self._committed.pop(tp, None)
+            if not self._task_partitions[key]:
+                self._close_task(key, clean=clean)
+
+    def _handle_assignment(self) -> None:
+        pending, self._pending_assigned = self._pending_assigned, []
+        self._assignment_changed = False
+        new_keys: list[TaskKey] = []
+        for tp in pending:
+            sub = self._topic_to_sub.get(tp[0])
+            if sub is None:
+                continue
+            key = (sub, tp[1])
+            if key not in self._tasks:
+                self._tasks[key] = self._create_task(sub, tp[1])
+                self._task_partitions[key] = set()
+                new_keys.append(key)
+            self._task_partitions[key].add(tp)
+            self._partition_task[tp] = self._tasks[key]
+        if pending:
+            self._load_committed(pending)
+        for key in new_keys:
+            try:
+                self._restore(key)
+            except TaskCorruptedError:
+                if not self._shutdown.is_set():
+                    raise
+                # Shutting down mid-restore: drop the half-restored task uncommitted.
+                self._close_task(key, clean=False)
+                return
+        logger.info("%s running tasks %s", self.name, ", ".join(self._task_ids()) or "(none)")
+        self._set_state(ThreadState.RUNNING)
+
+    def _create_task(self, sub: int, partition: int) -> Any:
+        return self._task_factory(
+            self._topology, sub, partition,
+            application_id=self._config.application_id,
+            collector=self._collector,
+            config=self._config.streams,
+            clock=self._clock,
+            observer=self.metrics,
+        )
+
+    def _restore(self, key: TaskKey) -> None:
+        task = self._tasks[key]
+        for result in self._restorer.restore_task(task):
+            self._restored_end[result.changelog] = result.end_offset
+            if result.from_checkpoint and not result.records_replayed:
+                # The Redis checkpoint is exactly the changelog end: nothing to rewrite.
+                self._checkpointed[result.changelog] = result.end_offset
+
+    def _load_committed(self, partitions: Sequence[TP]) -> None:
+        try:
+            committed = self._consumer.committed([TopicPartition(t, p) for t, p in partitions], timeout=10.0)
+        except KafkaClientError as exc:
+            logger.warning("%s: could not read committed offsets: %s", self.name, exc)
+            return
+        for tp, offset in committed.items():
+            if offset is not None:
+                self._committed[(tp.topic, tp.partition)] = offset
+
+    def _close_task(self, key: TaskKey, *, clean: bool = True) -> None:
+        task = self._tasks.pop(key)
+        for tp in self._task_partitions.pop(key, set()):
+            if self._partition_task.get(tp) is task:
+                del self._partition_task[tp]
+        try:
+            self.metrics.retire_task(task.node_metrics())
+        except Exception:  # metrics must never block closing a task
+            logger.debug("node metrics of task %s unavailable", task.task_id, exc_info=True)
+        for _store, (topic, partition) in task.changelog_partitions().items():
+            self._restored_end.pop(TopicPartition(topic, partition), None)
+            self._checkpointed.pop(TopicPartition(topic, partition), None)
+        try:
+            task.close()
+        except Exception as exc:
+            if clean:
+                raise
+            logger.warning("closing task %s failed: %s", task.task_id, exc)
+
+    # -- processing ---------------------------------------------------------------------
+
+    def _process(self, messages: Sequence[MessageProto]) -> None:
+        batches: dict[int, tuple[Any, list[ConsumedRecord]]] = {}
+        partition_task = self._partition_task
+        next_offsets = self._next_offsets
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                self._on_consumer_error(error)
+                continue
+            topic = message.topic()
+            partition = message.partition()
+            tp = (topic, partition)
+            task = partition_task.get(tp)  # type: ignore[arg-type]
+            if task is None:
+                continue  # revoked while this batch was fetched: the new owner reads it
+            offset = message.offset()
+            record = ConsumedRecord(
+                topic, partition, offset, message.timestamp()[1],  # type: ignore[arg-type]
+                message.key(), message.value(), tuple(message.headers() or ()),
+            )
+            slot = batches.get(id(task))
+            if slot is None:
+                batches[id(task)] = (task, [record])
+            else:
+                slot[1].append(record)
+            next_offsets[tp] = offset + 1  # type: ignore[index,operator]
+        for task, records in batches.values():
+            self._process_task(task, records)
+            self.metrics.records_in += len(records)
+
+    def _process_task(self, task: Any, records: list[ConsumedRecord]) -> None:
+        remaining = records
+        while remaining:
+            try:
+                task.process_batch(remaining)
+                return
+            except ProcessingError as exc:
+                self.metrics.record_error(exc, task_id=str(task.task_id))
+                if not self._config.continue_on_processing_error:
+                    raise
+                logger.warning("%s (processing.exception.handler: continue; record skipped)", exc)
+                index = _index_of(remaining, exc)
+                if index is None:
+                    skipped = StreamsError(
+                        f"task {task.task_id}: the failing record of '{exc}' is not in the batch; "
+                        f"the rest of the batch ({len(remaining)} records) was skipped"
+                    )
+                    logger.error("%s", skipped)
+                    self.metrics.record_error(skipped, task_id=str(task.task_id))
+                    return
+                remaining = remaining[index + 1:]
+
+    def _on_consumer_error(self, error: Any) -> None:
+        if error.fatal():
+            raise KafkaClientError(f"fatal consumer error: {error.str()}")
+        logger.warning("%s consumer: %s", self.name, error.str())
+
+    # -- commit -------------------------------------------------------------------------
+
+    def _commit_periodic(self) -> None:
+        if not self._tasks:
+            return
+        try:
+            self._commit(list(self._tasks.values()), keys=list(self._tasks))
+        except KafkaClientError as exc:
+            # e.g. a rebalance in progress: the offsets are committed at the next interval
+            # (or on revocation); a crash meanwhile only means reprocessing.
+            logger.warning("%s: commit failed, retrying at the next interval: %s", self.name, exc)
+            self.metrics.record_error(exc)
+
+    def _commit(self, tasks: Sequence[Any], *, keys: Iterable[TaskKey]) -> None:
+        """Flush → checkpoint → commit offsets (at_least_once order)."""
+        for task in tasks:
+            task.flush()
+        self._collector.flush()
+        if self._checkpoints is not None:
+            self._write_checkpoints(tasks)
+        offsets = []
+        for key in keys:
+            for tp in self._task_partitions.get(key, ()):
+                nxt = self._next_offsets.get(tp)
+                if nxt is not None and nxt != self._committed.get(tp):
+                    offsets.append(TopicPartitionOffset(tp[0], tp[1], nxt))
+        if offsets:
+            self._consumer.commit(offsets)
+            for o in offsets:
+                self._committed[(o.topic, o.partition)] = o.offset
+
+    def _write_checkpoints(self, tasks: Sequence[Any]) -> None:
+        assert self._checkpoints is not None
+        for task in tasks:
+            for store, (topic, partition) in task.changelog_partitions().items():
+                changelog = TopicPartition(topic, partition)
+                covered = max(self._restored_end.get(changelog, 0), self._collector.delivered_end(changelog) or 0)
+                if covered == 0 or covered == self._checkpointed.get(changelog):
+                    continue
+                if self._checkpoints.save(
+                    self._config.application_id, store, partition, covered, task.store_snapshot(store)
+                ):
+                    self._checkpointed[changelog] = covered
+
+    # -- shutdown -----------------------------------------------------------------------
+
+    def _close_clean(self) -> None:
+        self._set_state(ThreadState.PENDING_SHUTDOWN)
+        if self._tasks:
+            self._commit(list(self._tasks.values()), keys=list(self._tasks))
+        for key in list(self._tasks):
+            self._close_task(key)
+        self._consumer.close()
+        self._collector.close()
+        self._restorer.close()
+
+    def _close_dirty(self) -> None:
+        self._dirty = True
+        self._set_state(ThreadState.PENDING_SHUTDOWN)
+        for key in list(self._tasks):
+            try:
+                self._close_task(key, clean=False)
+            except Exception:
+                logger.exception("closing task %s", key)
+        for close in (self._consumer.close, self._collector.close, self._restorer.close):
+            try:
+                close()
+            except Exception:
+                logger.exception("%s: closing a client failed", self.name)
+
+    # -- metrics ------------------------------------------------------------------------
+
+    def _task_ids(self) -> list[str]:
+        return [str(t.task_id) for t in self._tasks.values()]
+
+    def _publish_metrics(self, final: bool = False) -> None:
+        try:
+            partitions = []
+            if not final:
+                for tp in sorted(self._partition_task):
+                    partitions.append(self._partition_metrics(tp))
+            nodes = self.metrics.node_totals([t.node_metrics() for t in self._tasks.values()])
+            self.metrics.publish(state=self.state, tasks=self._task_ids(), nodes=nodes, partitions=partitions)
+        except Exception:  # metrics must never stop processing
+            logger.warning("%s: collecting metrics failed", self.name, exc_info=True)
+
+    def _partition_metrics(self, tp: TP) -> dict[str, Any]:
+        marks = self._consumer.watermarks(TopicPartition(*tp), cached=True)
+        committed = self._committed.get(tp)
+        position = self._next_offsets.get(tp, committed)
+        end = marks[1] if marks is not None else None
+        lag = None
+        if end is not None:
+            start = position if position is not None else max(marks[0], 0)  # type: ignore[index]
+            lag = max(end - start, 0)
+        return {"topic": tp[0], "partition": tp[1], "committed": committed, "position": position,
+                "end_offset": end, "lag": lag}
+
+
+def _index_of(records: Sequence[ConsumedRecord], exc: ProcessingError) -> int | None:
+    for i, r in enumerate(records):
+        if r.offset == exc.offset and r.partition == exc.partition and r.topic == exc.topic:
+            return i
+    return None

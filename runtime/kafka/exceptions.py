@@ -1,0 +1,38 @@
+"""Errors raised by the engine's Kafka layer, under the runtime's one exception root."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from runtime.errors import StreamsError
+
+__all__ = [
+    "InternalTopicError",
+    "KafkaClientError",
+    "MissingSourceTopicError",
+]
+
+
+class KafkaClientError(StreamsError):
+    """A Kafka client call failed (broker unreachable, request rejected, ...)."""
+
+
+class MissingSourceTopicError(StreamsError):
+    """Source topics of the topology do not exist on the cluster (Kafka Streams'
+    ``MissingSourceTopicException``): the app stops instead of waiting for them."""
+
+    def __init__(self, missing: Mapping[int, Iterable[str]], bootstrap_servers: str) -> None:
+        self.missing = {sub: sorted(set(topics)) for sub, topics in missing.items()}
+        self.topics = sorted({t for topics in self.missing.values() for t in topics})
+        where = "; ".join(
+            f"sub-topology {sub}: {', '.join(topics)}" for sub, topics in sorted(self.missing.items())
+        )
+        super().__init__(
+            f"missing source topics {', '.join(self.topics)} on {bootstrap_servers} ({where}); "
+            "create them before starting the application"
+        )
+
+
+class InternalTopicError(StreamsError):
+    """An internal (repartition or changelog) topic exists with the wrong shape, or its
+    partition count cannot be derived."""

@@ -1,0 +1,38 @@
+"""The public Processor API: ``from runtime.processor import Processor, Record, PunctuationType``."""
+
+from __future__ import annotations
+
+from runtime.processor.api import (
+    Cancellable,
+    Processor,
+    ProcessorContext,
+    ProcessorSupplier,
+    PunctuationType,
+    Punctuator,
+)
+from runtime.processor.record import Record, RecordMetadata
+from runtime.processor.timestamp_extractors import (
+    ConsumerRecord,
+    FailOnInvalidTimestamp,
+    LogAndSkipOnInvalidTimestamp,
+    TimestampExtractor,
+    UsePartitionTimeOnInvalidTimestamp,
+    WallclockTimestampExtractor,
+)
+
+__all__ = [
+    "Cancellable",
+    "ConsumerRecord",
+    "FailOnInvalidTimestamp",
+    "LogAndSkipOnInvalidTimestamp",
+    "Processor",
+    "ProcessorContext",
+    "ProcessorSupplier",
+    "PunctuationType",
+    "Punctuator",
+    "Record",
+    "RecordMetadata",
+    "TimestampExtractor",
+    "UsePartitionTimeOnInvalidTimestamp",
+    "WallclockTimestampExtractor",
+]

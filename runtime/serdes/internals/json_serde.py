@@ -1,0 +1,34 @@
+"""JSON as UTF-8 text, compact like Jackson's default output."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from runtime.errors import SerializationError
+from runtime.serdes.base import Headers, Serde
+
+__all__ = ["JsonSerde"]
+
+
+class JsonSerde(Serde[Any]):
+    name = "json"
+
+    def serialize(self, data: Any, topic: str | None = None,
+                  headers: Headers | None = None) -> bytes | None:
+        if data is None:
+            return None
+        try:
+            return json.dumps(data, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(f"Serdes.json() cannot serialize {data!r}: {exc}") from exc
+
+    def deserialize(self, data: bytes | None, topic: str | None = None,
+                    headers: Headers | None = None) -> Any:
+        if data is None:
+            return None
+        try:
+            return json.loads(bytes(data).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise SerializationError(f"Serdes.json() got invalid JSON: {exc}") from exc

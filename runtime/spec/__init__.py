@@ -1,0 +1,60 @@
+"""Topology documents: the format the studio saves and deploys, and what works on it.
+
+- :func:`load_document` / :func:`dump_document`: JSON form ⇄ :class:`Document`;
+  :func:`document_schema` is the JSON Schema editors check against.
+- :func:`node_catalog`: every node type with its ports, params schema and help.
+- :func:`validate`: every :class:`Problem` at once, with node id and param path.
+- :func:`compile_document`: a document → a ``runtime`` Topology through the DSL,
+  each node's id passed as the DSL ``name=``.
+- :func:`compile_expression`: the sandboxed expression language of node params.
+"""
+
+from __future__ import annotations
+
+from runtime.spec.catalog import node_catalog
+from runtime.spec.compiler import compile_document
+from runtime.spec.document import (
+    FORMAT_VERSION,
+    Document,
+    Edge,
+    Node,
+    Position,
+    Settings,
+    dump_document,
+    load_document,
+)
+from runtime.spec.errors import Problem, SpecError
+from runtime.spec.examples import list_examples, load_example
+from runtime.spec.expressions import (
+    ExpressionError,
+    ExpressionLimitError,
+    ExpressionRuntimeError,
+    compile_expression,
+    function_reference,
+)
+from runtime.spec.schema import document_schema
+from runtime.spec.validation import validate
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Document",
+    "Edge",
+    "ExpressionError",
+    "ExpressionLimitError",
+    "ExpressionRuntimeError",
+    "Node",
+    "Position",
+    "Problem",
+    "Settings",
+    "SpecError",
+    "compile_document",
+    "compile_expression",
+    "document_schema",
+    "dump_document",
+    "function_reference",
+    "list_examples",
+    "load_document",
+    "load_example",
+    "node_catalog",
+    "validate",
+]

@@ -1,0 +1,84 @@
+"""Sources: where records enter a topology."""
+
+from __future__ import annotations
+
+from runtime.spec.catalog.model import (
+    TOPIC_PATTERN,
+    NodeType,
+    Port,
+    params_schema,
+    serde_param,
+    store_param,
+    topic_param,
+)
+
+__all__ = ["SOURCES"]
+
+_KEY_SERDE = serde_param("How record keys are read; defaults to the document's default key serde.")
+_VALUE_SERDE = serde_param("How record values are read; defaults to the document's default value serde.")
+
+SOURCES = (
+    NodeType(
+        type="source.stream",
+        category="sources",
+        title="Stream",
+        description="Reads one or more topics as a record stream (a KStream): every record "
+                    "is an independent event.",
+        params=params_schema(
+            {
+                "topics": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": TOPIC_PATTERN},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "title": "Topics",
+                    "description": "Input topics, read together.",
+                },
+                "key_serde": _KEY_SERDE,
+                "value_serde": _VALUE_SERDE,
+            },
+            required=("topics",),
+        ),
+        example={"params": {"topics": ["text-lines"], "key_serde": "string", "value_serde": "string"},
+                 "note": "every line of text produced to 'text-lines' becomes one record"},
+        outputs=(Port("out", "stream", "records"),),
+    ),
+    NodeType(
+        type="source.table",
+        category="sources",
+        title="Table",
+        description="Reads a topic as a changelog table (a KTable): the latest value per key "
+                    "wins, and a null value deletes the key. The table is kept in a state store.",
+        params=params_schema(
+            {
+                "topic": topic_param("The changelog topic to read."),
+                "key_serde": _KEY_SERDE,
+                "value_serde": _VALUE_SERDE,
+                "store": store_param(),
+            },
+            required=("topic",),
+        ),
+        example={"params": {"topic": "user-profiles", "value_serde": "json"},
+                 "note": "the latest profile per user id"},
+        outputs=(Port("out", "table", "table"),),
+    ),
+    NodeType(
+        type="source.global_table",
+        category="sources",
+        title="Global table",
+        description="Reads every partition of a topic into a table on every instance "
+                    "(a GlobalKTable), for lookups by any key.",
+        params=params_schema(
+            {
+                "topic": topic_param("The changelog topic to read."),
+                "key_serde": _KEY_SERDE,
+                "value_serde": _VALUE_SERDE,
+                "store": store_param(),
+            },
+            required=("topic",),
+        ),
+        example={"params": {"topic": "zip-codes", "value_serde": "json"},
+                 "note": "a small reference table every instance keeps in full"},
+        outputs=(Port("out", "global_table", "global table"),),
+    ),
+)

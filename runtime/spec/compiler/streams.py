@@ -1,0 +1,93 @@
+"""Handlers of sources, stateless steps and sinks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from runtime.spec.compiler.context import CompileContext, Handler
+from runtime.spec.document import Node
+
+__all__ = ["HANDLERS"]
+
+logger = logging.getLogger(__name__)
+
+Inputs = Mapping[str, list[Any]]
+
+
+def _source_stream(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    topics = node.params["topics"]
+    stream = ctx.call(ctx.builder, "stream", topics[0] if len(topics) == 1 else list(topics),
+                      key_serde=ctx.key_serde(node.params), value_serde=ctx.value_serde(node.params),
+                      name=node.id)
+    return {"out": stream}
+
+
+def _source_table(method: str) -> Handler:
+    def handler(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+        table = ctx.call(ctx.builder, method, node.params["topic"],
+                         key_serde=ctx.key_serde(node.params), value_serde=ctx.value_serde(node.params),
+                         store=ctx.store(node), name=node.id)
+        return {"out": table}
+    return handler
+
+
+def _with_expression(method: str, param: str) -> Handler:
+    """A one-input step whose only argument is an expression: filter, map, ..."""
+    def handler(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+        (upstream,) = inputs["in"]
+        return {"out": ctx.call(upstream, method, ctx.expression(node, param), name=node.id)}
+    return handler
+
+
+def _peek(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    (upstream,) = inputs["in"]
+    level = logging.getLevelName(str(node.params.get("level", "info")).upper())
+    node_id = node.id
+
+    def log_record(key: Any, value: Any) -> None:
+        logger.log(level, "%s: key=%r value=%r", node_id, key, value)
+
+    return {"out": ctx.call(upstream, "peek", log_record, name=node.id)}
+
+
+def _merge(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    first, *others = inputs["in"]
+    merged = first
+    # Kafka Streams' merge is binary; more inputs chain, each step named after the node.
+    for i, other in enumerate(others):
+        merged = ctx.call(merged, "merge", other, name=node.id if i == 0 else f"{node.id}-{i + 1}")
+    return {"out": merged}
+
+
+def _to_stream(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    (table,) = inputs["in"]
+    return {"out": ctx.call(table, "to_stream", name=node.id)}
+
+
+def _sink(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    (upstream,) = inputs["in"]
+    ctx.call(upstream, "to", node.params["topic"], key_serde=ctx.key_serde(node.params),
+             value_serde=ctx.value_serde(node.params), name=node.id)
+    return {}
+
+
+HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "source.stream": _source_stream,
+    "source.table": _source_table("table"),
+    "source.global_table": _source_table("global_table"),
+    "stream.filter": _with_expression("filter", "predicate"),
+    "stream.filter_not": _with_expression("filter_not", "predicate"),
+    "stream.map": _with_expression("map", "mapper"),
+    "stream.map_values": _with_expression("map_values", "mapper"),
+    "stream.flat_map": _with_expression("flat_map", "mapper"),
+    "stream.flat_map_values": _with_expression("flat_map_values", "mapper"),
+    "stream.select_key": _with_expression("select_key", "key"),
+    "stream.peek": _peek,
+    "stream.merge": _merge,
+    "table.to_stream": _to_stream,
+    "table.filter": _with_expression("filter", "predicate"),
+    "table.map_values": _with_expression("map_values", "mapper"),
+    "sink.topic": _sink,
+}

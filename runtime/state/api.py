@@ -1,0 +1,128 @@
+"""State store interfaces: what processors program against."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+
+__all__ = [
+    "KeyValueStore",
+    "StateStore",
+    "StoreContext",
+    "TimestampedKeyValueStore",
+    "ValueAndTimestamp",
+]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ValueAndTimestamp(NamedTuple):
+    """A value with the timestamp of the record that last updated it (Kafka's class)."""
+
+    value: Any
+    timestamp: int
+
+    @staticmethod
+    def make(value: Any, timestamp: int) -> ValueAndTimestamp | None:
+        return None if value is None else ValueAndTimestamp(value, timestamp)
+
+    @staticmethod
+    def get_value_or_null(vt: ValueAndTimestamp | None) -> Any:
+        return None if vt is None else vt.value
+
+
+class StoreContext(Protocol):
+    """What a task offers the stores it hosts while they are initialised and used."""
+
+    @property
+    def application_id(self) -> str: ...
+
+    @property
+    def task_id(self) -> object: ...
+
+    @property
+    def partition(self) -> int: ...
+
+    def changelog_topic(self, store_name: str) -> str: ...
+
+    def record_timestamp(self) -> int: ...
+
+    def log_change(self, store_name: str, key: bytes, value: bytes | None,
+                   timestamp: int) -> None: ...
+
+    def default_key_serde(self) -> Any: ...
+
+    def default_value_serde(self) -> Any: ...
+
+
+class StateStore(ABC):
+    """A named store owned by one task."""
+
+    @property
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @property
+    def persistent(self) -> bool:
+        return False
+
+    @abstractmethod
+    def init(self, context: StoreContext) -> None: ...
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return True
+
+
+class KeyValueStore(StateStore, Generic[K, V]):
+    """A key-value store: ordered by serialized key bytes, like Kafka's stores.
+
+    ``range`` bounds are inclusive; ``None`` means unbounded. Iterations return a
+    snapshot, so the store may be modified while iterating.
+    """
+
+    @abstractmethod
+    def get(self, key: K) -> V | None: ...
+
+    @abstractmethod
+    def put(self, key: K, value: V | None) -> None:
+        """Store ``value`` under ``key``; ``None`` deletes the key."""
+
+    @abstractmethod
+    def put_if_absent(self, key: K, value: V) -> V | None:
+        """Store ``value`` unless ``key`` has one; return the previous value."""
+
+    def put_all(self, entries: Iterable[tuple[K, V | None]]) -> None:
+        for key, value in entries:
+            self.put(key, value)
+
+    @abstractmethod
+    def delete(self, key: K) -> V | None:
+        """Remove ``key``; return the value it had."""
+
+    @abstractmethod
+    def range(self, from_key: K | None, to_key: K | None) -> Iterator[tuple[K, V]]: ...
+
+    @abstractmethod
+    def reverse_range(self, from_key: K | None, to_key: K | None) -> Iterator[tuple[K, V]]: ...
+
+    @abstractmethod
+    def all(self) -> Iterator[tuple[K, V]]: ...
+
+    @abstractmethod
+    def reverse_all(self) -> Iterator[tuple[K, V]]: ...
+
+    @abstractmethod
+    def approximate_num_entries(self) -> int: ...
+
+
+class TimestampedKeyValueStore(KeyValueStore[K, ValueAndTimestamp]):
+    """A key-value store whose values are :class:`ValueAndTimestamp` (what the DSL uses)."""

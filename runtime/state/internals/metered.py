@@ -1,0 +1,118 @@
+"""The outer layer: the only one that knows serdes; counts operations for metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from runtime.errors import SerializationError, StreamsError
+from runtime.serdes import Serde
+from runtime.state.api import KeyValueStore, StoreContext, ValueAndTimestamp
+from runtime.state.internals.timestamped_bytes import timestamp_of, with_timestamp
+from runtime.state.internals.wrapped import WrappedKeyValueStore
+
+__all__ = ["MeteredKeyValueStore", "MeteredTimestampedKeyValueStore"]
+
+
+class MeteredKeyValueStore(WrappedKeyValueStore):
+    """Typed keys and values on top of a bytes store."""
+
+    def __init__(self, wrapped: KeyValueStore[Any, Any], key_serde: Serde[Any] | None,
+                 value_serde: Serde[Any] | None) -> None:
+        super().__init__(wrapped)
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self._topic: str | None = None
+        self.metrics: dict[str, int] = {"put-total": 0, "get-total": 0, "delete-total": 0,
+                                        "range-total": 0}
+
+    def init(self, context: StoreContext) -> None:
+        # Serdes left open in the topology fall back to the application's defaults, and
+        # serialize with the changelog topic name, as Kafka's metered stores do.
+        if self.key_serde is None:
+            self.key_serde = context.default_key_serde()
+        if self.value_serde is None:
+            self.value_serde = context.default_value_serde()
+        self._topic = context.changelog_topic(self.name)
+        super().init(context)
+
+    # -- serde helpers -------------------------------------------------------------
+    def _key(self, key: Any) -> bytes:
+        if key is None:
+            raise StreamsError(f"store {self.name}: keys must not be None")
+        assert self.key_serde is not None
+        raw = self.key_serde.serialize(key, self._topic)
+        if raw is None:
+            raise SerializationError(f"store {self.name}: key {key!r} serialized to None")
+        return raw
+
+    def _value(self, value: Any) -> bytes | None:
+        assert self.value_serde is not None
+        return self.value_serde.serialize(value, self._topic)
+
+    def _from_value(self, raw: bytes | None) -> Any:
+        assert self.value_serde is not None
+        return self.value_serde.deserialize(raw, self._topic)
+
+    def _from_key(self, raw: bytes) -> Any:
+        assert self.key_serde is not None
+        return self.key_serde.deserialize(raw, self._topic)
+
+    def _pairs(self, it: Iterator[tuple[bytes, bytes]]) -> Iterator[tuple[Any, Any]]:
+        self.metrics["range-total"] += 1
+        return iter([(self._from_key(k), self._from_value(v)) for k, v in it])
+
+    def _bound(self, key: Any) -> bytes | None:
+        return None if key is None else self._key(key)
+
+    # -- KeyValueStore ---------------------------------------------------------------
+    def get(self, key: Any) -> Any:
+        self.metrics["get-total"] += 1
+        return self._from_value(self.wrapped.get(self._key(key)))
+
+    def put(self, key: Any, value: Any) -> None:
+        self.metrics["put-total"] += 1
+        self.wrapped.put(self._key(key), self._value(value))
+
+    def put_if_absent(self, key: Any, value: Any) -> Any:
+        self.metrics["put-total"] += 1
+        return self._from_value(self.wrapped.put_if_absent(self._key(key), self._value(value)))
+
+    def delete(self, key: Any) -> Any:
+        self.metrics["delete-total"] += 1
+        return self._from_value(self.wrapped.delete(self._key(key)))
+
+    def range(self, from_key: Any, to_key: Any) -> Iterator[tuple[Any, Any]]:
+        return self._pairs(self.wrapped.range(self._bound(from_key), self._bound(to_key)))
+
+    def reverse_range(self, from_key: Any, to_key: Any) -> Iterator[tuple[Any, Any]]:
+        return self._pairs(self.wrapped.reverse_range(self._bound(from_key),
+                                                      self._bound(to_key)))
+
+    def all(self) -> Iterator[tuple[Any, Any]]:
+        return self._pairs(self.wrapped.all())
+
+    def reverse_all(self) -> Iterator[tuple[Any, Any]]:
+        return self._pairs(self.wrapped.reverse_all())
+
+
+class MeteredTimestampedKeyValueStore(MeteredKeyValueStore):
+    """Values are :class:`ValueAndTimestamp`; bytes below are timestamp-prefixed."""
+
+    def _value(self, value: Any) -> bytes | None:
+        if value is None:
+            return None
+        if not isinstance(value, ValueAndTimestamp):
+            raise StreamsError(
+                f"store {self.name} is timestamped: put ValueAndTimestamp(value, timestamp), "
+                f"got {value!r}")
+        assert self.value_serde is not None
+        return with_timestamp(self.value_serde.serialize(value.value, self._topic),
+                              value.timestamp)
+
+    def _from_value(self, raw: bytes | None) -> Any:
+        if raw is None:
+            return None
+        assert self.value_serde is not None
+        return ValueAndTimestamp(self.value_serde.deserialize(raw[8:], self._topic),
+                                 timestamp_of(raw))

@@ -1,0 +1,112 @@
+"""Conventions shared by every JSON endpoint: error bodies, pagination, schema helpers.
+
+Every error answer is `{"message": str, "problems": [problem, ...]}` where a problem has
+the shape of a document problem (`node_id`, `path`, `severity`, `message`); request
+field errors use `path` for the field and a null `node_id`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from drf_spectacular.plumbing import resolve_type_hint
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from studio.topologies.documents import ProblemDict, problem
+
+
+class ProblemsError(exceptions.APIException):
+    """A request refused for reasons listed as problems (400 unless told otherwise)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, problems: list[ProblemDict], *, status_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems
+        if status_code is not None:
+            self.status_code = status_code
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django logs it and answers 500
+    if isinstance(exc, ProblemsError):
+        response.data = {"message": exc.message, "problems": exc.problems}
+    elif isinstance(exc, exceptions.ValidationError):
+        problems = list(_field_problems(exc.detail, ""))
+        response.data = {"message": _summary(problems), "problems": problems}
+    else:
+        detail = getattr(exc, "detail", None)
+        message = str(detail) if isinstance(detail, str) else str(exc)
+        response.data = {"message": message, "problems": []}
+    return response
+
+
+def _field_problems(detail: Any, path: str) -> Iterable[ProblemDict]:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            sub = path if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
+            yield from _field_problems(value, sub)
+    elif isinstance(detail, list):
+        for i, value in enumerate(detail):
+            if isinstance(value, (dict, list)):
+                yield from _field_problems(value, f"{path}[{i}]")
+            else:
+                yield problem(str(value), path=path)
+    else:
+        yield problem(str(detail), path=path)
+
+
+def _summary(problems: list[ProblemDict]) -> str:
+    if len(problems) == 1:
+        p = problems[0]
+        return f"{p['path']}: {p['message']}" if p["path"] else p["message"]
+    return f"The request has {len(problems)} problems."
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def paginate(request: Request, items: Any, to_item: Callable[[Any], Any]) -> Response:
+    """`{"count", "next", "previous", "results"}` for one page of `items`."""
+    pages = Pages()
+    page = pages.paginate_queryset(items, request)
+    return pages.get_paginated_response([to_item(item) for item in page or []])
+
+
+def paged_schema(item: Any) -> dict[str, Any]:
+    """OpenAPI schema of a page whose results are `item` (a TypedDict)."""
+    return {
+        "type": "object",
+        "required": ["count", "results"],
+        "properties": {
+            "count": {"type": "integer"},
+            "next": {"type": "string", "format": "uri", "nullable": True},
+            "previous": {"type": "string", "format": "uri", "nullable": True},
+            "results": {"type": "array", "items": resolve_type_hint(item)},
+        },
+    }
+
+
+def typed_schema(hint: Any) -> dict[str, Any]:
+    """OpenAPI schema of a TypedDict answer."""
+    return resolve_type_hint(hint)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["message", "problems"],
+    "properties": {
+        "message": {"type": "string"},
+        "problems": {"type": "array", "items": resolve_type_hint(ProblemDict)},
+    },
+}

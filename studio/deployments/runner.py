@@ -1,0 +1,185 @@
+"""The body of one replica: run a deployment's pinned version with runtime.StreamsApp.
+
+Kept apart from the Celery task so that it runs the same in a worker and in a test. It
+returns when the replica is no longer wanted, when the app fails, or when `stop` is set
+(worker shutdown), always closing the app first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, transaction
+
+from runtime import StreamsApp
+from studio.deployments import heartbeats, reconciler
+from studio.deployments.models import Deployment, Replica
+from studio.monitoring import keys
+from studio.monitoring.connections import sync_redis
+from studio.monitoring.publisher import MetricsPublisher
+
+logger = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 1.0
+CLOSE_TIMEOUT_S = 30.0
+
+
+def streams_config(deployment: Deployment) -> dict[str, Any]:
+    """The StreamsApp config of a deployment: Kafka Streams keys plus Riffle's own."""
+    return {
+        "application.id": deployment.application_id,
+        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        "processing.guarantee": deployment.processing_guarantee,
+        "commit.interval.ms": 1000,
+        "riffle.redis.url": settings.REDIS_URL,
+        "riffle.metrics.interval.ms": 1000,
+        **settings.RIFFLE_STREAMS_CONFIG,
+    }
+
+
+class ReplicaRunner:
+    def __init__(
+        self, replica_id: int, *, task_id: str = "", stop: threading.Event | None = None,
+        poll_interval: float = POLL_INTERVAL_S,
+    ) -> None:
+        self.replica_id = replica_id
+        self.task_id = task_id
+        self.stop = stop or threading.Event()
+        self.poll_interval = poll_interval
+        self.app: Any = None
+        self.ready = False
+
+    def run(self) -> str:
+        """Run until told otherwise; returns the replica's final state."""
+        replica = (
+            Replica.objects.select_related("deployment__version__topology")
+            .filter(pk=self.replica_id).first()
+        )
+        if replica is None:
+            logger.warning("replica %s does not exist; nothing to run", self.replica_id)
+            return "missing"
+        if not replica.is_wanted():
+            # A stale task from the queue: its slot was retired or handed on meanwhile.
+            replica.end("stopped")
+            return replica.state
+        deployment = replica.deployment
+        # Heartbeat before claiming, so the reconciler never sees a running replica
+        # without one.
+        self._beat("CREATED")
+        claimed = Replica.objects.filter(pk=replica.pk, state="pending").update(
+            state="running", host=socket.gethostname(), pid=os.getpid(),
+            celery_task_id=self.task_id or replica.celery_task_id,
+        )
+        if not claimed:
+            heartbeats.clear(replica.pk)
+            replica.refresh_from_db()
+            return replica.state
+        logger.info("replica %s: running %s (version %s)", replica.pk,
+                    deployment.application_id, deployment.version.number)
+
+        publisher = MetricsPublisher(deployment.pk, replica.pk)
+        final = "stopped"
+        try:
+            try:
+                topology = deployment.version.compile()
+                self.app = StreamsApp(topology, streams_config(deployment), on_metrics=publisher)
+                self.app.start()
+            except Exception as exc:
+                logger.exception("replica %s: cannot start %s", replica.pk, deployment.application_id)
+                self._fail(deployment, f"cannot start: {exc}")
+                final = "failed"
+                return final
+            final = self._watch(replica, publisher)
+            return final
+        finally:
+            self._close()
+            replica.end(final)  # type: ignore[arg-type]
+            self._cleanup(deployment.pk, replica.pk, final)
+
+    def _watch(self, replica: Replica, publisher: MetricsPublisher) -> str:
+        deployment = replica.deployment
+        while True:
+            state = str(self.app.state)
+            self.ready = self.ready or state == "RUNNING"
+            tasks = list((publisher.latest or {}).get("tasks") or [])
+            try:
+                self._beat(state, tasks)
+            except Exception as exc:
+                # A short Redis outage must not stop the stream; an expired heartbeat
+                # will, and the reconciler then starts a replacement.
+                logger.warning("replica %s: heartbeat failed: %s", replica.pk, exc)
+            if state == "ERROR":
+                self._fail(deployment, _app_error(self.app, publisher))
+                return "failed"
+            if state == "NOT_RUNNING":
+                self._fail(deployment, "the stream application stopped unexpectedly")
+                return "failed"
+            if not self._still_wanted(replica):
+                logger.info("replica %s: no longer wanted; stopping", replica.pk)
+                return "stopped"
+            if self.stop.wait(self.poll_interval):
+                logger.info("replica %s: worker shutting down; stopping", replica.pk)
+                return "stopped"
+
+    def _still_wanted(self, replica: Replica) -> bool:
+        try:
+            replica.refresh_from_db(fields=["state", "index"])
+            replica.deployment.refresh_from_db(fields=["desired_state", "observed_state", "replicas"])
+        except DatabaseError as exc:
+            # Keep running through a database blip; the next poll asks again.
+            logger.warning("replica %s: cannot read desired state: %s", replica.pk, exc)
+            close_old_connections()
+            return True
+        return replica.is_wanted()
+
+    def _beat(self, state: str, tasks: list[str] | None = None) -> None:
+        heartbeats.beat(self.replica_id, task_id=self.task_id, state=state,
+                        ready=self.ready, tasks=tasks or [])
+
+    def _fail(self, deployment: Deployment, error: str) -> None:
+        logger.error("deployment %s failed: %s", deployment.application_id, error)
+        with transaction.atomic():
+            current = Deployment.objects.select_for_update().get(pk=deployment.pk)
+            if "failed" in Deployment.TRANSITIONS[current.observed_state]:
+                current.transition(to="failed", error=error)
+            else:
+                current.transition(to=current.observed_state, error=error)  # type: ignore[arg-type]
+
+    def _close(self) -> None:
+        if self.app is None:
+            return
+        try:
+            self.app.close(timeout=CLOSE_TIMEOUT_S)
+        except Exception:
+            logger.exception("replica %s: closing the stream application failed", self.replica_id)
+
+    def _cleanup(self, deployment_id: int, replica_id: int, final: str) -> None:
+        try:
+            heartbeats.clear(replica_id)
+            if final == "stopped":
+                # A stopped replica has no current numbers; a failed one keeps its last
+                # snapshot (until the TTL) so the dashboard can show what went wrong.
+                sync_redis().delete(keys.metrics(deployment_id, replica_id))
+        except Exception as exc:
+            logger.warning("replica %s: cannot clean up Redis keys: %s", replica_id, exc)
+        try:
+            reconciler.refresh_observed(deployment_id)
+        except Exception:
+            logger.exception("replica %s: cannot update the deployment's state", replica_id)
+
+
+def _app_error(app: Any, publisher: MetricsPublisher) -> str:
+    error = getattr(app, "error", None)
+    if error:
+        return str(error)
+    errors = (publisher.latest or {}).get("errors") or []
+    if errors:
+        last = errors[-1]
+        return f"node {last.get('node')}: {last.get('message')}"
+    return "the stream application failed"
+

@@ -1,0 +1,77 @@
+"""Celery tasks: the long-running replica and the periodic reconciler."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from billiard.process import current_process
+from celery import shared_task
+from celery.signals import worker_shutting_down
+
+from studio.deployments import reconciler
+from studio.deployments.runner import ReplicaRunner
+
+logger = logging.getLogger(__name__)
+
+# Set when this worker begins a warm shutdown; every replica running in it then closes
+# its StreamsApp (committing, leaving the group) and returns, so the shutdown completes.
+SHUTDOWN = threading.Event()
+
+
+@worker_shutting_down.connect
+def _on_worker_shutting_down(**_: Any) -> None:
+    SHUTDOWN.set()
+
+
+@shared_task(queue="replicas", ignore_result=True)
+def run_replica(replica_id: int) -> str:
+    """Run one replica until its deployment no longer wants it (or the worker stops).
+
+    Meant for a worker that consumes the "replicas" queue with a thread pool
+    (`-P threads`): the worker's shutdown signal reaches the replicas in-process. In a
+    prefork child the task runs on the main thread and takes SIGTERM itself.
+    """
+    task_id = run_replica.request.id or ""
+    with _sigterm_sets(SHUTDOWN):
+        return ReplicaRunner(replica_id, task_id=task_id, stop=SHUTDOWN).run()
+
+
+@shared_task(ignore_result=True)
+def reconcile() -> int:
+    """Compare desired replicas with live heartbeats; start, bury and report."""
+    return reconciler.reconcile_all()
+
+
+class _sigterm_sets:
+    """On the main thread only: SIGTERM sets `event`.
+
+    In the worker's main process (solo pool) Celery's own handler runs next, so the warm
+    shutdown proceeds; in a prefork child, setting the event is all: the replica closes,
+    the task returns, and the parent ends the child as its shutdown goes on.
+    """
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+        self.previous: Any = None
+        self.installed = False
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.previous = signal.getsignal(signal.SIGTERM)
+        chain = current_process().name == "MainProcess" and callable(self.previous)
+
+        def handler(signum: int, frame: Any) -> None:
+            self.event.set()
+            if chain:
+                self.previous(signum, frame)
+
+        signal.signal(signal.SIGTERM, handler)
+        self.installed = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.installed:
+            signal.signal(signal.SIGTERM, self.previous)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from studio.deployments import views
+
+app_name = "deployments"
+
+urlpatterns = [
+    path("deployments/", views.deployment_list, name="list"),
+    path("deployments/<int:deployment_id>/", views.deployment_detail, name="detail"),
+    path("deployments/<int:deployment_id>/start/", views.deployment_start, name="start"),
+    path("deployments/<int:deployment_id>/stop/", views.deployment_stop, name="stop"),
+]

@@ -1,0 +1,1 @@
+"""Helpers for studio that need no Django: development services and the like."""

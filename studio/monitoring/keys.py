@@ -1,0 +1,41 @@
+"""Redis key names and lifetimes shared by replicas, the reconciler and websockets.
+
+The layout is part of docs/internals.md ("Redis keys"); values are JSON only. The first
+part is settings.RIFFLE_KEY_PREFIX ("riffle").
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+HEARTBEAT_TTL_S = 15
+METRICS_TTL_S = 30
+
+
+def _prefix() -> str:
+    return settings.RIFFLE_KEY_PREFIX
+
+
+def heartbeat(replica_id: int | str) -> str:
+    return f"{_prefix()}:replica:{replica_id}:hb"
+
+
+def metrics(deployment_id: int | str, replica_id: int | str) -> str:
+    return f"{_prefix()}:deployment:{deployment_id}:metrics:{replica_id}"
+
+
+def metrics_pattern(deployment_id: int | str) -> str:
+    return f"{_prefix()}:deployment:{deployment_id}:metrics:*"
+
+
+def replica_of_metrics_key(key: str) -> str:
+    return key.rsplit(":", 1)[-1]
+
+
+def reconcile_lock() -> str:
+    return f"{_prefix()}:reconcile:lock"
+
+
+def group(deployment_id: int | str) -> str:
+    """The Channels group that a deployment's websocket clients join."""
+    return f"deployment-{deployment_id}"

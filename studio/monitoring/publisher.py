@@ -1,0 +1,77 @@
+"""Push what replicas observe to Redis and to the deployment's websocket group.
+
+Everything here is fire-and-forget: a Redis hiccup or a full channel costs a metrics
+frame, never a stalled engine thread or a failed replica.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from studio.monitoring import keys
+from studio.monitoring.connections import sync_redis
+
+logger = logging.getLogger(__name__)
+
+_WARN_EVERY_S = 30.0
+
+
+class MetricsPublisher:
+    """The `on_metrics` callback of one replica's StreamsApp.
+
+    Stores each snapshot as the replica's latest (`keys.metrics`, TTL 30 s) and relays it
+    to websocket clients of the deployment. Called from an engine thread once a second.
+    """
+
+    def __init__(self, deployment_id: int, replica_id: int) -> None:
+        self.deployment_id = deployment_id
+        self.replica_id = replica_id
+        self.latest: dict[str, Any] | None = None
+        self._last_warning = 0.0
+
+    def __call__(self, snapshot: dict[str, Any]) -> None:
+        self.latest = snapshot
+        try:
+            sync_redis().set(
+                keys.metrics(self.deployment_id, self.replica_id),
+                json.dumps(snapshot),
+                ex=keys.METRICS_TTL_S,
+            )
+        except Exception as exc:
+            self._warn("cannot store metrics in Redis: %s", exc)
+        try:
+            group_send(
+                keys.group(self.deployment_id),
+                {"type": "metrics.update", "replica": str(self.replica_id), "metrics": snapshot},
+            )
+        except Exception as exc:
+            self._warn("cannot relay metrics to websocket clients: %s", exc)
+
+    def _warn(self, message: str, exc: Exception) -> None:
+        # Once a second for every replica would drown the log during an outage.
+        now = time.monotonic()
+        if now - self._last_warning >= _WARN_EVERY_S:
+            self._last_warning = now
+            logger.warning("deployment %s replica %s: " + message,
+                           self.deployment_id, self.replica_id, exc)
+
+
+def publish_deployment(deployment_id: int, deployment: dict[str, Any]) -> None:
+    """Tell websocket clients that the deployment's state changed (best effort)."""
+    try:
+        group_send(keys.group(deployment_id), {"type": "deployment.update", "deployment": deployment})
+    except Exception:
+        logger.warning("cannot broadcast deployment %s", deployment_id, exc_info=True)
+
+
+def group_send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(group, message)

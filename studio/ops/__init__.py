@@ -1,0 +1,1 @@
+"""Operations: the development supervisor (`manage.py runstack`) and /healthz."""

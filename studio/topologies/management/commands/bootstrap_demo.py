@@ -1,0 +1,51 @@
+"""Create the demo user and the example topologies; safe to run any number of times."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from studio.topologies import examples
+
+DEFAULT_PASSWORD = "riffle-demo"
+
+
+class Command(BaseCommand):
+    help = "Create the demo user and load the example topologies if missing (idempotent)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--url", default=os.environ.get("RIFFLE_URL", "http://127.0.0.1:8000/"),
+                            help="the address to print for the studio")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user, password = self._demo_user()
+        for name in examples.example_names():
+            topology, version = examples.ensure_example(name, created_by=user)
+            if version is None:
+                continue
+            self.stdout.write(f"Loaded example topology {topology.name!r}")
+            for p in version.problems:
+                if p["severity"] == "error":
+                    self.stdout.write(self.style.WARNING(
+                        f"  cannot be deployed yet: {p['node_id'] or 'document'}: {p['message']}"
+                    ))
+        self.stdout.write(self.style.SUCCESS(f"Riffle studio: {options['url']}"))
+        self.stdout.write(f"  user: demo   password: {password}")
+
+    def _demo_user(self) -> tuple[Any, str]:
+        users = get_user_model()
+        configured = os.environ.get("RIFFLE_DEMO_PASSWORD")
+        user = users.objects.filter(username="demo").first()
+        if user is None:
+            user = users.objects.create_user("demo", password=configured or DEFAULT_PASSWORD)
+            return user, configured or DEFAULT_PASSWORD
+        if configured and not user.check_password(configured):
+            # The environment is the source of truth when it names a password.
+            user.set_password(configured)
+            user.save(update_fields=["password"])
+        if configured:
+            return user, configured
+        return user, DEFAULT_PASSWORD if user.check_password(DEFAULT_PASSWORD) else "(set earlier; not shown)"

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from studio.topologies import views
+
+app_name = "topologies"
+
+urlpatterns = [
+    path("catalog/", views.catalog, name="catalog"),
+    path("topologies/", views.topology_list, name="list"),
+    path("topologies/<int:topology_id>/", views.topology_detail, name="detail"),
+    path("topologies/<int:topology_id>/versions/", views.topology_versions, name="versions"),
+    path(
+        "topologies/<int:topology_id>/versions/<int:number>/",
+        views.topology_version_detail, name="version-detail",
+    ),
+]

@@ -1,0 +1,242 @@
+"""The whole studio, started by `manage.py runstack`, and a Chromium page to drive it.
+
+`live_stack` runs runstack on a free port against the session's broker and Redis, with
+a database of its own (a temp SQLite file, or a fresh PostgreSQL database on the server
+DATABASE_URL names) and no example generator, so that the only records are the test's.
+
+Browser tests use Debian's /usr/bin/chromium through Playwright; no browser is ever
+downloaded. Screenshots and, on failure, the browser console and the stack's output go
+to test-artifacts/<test name>/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from studio.lib.devservices import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Database 13 of the session's Redis: this stack's Celery queues are its own.
+REDIS_DB = 13
+READY_TIMEOUT = 240.0
+SERVICE_VARS = ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL", "DATABASE_URL", "RIFFLE_PORT")
+
+
+@dataclass
+class LiveStack:
+    url: str  # "http://127.0.0.1:PORT/"
+    port: int
+    kafka_bootstrap: str
+    redis_url: str
+    username: str
+    password: str
+    process: subprocess.Popen[bytes]
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+
+# -- database for the stack ------------------------------------------------------------
+
+
+def _postgres_database(base_url: str) -> tuple[str, str]:
+    """A fresh database on DATABASE_URL's server: (its URL, its name)."""
+    import psycopg
+
+    name = f"riffle_e2e_{uuid.uuid4().hex[:8]}"
+    admin_url = urlunsplit(urlsplit(base_url)._replace(path="/postgres", scheme="postgresql"))
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(base_url)._replace(path=f"/{name}")), name
+
+
+def _drop_postgres_database(base_url: str, name: str) -> None:
+    import psycopg
+
+    admin_url = urlunsplit(urlsplit(base_url)._replace(path="/postgres", scheme="postgresql"))
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- the stack -------------------------------------------------------------------------
+
+
+def _pump(process: subprocess.Popen[bytes], lines: list[str]) -> None:
+    assert process.stdout is not None
+    for raw in iter(process.stdout.readline, b""):
+        lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+
+def _stop(process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # runstack puts every child in a session of its own; kill those too.
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[1]) == process.pid:
+                try:
+                    os.killpg(int(fields[3]), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_stack(kafka_bootstrap: str, redis_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    workdir = tmp_path_factory.mktemp("live-stack")
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
+    configured_db = os.environ.get("DATABASE_URL")
+    pg_name: str | None = None
+    if configured_db and configured_db.startswith(("postgres://", "postgresql://")):
+        env["DATABASE_URL"], pg_name = _postgres_database(configured_db)
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{workdir / 'riffle.sqlite3'}"
+    redis_url = urlunsplit(urlsplit(redis_server_url)._replace(path=f"/{REDIS_DB}"))
+    env.update(KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "runstack", "--port", str(port), "--no-generator", "--state-dir", str(workdir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    threading.Thread(target=_pump, args=(process, lines), daemon=True).start()
+    try:
+        banner = _wait_ready(process, lines)
+        username, password = banner
+        yield LiveStack(f"http://127.0.0.1:{port}/", port, kafka_bootstrap, redis_url, username, password, process, lines)
+    finally:
+        _stop(process)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "live-stack.log").write_text("\n".join(lines) + "\n")
+        if pg_name is not None:
+            _drop_postgres_database(configured_db, pg_name)  # type: ignore[arg-type]
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        client.flushdb()
+        client.close()
+
+
+def _wait_ready(process: subprocess.Popen[bytes], lines: list[str]) -> tuple[str, str]:
+    deadline = time.monotonic() + READY_TIMEOUT
+    credentials = re.compile(r"log in as (\S+) / (\S+)")
+    while time.monotonic() < deadline:
+        text = "\n".join(lines)
+        if "Riffle is running at" in text:
+            found = credentials.search(text)
+            if found:
+                return found.group(1), found.group(2)
+        if process.poll() is not None:
+            pytest.fail(f"the live stack exited with code {process.returncode} before it was ready:\n{text}", pytrace=False)
+        time.sleep(0.5)
+    tail = "\n".join(lines[-80:])
+    pytest.fail(f"the live stack was not ready within {READY_TIMEOUT:.0f} s; last output:\n{tail}", pytrace=False)
+
+
+# -- the browser -----------------------------------------------------------------------
+
+
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in the
+# main thread while it is open, and every later test using async_to_sync would fail.
+@pytest.fixture(scope="module")
+def chromium_browser() -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `apt-get install -y chromium` (make test does it)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Artifacts:
+    """Numbered screenshots of one test, plus its browser console."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.console: list[str] = []
+        self._count = 0
+
+    def screenshot(self, page: object, step: str) -> Path:
+        self._count += 1
+        path = self.directory / f"{self._count:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        return path
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Artifacts:
+    directory = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*"):
+        old.unlink()
+    return Artifacts(directory)
+
+
+@pytest.fixture
+def page(chromium_browser: object, artifacts: Artifacts, request: pytest.FixtureRequest) -> Iterator[object]:
+    context = chromium_browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.on("console", lambda message: artifacts.console.append(f"[{message.type}] {message.text}"))
+    page.on("pageerror", lambda error: artifacts.console.append(f"[pageerror] {error}"))
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is None or report.failed:
+            try:
+                artifacts.screenshot(page, "failure")
+            except Exception:  # noqa: BLE001 - the page may be gone; the log still matters
+                pass
+            (artifacts.directory / "console.log").write_text("\n".join(artifacts.console) + "\n")
+        context.close()

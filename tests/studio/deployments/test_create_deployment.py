@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.test import Client
+
+from studio.deployments.models import AuditEvent, Deployment
+from studio.topologies.models import TopologyVersion
+
+
+def deploy(client: Client, body: Any) -> Any:
+    return client.post("/api/deployments/", data=json.dumps(body), content_type="application/json")
+
+
+def test_it_deploys_a_version_to_run(
+    api: Client, wordcount_v1: TopologyVersion, celery_queues: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deploy(api, {"version": wordcount_v1.pk})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["application_id"] == "riffle-word-count-v1"
+    assert body["topology"] == wordcount_v1.topology_id
+    assert (body["version"], body["version_number"]) == (wordcount_v1.pk, 1)
+    assert (body["desired_state"], body["observed_state"]) == ("running", "starting")
+    assert (body["processing_guarantee"], body["replicas"], body["last_error"]) == ("at_least_once", 1, "")
+    assert body["input_topics"] == wordcount_v1.input_topics()
+    assert body["output_topics"] == wordcount_v1.output_topics()
+    # Enqueued after commit: a reconcile on the default queue, which starts the replica.
+    assert celery_queues.tasks("celery") == [("studio.deployments.tasks.reconcile", [])]
+    event = AuditEvent.objects.get(verb="deployment.create")
+    assert (event.actor.username, event.object_id) == ("alice", str(body["id"]))
+
+
+def test_application_ids_stay_unique(api: Client, wordcount_v1: TopologyVersion) -> None:
+    first = deploy(api, {"version": wordcount_v1.pk}).json()
+    second = deploy(api, {"version": wordcount_v1.pk}).json()
+    assert (first["application_id"], second["application_id"]) == (
+        "riffle-word-count-v1", "riffle-word-count-v1-2"
+    )
+
+
+def test_it_takes_options(api: Client, wordcount_v1: TopologyVersion) -> None:
+    response = deploy(api, {"version": wordcount_v1.pk, "application_id": "wc.test_1",
+                            "processing_guarantee": "exactly_once_v2", "replicas": 3})
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["application_id"], body["processing_guarantee"], body["replicas"]) == (
+        "wc.test_1", "exactly_once_v2", 3
+    )
+
+
+def test_bad_input_is_refused_field_by_field(api: Client, wordcount_v1: TopologyVersion) -> None:
+    Deployment.create_running(wordcount_v1, actor=None, application_id="taken")
+    response = deploy(api, {"version": 9999, "application_id": "taken",
+                            "processing_guarantee": "sometimes", "replicas": 0})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"] == "The request has 4 problems."
+    by_path = {p["path"]: p["message"] for p in body["problems"]}
+    assert by_path == {
+        "version": "There is no topology version 9999.",
+        "application_id": "application.id 'taken' is taken by another deployment.",
+        "processing_guarantee": '"sometimes" is not a valid choice.',
+        "replicas": "Ensure this value is greater than or equal to 1.",
+    }
+
+
+def test_an_application_id_must_be_a_topic_prefix(api: Client, wordcount_v1: TopologyVersion) -> None:
+    response = deploy(api, {"version": wordcount_v1.pk, "application_id": "word count!"})
+    assert response.status_code == 400
+    assert response.json()["problems"][0]["path"] == "application_id"
+    assert Deployment.objects.count() == 0
+
+
+def test_a_version_the_engine_cannot_run_is_refused_with_its_problems(
+    api: Client, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any]
+) -> None:
+    broken = dict(wordcount_document, nodes=[
+        dict(n, type="stream.no_such_step") if n["id"] == "drop-empty" else n
+        for n in wordcount_document["nodes"]
+    ])
+    version = wordcount_v1.topology.add_version(broken, allow_errors=True)
+    response = deploy(api, {"version": version.pk})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"] == "Version 2 of 'word count' cannot run: its document has errors."
+    assert any(p["node_id"] == "drop-empty" and p["severity"] == "error" for p in body["problems"])
+    assert Deployment.objects.count() == 0
+
+
+def test_anonymous_is_refused(anonymous: Client, wordcount_v1: TopologyVersion) -> None:
+    assert deploy(anonymous, {"version": wordcount_v1.pk}).status_code == 403
+    assert Deployment.objects.count() == 0

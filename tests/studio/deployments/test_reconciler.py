@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import redis
+from django.utils import timezone
+
+from studio.deployments import heartbeats, reconciler
+from studio.deployments.models import Deployment, Replica
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def reconcile(celery_queues: Any, django_capture_on_commit_callbacks: Any) -> Any:
+    def run() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            reconciler.reconcile_all()
+
+    return run
+
+
+def beat(replica: Replica, state: str = "RUNNING", ready: bool = True) -> None:
+    heartbeats.beat(replica.pk, task_id=replica.celery_task_id, state=state, ready=ready, tasks=["0_0"])
+
+
+def test_it_starts_a_replica_for_each_empty_slot(
+    deployment: Deployment, reconcile: Any, celery_queues: Any
+) -> None:
+    Deployment.objects.filter(pk=deployment.pk).update(replicas=2)
+    reconcile()
+    replicas = list(deployment.replica_set.order_by("index"))
+    assert [(r.index, r.state) for r in replicas] == [(0, "pending"), (1, "pending")]
+    assert celery_queues.tasks("replicas") == [
+        ("studio.deployments.tasks.run_replica", [replicas[0].pk]),
+        ("studio.deployments.tasks.run_replica", [replicas[1].pk]),
+    ]
+    # A second pass within the start grace leaves the pending replicas alone.
+    reconcile()
+    assert deployment.replica_set.count() == 2
+    assert len(celery_queues.tasks("replicas")) == 2
+
+
+def test_it_replaces_a_replica_whose_heartbeat_expired(
+    deployment: Deployment, reconcile: Any, celery_queues: Any
+) -> None:
+    gone = Replica.objects.create(deployment=deployment, index=0, state="running", celery_task_id="x")
+    reconcile()
+    gone.refresh_from_db()
+    assert gone.state == "dead" and gone.ended_at is not None
+    fresh = deployment.replica_set.get(state="pending")
+    assert fresh.index == 0
+    assert celery_queues.tasks("replicas") == [("studio.deployments.tasks.run_replica", [fresh.pk])]
+
+
+def test_a_pending_replica_that_never_started_is_replaced_after_the_grace(
+    deployment: Deployment, reconcile: Any
+) -> None:
+    stuck = Replica.objects.create(deployment=deployment, index=0, state="pending")
+    Replica.objects.filter(pk=stuck.pk).update(
+        created_at=timezone.now() - reconciler.START_GRACE - timedelta(seconds=1)
+    )
+    reconcile()
+    stuck.refresh_from_db()
+    assert stuck.state == "dead"
+    assert deployment.replica_set.filter(state="pending").count() == 1
+
+
+def test_ready_heartbeats_make_the_deployment_running(
+    deployment: Deployment, reconcile: Any, celery_queues: Any, studio_redis: redis.Redis
+) -> None:
+    replica = Replica.objects.create(deployment=deployment, index=0, state="running", celery_task_id="t-1")
+    beat(replica, state="REBALANCING", ready=False)
+    reconcile()
+    deployment.refresh_from_db()
+    assert deployment.observed_state == "starting"
+    beat(replica, state="RUNNING", ready=True)
+    reconcile()
+    deployment.refresh_from_db()
+    assert deployment.observed_state == "running"
+    replica.refresh_from_db()
+    assert replica.last_heartbeat is not None and replica.pid is not None
+    assert celery_queues.tasks("replicas") == []  # the slot is taken by a live replica
+
+
+def test_a_stopping_deployment_becomes_stopped_when_no_replica_is_left(
+    deployment: Deployment, reconcile: Any
+) -> None:
+    replica = Replica.objects.create(deployment=deployment, index=0, state="running")
+    beat(replica)
+    deployment.stop(actor=None)
+    reconcile()
+    deployment.refresh_from_db()
+    assert deployment.observed_state == "stopping"
+    heartbeats.clear(replica.pk)
+    replica.end("stopped")
+    reconcile()
+    deployment.refresh_from_db()
+    assert deployment.observed_state == "stopped"
+
+
+def test_a_failed_deployment_is_not_restarted(
+    deployment: Deployment, reconcile: Any, celery_queues: Any
+) -> None:
+    deployment.transition(to="failed", error="boom")
+    reconcile()
+    assert not deployment.replica_set.exists()
+    assert celery_queues.tasks("replicas") == []
+    deployment.refresh_from_db()
+    assert (deployment.observed_state, deployment.last_error) == ("failed", "boom")
+
+
+def test_only_one_reconciler_runs_at_a_time(
+    deployment: Deployment, celery_queues: Any, studio_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.monitoring import keys
+    from studio.monitoring.connections import sync_redis
+
+    monkeypatch.setattr(reconciler, "LOCK_WAIT_S", 0.2)
+    held = sync_redis().lock(keys.reconcile_lock(), timeout=30)
+    assert held.acquire(blocking=False)
+    try:
+        assert reconciler.reconcile_all() == 0
+    finally:
+        held.release()
+    assert not deployment.replica_set.exists()

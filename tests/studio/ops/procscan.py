@@ -1,0 +1,63 @@
+"""Who is alive, read straight from /proc (no psutil): for no-orphan assertions."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ProcInfo:
+    pid: int
+    ppid: int
+    pgid: int
+    sid: int
+    state: str
+    command: str
+
+
+def read_proc(pid: int) -> ProcInfo | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            raw = handle.read().decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # The command name is in parentheses and may itself contain spaces or ')'.
+    command = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    state, ppid, pgid, sid = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
+    return ProcInfo(pid, ppid, pgid, sid, state, command)
+
+
+def all_processes() -> list[ProcInfo]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            info = read_proc(int(entry))
+            if info is not None:
+                found.append(info)
+    return found
+
+
+def is_alive(info: ProcInfo) -> bool:
+    return info.state not in ("Z", "X")
+
+
+def descendants(root: int) -> list[ProcInfo]:
+    """Every live process below `root` in the parent tree (not `root` itself)."""
+    by_parent: dict[int, list[ProcInfo]] = {}
+    for info in all_processes():
+        by_parent.setdefault(info.ppid, []).append(info)
+    result: list[ProcInfo] = []
+    stack = [root]
+    while stack:
+        for child in by_parent.get(stack.pop(), []):
+            if is_alive(child):
+                result.append(child)
+                stack.append(child.pid)
+    return result
+
+
+def survivors(pids: set[int], sessions: set[int]) -> list[ProcInfo]:
+    """Live processes that are one of `pids` or belong to one of `sessions`."""
+    return [info for info in all_processes() if is_alive(info) and (info.pid in pids or info.sid in sessions)]

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.test import Client
+
+
+def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in [
+        "/api/me/", "/api/catalog/", "/api/topologies/", "/api/topologies/{topology_id}/",
+        "/api/topologies/{topology_id}/versions/", "/api/deployments/",
+        "/api/deployments/{deployment_id}/", "/api/deployments/{deployment_id}/start/",
+        "/api/deployments/{deployment_id}/stop/",
+    ]:
+        assert path in paths, path
+    created = paths["/api/deployments/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert "application_id" in created["properties"]
+
+
+def test_anonymous_cannot_read_the_schema(anonymous: Client, db: None) -> None:
+    assert anonymous.get("/api/schema/").status_code == 403

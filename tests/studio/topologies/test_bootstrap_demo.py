@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from studio.topologies.models import Topology
+
+
+def bootstrap() -> str:
+    out = StringIO()
+    call_command("bootstrap_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_demo_user_and_the_examples_once(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RIFFLE_DEMO_PASSWORD", raising=False)
+    out = bootstrap()
+    assert "http://127.0.0.1:8000/" in out
+    assert "user: demo   password: riffle-demo" in out
+    assert authenticate(username="demo", password="riffle-demo") is not None
+    names = set(Topology.objects.values_list("name", flat=True))
+    assert len(names) == 3 and "word count" in names
+    for topology in Topology.objects.all():
+        assert list(topology.versions.values_list("number", flat=True)) == [1]
+
+    again = bootstrap()
+    assert "Loaded example" not in again and "user: demo" in again
+    assert Topology.objects.count() == 3
+    assert sum(t.versions.count() for t in Topology.objects.all()) == 3
+
+
+def test_the_password_comes_from_the_environment(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RIFFLE_DEMO_PASSWORD", "s3cret-enough")
+    assert "password: s3cret-enough" in bootstrap()
+    assert authenticate(username="demo", password="s3cret-enough") is not None
