@@ -53,8 +53,9 @@ class ThreadMetrics:
     Written by the stream thread only; :meth:`publish` swaps in an immutable snapshot
     part that the app's reporter thread reads."""
 
-    def __init__(self, thread_name: str) -> None:
+    def __init__(self, thread_name: str, internal_topics: frozenset[str] = frozenset()) -> None:
         self.thread_name = thread_name
+        self._internal_topics = internal_topics
         self.records_in = 0
         self.records_out = 0
         self._samples: deque[dict[str, Any]] = deque(maxlen=MAX_SAMPLES)
@@ -65,6 +66,8 @@ class ThreadMetrics:
 
     # TaskObserver
     def on_output(self, sink_node: str, topic: str, key: Any, value: Any, timestamp: int) -> None:
+        if topic in self._internal_topics:
+            return
         self.records_out += 1
         self._samples.append(
             {"node": sink_node, "topic": topic, "key": json_safe(key), "value": json_safe(value),

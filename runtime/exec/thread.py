@@ -98,7 +98,10 @@ class StreamThread(threading.Thread):
             should_stop=self._shutdown_requested,
         )
         self._collector = KafkaRecordCollector(clients.producer(producer_config(raw, client_id=f"{name}-producer")))
-        self.metrics = ThreadMetrics(name)
+        # Repartition and changelog writes are plumbing: the dashboard's "records out"
+        # and output samples are what the application writes to its own topics.
+        internal = frozenset(t.name for t in topology.internal_topics(config.application_id))
+        self.metrics = ThreadMetrics(name, internal_topics=internal)
         self.state = ThreadState.CREATED
         self.error: BaseException | None = None
 

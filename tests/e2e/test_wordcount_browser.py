@@ -88,10 +88,21 @@ def output_counts(page: object, topic: str) -> dict[str, int]:
     script = "rows => rows.map(r => [r.dataset.key, r.dataset.value, r.cells[2].textContent.trim()])"
     shown: dict[str, int] = {}
     for key, value, row_topic in rows.evaluate_all(script):
-        # Samples of other edges (the repartition topic, say) are shown too; skip them.
+        # Only the output topic's records count, should other topics' samples be shown.
         if row_topic == topic and value is not None and value.lstrip("-").isdigit():
             shown[key] = max(shown.get(key, 0), int(value))
     return shown
+
+
+def wait_for_counts(page: object, topic: str, expected: Counter[str]) -> dict[str, int]:
+    deadline = time.monotonic() + OUTPUT_TIMEOUT_MS / 1000
+    shown: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        shown = output_counts(page, topic)
+        if all(shown.get(word) == count for word, count in expected.items()):
+            break
+        page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    return {word: shown.get(word) for word in expected}  # type: ignore[misc]
 
 
 def test_word_count_deploys_and_shows_live_counts(page, live_stack, artifacts) -> None:
@@ -127,17 +138,21 @@ def test_word_count_deploys_and_shows_live_counts(page, live_stack, artifacts) -
 
     produce(live_stack.kafka_bootstrap, topic, lines)
 
-    deadline = time.monotonic() + OUTPUT_TIMEOUT_MS / 1000
-    shown: dict[str, int] = {}
-    while time.monotonic() < deadline:
-        shown = output_counts(page, output_topic)
-        if all(shown.get(word) == count for word, count in expected.items()):
-            break
-        page.wait_for_timeout(500)
+    shown = wait_for_counts(page, output_topic, expected)
     artifacts.screenshot(page, "counts")
-    assert {word: shown.get(word) for word in expected} == dict(expected), (
+    assert shown == dict(expected), (
         f"dashboard shows {shown}; expected {dict(expected)} within {OUTPUT_TIMEOUT_MS // 1000} s"
     )
+
+    # A second tab (and so a reload) starts from the server's snapshot and sees the same.
+    second = page.context.new_page()
+    second.goto(page.url)
+    expect(second.locator('[data-testid="deployment-state"]')).to_have_attribute(
+        "data-observed", "running", timeout=30_000
+    )
+    assert wait_for_counts(second, output_topic, expected) == dict(expected)
+    artifacts.screenshot(second, "second-tab")
+    second.close()
 
     page.get_by_role("button", name=re.compile(r"^stop", re.I)).click()
     expect(state).to_have_attribute("data-desired", "stopped", timeout=30_000)

@@ -159,9 +159,18 @@ describe("documentNodeRates", () => {
 });
 
 describe("latestByKey", () => {
+  const s = (key: string, value: number, timestamp: number) => ({ node: "out", topic: "c", key, value, timestamp });
+
   it("keeps the newest value per key and topic", () => {
-    const s = (key: string, value: number, timestamp: number) => ({ node: "out", topic: "c", key, value, timestamp });
-    expect(latestByKey([s("a", 1, 1), s("b", 1, 2), s("a", 2, 3)])).toEqual([s("a", 2, 3), s("b", 1, 2)]);
+    const merged = mergeSnapshots({ "1": snapshot({ samples: [s("a", 1, 1), s("b", 1, 2), s("a", 2, 3)] }) });
+    expect(latestByKey(merged.samples)).toEqual([s("a", 2, 3), s("b", 1, 2)]);
+  });
+
+  it("takes the later of records that share a timestamp", () => {
+    // Every word of one line carries the line's timestamp: "a a a" counts 1, 2, 3 at t=5.
+    const merged = mergeSnapshots({ "1": snapshot({ samples: [s("a", 1, 5), s("a", 2, 5), s("a", 3, 5)] }) });
+    expect(merged.samples.map((x) => x.value)).toEqual([3, 2, 1]);
+    expect(latestByKey(merged.samples)).toEqual([s("a", 3, 5)]);
   });
 });
 

@@ -189,10 +189,13 @@ export function documentNodeRates(
   );
 }
 
-/** The newest record per key among the samples, newest first: the current counts. */
+/**
+ * The newest record per key: the current counts. `samples` is newest first, as
+ * `mergeSnapshots` gives them; re-sorting here would lose the order of ties.
+ */
 export function latestByKey(samples: readonly OutputSample[]): OutputSample[] {
   const seen = new Map<string, OutputSample>();
-  for (const sample of newestFirst([...samples])) {
+  for (const sample of samples) {
     const key = `${sample.topic}\u0000${stableText(sample.key)}`;
     if (!seen.has(key)) seen.set(key, sample);
   }
@@ -250,8 +253,12 @@ function compareTaskIds(a: string, b: string): number {
   return sa - sb || pa - pb || a.localeCompare(b);
 }
 
+/**
+ * Records arrive oldest first; many share a timestamp (every word of one line carries the
+ * line's), so on a tie the one that came later is the newer: reverse, then sort stably.
+ */
 function newestFirst<T extends { timestamp: number }>(items: T[]): T[] {
-  return items.sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
+  return items.reverse().sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
 }
 
 function dedupe<T>(items: readonly T[], keyOf: (item: T) => string): T[] {

@@ -50,6 +50,16 @@ def test_thread_parts_merge_into_one_snapshot_with_rates() -> None:
     assert 100 / 0.4 < rate < 100 / 0.19
 
 
+def test_writes_to_internal_topics_are_neither_output_nor_samples() -> None:
+    metrics = ThreadMetrics("t", internal_topics=frozenset({"wc-counts-repartition"}))
+    metrics.on_output("to-repartition", "wc-counts-repartition", "kafka", "kafka", 1)
+    metrics.on_output("to-counts", "counts", "kafka", 1, 1)
+    metrics.publish(state="RUNNING", tasks=[], nodes={}, partitions=[])
+    snapshot = MetricsAggregator("wc").snapshot("RUNNING", [metrics.part()])  # type: ignore[list-item]
+    assert snapshot["totals"]["records-out"] == 1
+    assert [(s["topic"], s["value"]) for s in snapshot["samples"]] == [("counts", 1)]
+
+
 def test_closed_tasks_keep_their_totals() -> None:
     metrics = ThreadMetrics("t")
     metrics.retire_task({"src": {"process-total": 4, "process-rate": 9.0}})
