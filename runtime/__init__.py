@@ -17,7 +17,12 @@ from runtime.dsl import (
     KTable,
     Materialized,
     Produced,
+    SessionWindow,
     StreamsBuilder,
+    TimeWindow,
+    TimeWindowedKStream,
+    TimeWindows,
+    Windowed,
 )
 from runtime.errors import (
     DeserializationError,
@@ -26,7 +31,7 @@ from runtime.errors import (
     StreamsError,
     TopologyError,
 )
-from runtime.serdes import Serde, Serdes
+from runtime.serdes import Serde, Serdes, WindowedSerdes
 from runtime.state import Stores, ValueAndTimestamp
 from runtime.topology import Topology, TopologyDescription
 
@@ -47,11 +52,17 @@ __all__ = [
     "StreamsApp",
     "StreamsBuilder",
     "StreamsConfig",
+    "SessionWindow",
     "StreamsError",
+    "TimeWindow",
+    "TimeWindowedKStream",
+    "TimeWindows",
     "Topology",
     "TopologyDescription",
     "TopologyError",
     "ValueAndTimestamp",
+    "Windowed",
+    "WindowedSerdes",
 ]
 
 

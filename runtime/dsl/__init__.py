@@ -8,6 +8,9 @@ from runtime.dsl.grouped import KGroupedStream
 from runtime.dsl.options import Consumed, Grouped, Materialized, Produced
 from runtime.dsl.stream import KStream
 from runtime.dsl.table import KTable
+from runtime.dsl.time_windowed import TimeWindowedKStream
+from runtime.dsl.windowed import SessionWindow, TimeWindow, Window, Windowed
+from runtime.dsl.windows import TimeWindows
 from runtime.processors.change import Change
 
 __all__ = [
@@ -20,5 +23,11 @@ __all__ = [
     "KTable",
     "Materialized",
     "Produced",
+    "SessionWindow",
     "StreamsBuilder",
+    "TimeWindow",
+    "TimeWindowedKStream",
+    "TimeWindows",
+    "Window",
+    "Windowed",
 ]

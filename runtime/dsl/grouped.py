@@ -86,11 +86,28 @@ class KGroupedStream:
         key_serde = materialized.key_serde or self.key_serde
         store_builder = timestamped_store_builder(materialized, key_serde, value_serde)
         supplier = make_supplier(materialized.store_name)
+        node = StatefulProcessorNode(node_name, supplier, store_builder=store_builder)
+        source_nodes = self._attach(node, materialized.store_name)
+        return KTable(self._builder, node_name, key_serde, value_serde, source_nodes,
+                      materialized.store_name if queryable else None, supplier, node)
 
+    def windowed_by(self, windows: Any) -> Any:
+        """Aggregate per time window: ``windows`` is a :class:`TimeWindows`."""
+        from runtime.dsl.time_windowed import TimeWindowedKStream
+        from runtime.dsl.windows import TimeWindows
+
+        if not isinstance(windows, TimeWindows):
+            raise NotImplementedError(
+                f"windowed_by({type(windows).__name__}) is not supported yet; use TimeWindows")
+        return TimeWindowedKStream(self, windows)
+
+    def _attach(self, node: StatefulProcessorNode, store_name: str) -> frozenset[str]:
+        """Add an aggregation node below the grouping, behind a repartition topic when
+        the key changed upstream; returns the source nodes the aggregation reads."""
         parent = self._node
         source_nodes = self._source_nodes
         if self._repartition_required:
-            prefix_name = self._repartition_name or materialized.store_name
+            prefix_name = self._repartition_name or store_name
             repartition = create_repartition_node(self._builder, self.key_serde, self.value_serde,
                                                   prefix_name)
             # A named grouping shares one repartition topic between its aggregations.
@@ -99,11 +116,8 @@ class KGroupedStream:
                 self._builder.add_graph_node(parent, repartition)
             parent = self._repartition_node
             source_nodes = frozenset({self._repartition_node.source_name})
-
-        node = StatefulProcessorNode(node_name, supplier, store_builder=store_builder)
         self._builder.add_graph_node(parent, node)
-        return KTable(self._builder, node_name, key_serde, value_serde, source_nodes,
-                      materialized.store_name if queryable else None, supplier, node)
+        return source_nodes
 
     def __repr__(self) -> str:
         return f"KGroupedStream({self.name!r})"

@@ -58,6 +58,10 @@ class ThreadMetrics:
         self._internal_topics = internal_topics
         self.records_in = 0
         self.records_out = 0
+        # Offset commits that failed, and tasks closed without committing what they had
+        # processed: only the latter lets a new owner reprocess (at_least_once).
+        self.commits_failed = 0
+        self.tasks_closed_dirty = 0
         self._samples: deque[dict[str, Any]] = deque(maxlen=MAX_SAMPLES)
         self._errors: deque[dict[str, Any]] = deque(maxlen=MAX_ERRORS)
         self._retired_nodes: dict[str, dict[str, float]] = {}
@@ -122,7 +126,9 @@ class ThreadMetrics:
             "partitions": [dict(p) for p in partitions],
             "samples": list(self._samples),
             "errors": errors,
-            "totals": {"records-in": self.records_in, "records-out": self.records_out},
+            "totals": {"records-in": self.records_in, "records-out": self.records_out,
+                       "commit-failed-total": self.commits_failed,
+                       "task-closed-dirty-total": self.tasks_closed_dirty},
         }
         with self._lock:
             self._part = part
@@ -161,7 +167,7 @@ class MetricsAggregator:
         partitions: list[dict[str, Any]] = []
         samples: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = list(extra_errors)
-        records_in = records_out = 0
+        records_in = records_out = commits_failed = closed_dirty = 0
         for part in parts:
             tasks.extend(part["tasks"])
             _add_totals(nodes, part["nodes"])
@@ -170,6 +176,8 @@ class MetricsAggregator:
             errors.extend(part["errors"])
             records_in += part["totals"]["records-in"]
             records_out += part["totals"]["records-out"]
+            commits_failed += part["totals"].get("commit-failed-total", 0)
+            closed_dirty += part["totals"].get("task-closed-dirty-total", 0)
         now = time.monotonic()
         totals = {n: float(m.get("process-total", 0)) for n, m in nodes.items()}
         previous = self._previous
@@ -195,7 +203,8 @@ class MetricsAggregator:
             "partitions": partitions,
             "samples": samples[-MAX_SAMPLES:],
             "errors": errors[-MAX_ERRORS:],
-            "totals": {"records-in": records_in, "records-out": records_out},
+            "totals": {"records-in": records_in, "records-out": records_out,
+                       "commit-failed-total": commits_failed, "task-closed-dirty-total": closed_dirty},
         }
 
 

@@ -3,9 +3,19 @@ owns (Kafka Streams' ``StreamThread``).
 
 Loop: poll a batch → create and restore the tasks of newly assigned partitions → hand
 each task its records (``process_batch``) → punctuate → at every commit interval flush
-the tasks and the producer, checkpoint the stores to Redis and commit the consumed
-offsets synchronously. On revocation the affected tasks are committed and closed; on
+the tasks and the producer, commit the consumed offsets synchronously, then checkpoint
+the stores to Redis (Kafka Streams' order: a checkpoint is written only by a member
+whose commit the group accepted). On revocation the affected tasks are committed and
+closed inside the revoke callback, while this member's generation is still valid; on
 loss they are closed without committing.
+
+A commit rejected because the group moved on (Kafka Streams' ``TaskMigratedException``)
+closes every task dirty: this member's claim is stale, so it must stop writing for
+them. Their partitions stay paused until the next rebalance says who owns them; those
+still assigned to this thread then get fresh tasks that restore from the changelog and
+resume from the committed offsets. Under at_least_once that reprocesses the records
+after the last successful commit: the only way an input record's effect is applied
+twice, and it is counted in ``task-closed-dirty-total``.
 """
 
 from __future__ import annotations
@@ -24,7 +34,9 @@ from runtime.exec.metrics import ThreadMetrics
 from runtime.exec.restore import ChangelogRestorer
 from runtime.exec.task import ConsumedRecord, StreamTask
 from runtime.kafka import (
+    OFFSET_BEGINNING,
     ClientSupplier,
+    CommitFailedError,
     KafkaClientError,
     MessageProto,
     TopicPartition,
@@ -39,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 TP = tuple[str, int]
 TaskKey = tuple[int, int]  # (sub-topology, partition)
+
+# How long partitions orphaned by a rejected commit wait for a rebalance to settle their
+# ownership before the thread leaves and rejoins the group (Kafka Streams rejoins at once).
+ORPHAN_TIMEOUT_S = 30.0
 
 
 class ThreadState:
@@ -116,6 +132,11 @@ class StreamThread(threading.Thread):
         self._committed: dict[TP, int] = {}
         self._restored_end: dict[TopicPartition, int] = {}
         self._checkpointed: dict[TopicPartition, int] = {}
+        # Still assigned, but their tasks were closed dirty after the group moved on.
+        self._orphaned: set[TP] = set()
+        self._orphaned_since = 0.0
+        # Re-adopted orphans: rewind to the committed offset once their task exists.
+        self._rewind: set[TP] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -129,10 +150,7 @@ class StreamThread(threading.Thread):
     def run(self) -> None:
         try:
             self._set_state(ThreadState.STARTING)
-            self._consumer.subscribe(
-                sorted(self._topic_to_sub),
-                on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost,
-            )
+            self._subscribe()
             poll_s = self._config.poll_ms / 1000.0
             commit_s = self._config.commit_interval_ms / 1000.0
             metrics_s = self._config.metrics_interval_ms / 2000.0
@@ -156,6 +174,8 @@ class StreamThread(threading.Thread):
                 if now >= next_metrics:
                     self._publish_metrics()
                     next_metrics = now + metrics_s
+                if self._orphaned and now - self._orphaned_since > ORPHAN_TIMEOUT_S:
+                    self._rejoin()
             self._close_clean()
         except Exception as exc:  # the thread's last line of defence: report, never vanish
             logger.exception("stream thread %s failed", self.name)
@@ -165,6 +185,22 @@ class StreamThread(threading.Thread):
         finally:
             self._set_state(ThreadState.DEAD)
             self._publish_metrics(final=True)
+
+    def _subscribe(self) -> None:
+        self._consumer.subscribe(
+            sorted(self._topic_to_sub),
+            on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost,
+        )
+
+    def _rejoin(self) -> None:
+        """Leave and join the group again (Kafka Streams' answer to TaskMigrated): the
+        fresh assignment resumes every partition from its committed offset."""
+        logger.warning("%s: ownership of %s unsettled; leaving and rejoining the group",
+                       self.name, ", ".join(f"{t}-{p}" for t, p in sorted(self._orphaned)))
+        self._consumer.unsubscribe()  # revokes (or loses) what is left, clearing the orphans
+        self._orphaned.clear()
+        self._rewind.clear()
+        self._subscribe()
 
     def _set_state(self, new: str) -> None:
         old, self.state = self.state, new
@@ -177,6 +213,14 @@ class StreamThread(threading.Thread):
 
     def _on_assign(self, partitions: list[TopicPartition]) -> None:
         self._pending_assigned.extend((p.topic, p.partition) for p in partitions)
+        if self._orphaned:
+            # A rebalance completed with this member in it: the orphans it did not
+            # revoke are ours in the new generation.
+            logger.info("%s: the rebalance kept %s here; restarting their tasks from the committed offsets",
+                        self.name, ", ".join(f"{t}-{p}" for t, p in sorted(self._orphaned)))
+            self._pending_assigned.extend(sorted(self._orphaned))
+            self._rewind |= self._orphaned
+            self._orphaned = set()
         self._assignment_changed = True
         self._set_state(ThreadState.PARTITIONS_ASSIGNED)
 
@@ -193,15 +237,24 @@ class StreamThread(threading.Thread):
     def _release(self, partitions: Iterable[TopicPartition], *, clean: bool) -> None:
         gone = {(p.topic, p.partition) for p in partitions}
         self._pending_assigned = [tp for tp in self._pending_assigned if tp not in gone]
+        self._orphaned -= gone
+        self._rewind -= gone
         affected = {key for key, tps in self._task_partitions.items() if tps & gone}
         if not affected:
             return
         if clean:
             try:
                 self._commit([self._tasks[k] for k in affected], keys=affected)
-            except Exception as exc:  # the new owner reprocesses from the last commit
-                logger.error("%s: commit on revocation failed: %s", self.name, exc)
-                self.metrics.record_error(exc)
+            except Exception as exc:
+                # Closed dirty: the new owner reprocesses from the last commit.
+                logger.warning("%s: commit on revocation failed, closing tasks %s without it: %s",
+                               self.name, ", ".join(str(self._tasks[k].task_id) for k in sorted(affected)), exc)
+                self.metrics.commits_failed += 1
+                if not isinstance(exc, CommitFailedError):
+                    self.metrics.record_error(exc)
+                clean = False
+        if not clean:
+            self._count_dirty(affected)
         for key in affected:
             self._task_partitions[key] -= gone
             for tp in gone:
@@ -229,6 +282,7 @@ class StreamThread(threading.Thread):
             self._partition_task[tp] = self._tasks[key]
         if pending:
             self._load_committed(pending)
+        rewind = [tp for tp in pending if tp in self._rewind]
         for key in new_keys:
             try:
                 self._restore(key)
@@ -238,6 +292,8 @@ class StreamThread(threading.Thread):
                 # Shutting down mid-restore: drop the half-restored task uncommitted.
                 self._close_task(key, clean=False)
                 return
+        if rewind:
+            self._rewind_to_committed(rewind)
         logger.info("%s running tasks %s", self.name, ", ".join(self._task_ids()) or "(none)")
         self._set_state(ThreadState.RUNNING)
 
@@ -258,6 +314,55 @@ class StreamThread(threading.Thread):
             if result.from_checkpoint and not result.records_replayed:
                 # The Redis checkpoint is exactly the changelog end: nothing to rewrite.
                 self._checkpointed[result.changelog] = result.end_offset
+
+    def _rewind_to_committed(self, partitions: Sequence[TP]) -> None:
+        """Resume re-adopted partitions where the group's committed offsets say (what
+        their dirty-closed tasks had processed since is processed again)."""
+        self._rewind -= set(partitions)
+        try:
+            committed = self._consumer.committed([TopicPartition(*tp) for tp in partitions], timeout=10.0)
+            for tp in partitions:
+                offset = committed.get(TopicPartition(*tp))
+                self._consumer.seek(TopicPartitionOffset(tp[0], tp[1], OFFSET_BEGINNING if offset is None else offset))
+                self._next_offsets.pop(tp, None)
+        except KafkaClientError as exc:
+            # Without the committed offsets the positions cannot be trusted: start over
+            # as a new member, whose assignment resumes from the committed offsets.
+            logger.warning("%s: could not rewind %s: %s", self.name, partitions, exc)
+            self._orphaned |= set(partitions)
+            self._rejoin()
+            return
+        self._consumer.resume([TopicPartition(*tp) for tp in partitions])
+
+    def _handle_task_migrated(self, exc: CommitFailedError) -> None:
+        """Kafka Streams' handleLostAll: the group rejected this member's generation, so
+        none of its tasks may write again; close them all dirty and hold their
+        partitions (paused) until a rebalance settles who owns them."""
+        logger.warning("%s: %s; the group has moved on, closing tasks %s without committing",
+                       self.name, exc, ", ".join(self._task_ids()) or "(none)")
+        keys = list(self._tasks)
+        self._count_dirty(keys)
+        held = {tp for tps in self._task_partitions.values() for tp in tps}
+        held.update(tp for tp in self._pending_assigned if tp[0] in self._topic_to_sub)
+        self._pending_assigned = []
+        for key in keys:
+            self._close_task(key, clean=False)
+        for tp in held:
+            self._next_offsets.pop(tp, None)
+            self._committed.pop(tp, None)
+        if held:
+            self._consumer.pause([TopicPartition(*tp) for tp in sorted(held)])
+            if not self._orphaned:
+                self._orphaned_since = time.monotonic()
+            self._orphaned |= held
+        self._set_state(ThreadState.PARTITIONS_REVOKED)
+
+    def _count_dirty(self, keys: Iterable[TaskKey]) -> None:
+        """Count the tasks closed with processed records not yet committed."""
+        for key in keys:
+            if any(self._next_offsets.get(tp, self._committed.get(tp)) != self._committed.get(tp)
+                   for tp in self._task_partitions.get(key, ())):
+                self.metrics.tasks_closed_dirty += 1
 
     def _load_committed(self, partitions: Sequence[TP]) -> None:
         try:
@@ -354,19 +459,27 @@ class StreamThread(threading.Thread):
             return
         try:
             self._commit(list(self._tasks.values()), keys=list(self._tasks))
+        except CommitFailedError as exc:
+            self.metrics.commits_failed += 1
+            if exc.group_moved_on:
+                self._handle_task_migrated(exc)
+            else:
+                logger.warning("%s: commit failed, retrying at the next interval: %s", self.name, exc)
+                self.metrics.record_error(exc)
         except KafkaClientError as exc:
-            # e.g. a rebalance in progress: the offsets are committed at the next interval
-            # (or on revocation); a crash meanwhile only means reprocessing.
+            # e.g. the coordinator unreachable: the offsets are committed at the next
+            # interval (or on revocation); a crash meanwhile only means reprocessing.
+            self.metrics.commits_failed += 1
             logger.warning("%s: commit failed, retrying at the next interval: %s", self.name, exc)
             self.metrics.record_error(exc)
 
     def _commit(self, tasks: Sequence[Any], *, keys: Iterable[TaskKey]) -> None:
-        """Flush → checkpoint → commit offsets (at_least_once order)."""
+        """Flush tasks → flush the producer → commit offsets → checkpoint (at_least_once
+        order). The checkpoint comes last, as in Kafka Streams: a member whose commit the
+        group rejected may no longer own the task and must not touch its checkpoint."""
         for task in tasks:
             task.flush()
         self._collector.flush()
-        if self._checkpoints is not None:
-            self._write_checkpoints(tasks)
         offsets = []
         for key in keys:
             for tp in self._task_partitions.get(key, ()):
@@ -377,6 +490,10 @@ class StreamThread(threading.Thread):
             self._consumer.commit(offsets)
             for o in offsets:
                 self._committed[(o.topic, o.partition)] = o.offset
+        # Nothing ran between the flush and here (rebalance callbacks run only inside
+        # consume()), so each store still equals its changelog up to what was delivered.
+        if self._checkpoints is not None:
+            self._write_checkpoints(tasks)
 
     def _write_checkpoints(self, tasks: Sequence[Any]) -> None:
         assert self._checkpoints is not None
@@ -395,10 +512,19 @@ class StreamThread(threading.Thread):
 
     def _close_clean(self) -> None:
         self._set_state(ThreadState.PENDING_SHUTDOWN)
+        clean = True
         if self._tasks:
-            self._commit(list(self._tasks.values()), keys=list(self._tasks))
+            try:
+                self._commit(list(self._tasks.values()), keys=list(self._tasks))
+            except CommitFailedError as exc:
+                # The group moved on while we were stopping: whoever owns the tasks
+                # now reprocesses from the last commit.
+                logger.warning("%s: final commit failed, closing tasks without it: %s", self.name, exc)
+                self.metrics.commits_failed += 1
+                self._count_dirty(list(self._tasks))
+                clean = False
         for key in list(self._tasks):
-            self._close_task(key)
+            self._close_task(key, clean=clean)
         self._consumer.close()
         self._collector.close()
         self._restorer.close()
@@ -406,6 +532,7 @@ class StreamThread(threading.Thread):
     def _close_dirty(self) -> None:
         self._dirty = True
         self._set_state(ThreadState.PENDING_SHUTDOWN)
+        self._count_dirty(list(self._tasks))
         for key in list(self._tasks):
             try:
                 self._close_task(key, clean=False)

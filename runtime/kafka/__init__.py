@@ -6,6 +6,7 @@ from runtime.kafka.admin import KafkaAdmin
 from runtime.kafka.clients import ClientSupplier, KafkaClientSupplier
 from runtime.kafka.consumer import KafkaConsumer, is_offset_reset_error, is_partition_eof
 from runtime.kafka.exceptions import (
+    CommitFailedError,
     InternalTopicError,
     KafkaClientError,
     MissingSourceTopicError,
@@ -26,6 +27,7 @@ __all__ = [
     "OFFSET_END",
     "OFFSET_INVALID",
     "ClientSupplier",
+    "CommitFailedError",
     "InternalTopicError",
     "KafkaAdmin",
     "KafkaClientError",

@@ -9,7 +9,7 @@ from typing import Any
 
 import confluent_kafka
 
-from runtime.kafka.exceptions import KafkaClientError
+from runtime.kafka.exceptions import CommitFailedError, KafkaClientError
 from runtime.kafka.types import (
     OFFSET_INVALID,
     MessageProto,
@@ -22,6 +22,18 @@ __all__ = ["KafkaConsumer", "RebalanceListener", "is_offset_reset_error", "is_pa
 logger = logging.getLogger(__name__)
 
 RebalanceListener = Callable[[list[TopicPartition]], None]
+
+# Commit errors meaning the group has moved on without this member's generation.
+_GROUP_MOVED_ON = frozenset({
+    confluent_kafka.KafkaError.ILLEGAL_GENERATION,
+    confluent_kafka.KafkaError.UNKNOWN_MEMBER_ID,
+    confluent_kafka.KafkaError.FENCED_INSTANCE_ID,
+    confluent_kafka.KafkaError.REBALANCE_IN_PROGRESS,
+})
+
+
+def _commit_failed(detail: str, code: int | None) -> CommitFailedError:
+    return CommitFailedError(f"offset commit failed: {detail}", code=code, group_moved_on=code in _GROUP_MOVED_ON)
 
 
 def _tps(partitions: Iterable[confluent_kafka.TopicPartition]) -> list[TopicPartition]:
@@ -79,6 +91,12 @@ class KafkaConsumer:
             on_lost=lambda _c, parts: on_lost(_tps(parts)),
         )
 
+    def unsubscribe(self) -> None:
+        """Leave the group (the listeners run for what is still assigned); a later
+        :meth:`subscribe` joins again as a new member."""
+        if self._consumer is not None:
+            self._consumer.unsubscribe()
+
     def assign(self, offsets: Sequence[TopicPartitionOffset]) -> None:
         self._client.assign(
             [confluent_kafka.TopicPartition(o.topic, o.partition, o.offset) for o in offsets]
@@ -107,11 +125,13 @@ class KafkaConsumer:
                 asynchronous=False,
             )
         except confluent_kafka.KafkaException as exc:
-            raise KafkaClientError(f"offset commit failed: {exc}") from exc
+            error = exc.args[0] if exc.args else None
+            code = error.code() if isinstance(error, confluent_kafka.KafkaError) else None
+            raise _commit_failed(str(exc), code) from exc
         failed = [p for p in result or () if p.error is not None]
         if failed:
             detail = ", ".join(f"{p.topic}-{p.partition}: {p.error}" for p in failed)
-            raise KafkaClientError(f"offset commit failed for {detail}")
+            raise _commit_failed(f"for {detail}", failed[0].error.code())
 
     def committed(self, partitions: Sequence[TopicPartition], timeout: float) -> dict[TopicPartition, int | None]:
         try:
@@ -149,6 +169,13 @@ class KafkaConsumer:
             [confluent_kafka.TopicPartition(p.topic, p.partition) for p in partitions]
         )
         return {TopicPartition(p.topic, p.partition): (None if p.offset < 0 else p.offset) for p in result}
+
+    def seek(self, offset: TopicPartitionOffset) -> None:
+        """Move the fetch position of an assigned partition."""
+        try:
+            self._client.seek(confluent_kafka.TopicPartition(offset.topic, offset.partition, offset.offset))
+        except confluent_kafka.KafkaException as exc:
+            raise KafkaClientError(f"seek of {offset.topic}-{offset.partition} failed: {exc}") from exc
 
     def pause(self, partitions: Sequence[TopicPartition]) -> None:
         self._client.pause([confluent_kafka.TopicPartition(p.topic, p.partition) for p in partitions])

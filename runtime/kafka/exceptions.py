@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from runtime.errors import StreamsError
 
 __all__ = [
+    "CommitFailedError",
     "InternalTopicError",
     "KafkaClientError",
     "MissingSourceTopicError",
@@ -15,6 +16,19 @@ __all__ = [
 
 class KafkaClientError(StreamsError):
     """A Kafka client call failed (broker unreachable, request rejected, ...)."""
+
+
+class CommitFailedError(KafkaClientError):
+    """An offset commit was rejected. ``group_moved_on`` is Kafka Streams'
+    ``CommitFailedException`` (thrown on as ``TaskMigratedException``): the group has
+    rebalanced without this member's generation (ILLEGAL_GENERATION,
+    UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS), so its claim on the
+    partitions can no longer be trusted."""
+
+    def __init__(self, message: str, *, code: int | None, group_moved_on: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.group_moved_on = group_moved_on
 
 
 class MissingSourceTopicError(StreamsError):

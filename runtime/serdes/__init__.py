@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from runtime.serdes.base import Serde
 from runtime.serdes.serdes import Serdes, resolve_serde
+from runtime.serdes.windowed import SessionWindowedSerde, TimeWindowedSerde, WindowedSerdes
 
-__all__ = ["Serde", "Serdes", "resolve_serde"]
+__all__ = ["Serde", "Serdes", "SessionWindowedSerde", "TimeWindowedSerde", "WindowedSerdes",
+           "resolve_serde"]

@@ -7,7 +7,9 @@ from runtime.state.api import (
     StateStore,
     StoreContext,
     TimestampedKeyValueStore,
+    TimestampedWindowStore,
     ValueAndTimestamp,
+    WindowStore,
 )
 from runtime.state.internals.builders import KeyValueBytesStoreSupplier, StoreBuilder
 from runtime.state.stores import Stores
@@ -20,5 +22,7 @@ __all__ = [
     "StoreContext",
     "Stores",
     "TimestampedKeyValueStore",
+    "TimestampedWindowStore",
     "ValueAndTimestamp",
+    "WindowStore",
 ]

@@ -11,7 +11,9 @@ __all__ = [
     "StateStore",
     "StoreContext",
     "TimestampedKeyValueStore",
+    "TimestampedWindowStore",
     "ValueAndTimestamp",
+    "WindowStore",
 ]
 
 K = TypeVar("K")
@@ -126,3 +128,42 @@ class KeyValueStore(StateStore, Generic[K, V]):
 
 class TimestampedKeyValueStore(KeyValueStore[K, ValueAndTimestamp]):
     """A key-value store whose values are :class:`ValueAndTimestamp` (what the DSL uses)."""
+
+
+class WindowStore(StateStore, Generic[K, V]):
+    """A store of values per (key, window start) (Kafka's ``WindowStore``).
+
+    Time bounds are inclusive and refer to window starts. Entries whose window start is
+    older than stream time minus the retention period are gone (or never stored).
+    Iterations return snapshots, ordered by window start, then by serialized key.
+    """
+
+    @property
+    @abstractmethod
+    def window_size(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def retention_period(self) -> int: ...
+
+    @abstractmethod
+    def put(self, key: K, value: V | None, window_start: int) -> None:
+        """Store ``value`` for the window of ``key`` starting at ``window_start``;
+        ``None`` deletes it."""
+
+    @abstractmethod
+    def fetch(self, key: K, time_from: int, time_to: int | None = None) -> Any:
+        """With one time: the value of the window starting then, or None. With two: an
+        iterator of ``(window_start, value)`` for windows starting in [from, to]."""
+
+    @abstractmethod
+    def fetch_all(self, time_from: int | None, time_to: int | None) -> Iterator[tuple[Any, V]]:
+        """``(Windowed(key, window), value)`` for every window starting in [from, to]."""
+
+    @abstractmethod
+    def all(self) -> Iterator[tuple[Any, V]]:
+        """``(Windowed(key, window), value)`` for every entry still retained."""
+
+
+class TimestampedWindowStore(WindowStore[K, ValueAndTimestamp]):
+    """A window store whose values are :class:`ValueAndTimestamp` (what the DSL uses)."""

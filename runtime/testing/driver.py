@@ -22,7 +22,9 @@ from runtime.exec.clock import MockClock
 from runtime.exec.task import ConsumedRecord, StreamTask
 from runtime.processor.internals.context import to_millis
 from runtime.serdes import Serde, resolve_serde
+from runtime.state.api import WindowStore
 from runtime.state.internals.facade import KeyValueStoreFacade
+from runtime.state.internals.window_layers import WindowStoreFacade
 from runtime.testing.topics import TestInputTopic, TestOutputTopic
 from runtime.topology.topology import Topology
 
@@ -196,6 +198,9 @@ class TopologyTestDriver:
         """A key-value store with plain values (a timestamped store is unwrapped)."""
         task = self._task_with_store(name)
         store = task.get_store(name)
+        if isinstance(store, WindowStore):
+            raise StoreNotFoundError(f"state store {name!r} is a window store; "
+                                     "use get_window_store")
         if task.is_timestamped_store(name):
             return KeyValueStoreFacade(store, lambda: max(task.record_timestamp, 0))
         return store
@@ -206,6 +211,25 @@ class TopologyTestDriver:
         if not task.is_timestamped_store(name):
             raise StoreNotFoundError(f"state store {name!r} is not timestamped")
         return task.get_store(name)
+
+    def get_window_store(self, name: str) -> Any:
+        """A window store with plain values (a timestamped one is unwrapped), as
+        Kafka's driver gives for the DSL's windowed aggregations."""
+        task = self._task_with_store(name)
+        store = task.get_store(name)
+        if not isinstance(store, WindowStore):
+            raise StoreNotFoundError(f"state store {name!r} is not a window store")
+        if task.is_timestamped_store(name):
+            return WindowStoreFacade(store)
+        return store
+
+    def get_timestamped_window_store(self, name: str) -> Any:
+        """A DSL window store with :class:`ValueAndTimestamp` values."""
+        task = self._task_with_store(name)
+        store = task.get_store(name)
+        if not isinstance(store, WindowStore) or not task.is_timestamped_store(name):
+            raise StoreNotFoundError(f"state store {name!r} is not a timestamped window store")
+        return store
 
     # -- metrics and lifecycle -------------------------------------------------------------
     @property

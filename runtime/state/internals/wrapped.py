@@ -66,7 +66,9 @@ class WrappedKeyValueStore(KeyValueStore[Any, Any]):
 
 
 def innermost(store: StateStore) -> StateStore:
-    """The bottom of a decorator stack."""
-    while isinstance(store, WrappedKeyValueStore):
+    """The bottom of a decorator stack (of key-value or window store layers)."""
+    from runtime.state.internals.window_layers import WrappedWindowStore
+
+    while isinstance(store, (WrappedKeyValueStore, WrappedWindowStore)):
         store = store.wrapped
     return store

@@ -29,6 +29,7 @@ def test_thread_parts_merge_into_one_snapshot_with_rates() -> None:
         one.on_output("sink", "out", f"k{i}", i, 1000 + i)
     two.on_error(ProcessingError("boom", node="split", topic="in", partition=1, offset=7, task_id="0_1"))
     one.records_in, two.records_in = 10, 5
+    one.commits_failed, two.commits_failed, two.tasks_closed_dirty = 1, 2, 1
     one.publish(state="RUNNING", tasks=["1_0"], nodes={"src": {"process-total": 10}},
                 partitions=[{"topic": "in", "partition": 0, "committed": 3, "end_offset": 5, "lag": 2}])
     two.publish(state="RUNNING", tasks=["0_1"], nodes={"src": {"process-total": 5}}, partitions=[])
@@ -37,7 +38,8 @@ def test_thread_parts_merge_into_one_snapshot_with_rates() -> None:
     first = aggregator.snapshot("RUNNING", [one.part(), two.part()])  # type: ignore[list-item]
     assert first["tasks"] == ["0_1", "1_0"]
     assert first["nodes"] == {"src": {"process-total": 15, "process-rate": 0.0}}
-    assert first["totals"] == {"records-in": 15, "records-out": 30}
+    assert first["totals"] == {"records-in": 15, "records-out": 30,
+                               "commit-failed-total": 3, "task-closed-dirty-total": 1}
     assert len(first["samples"]) == MAX_SAMPLES and first["samples"][-1]["key"] == "k29"
     [error] = first["errors"]
     assert (error["node"], error["topic"], error["partition"], error["offset"]) == ("split", "in", 1, 7)
