@@ -29,7 +29,7 @@ help:
 	@echo "make run        start the studio at http://127.0.0.1:8000 (broker, Redis, Celery, web)"
 	@echo "make test       lint, frontend tests, then every Python test (unit, integration, browser)"
 	@echo "make build      build the frontend into frontend/dist"
-	@echo "make lint       import contracts (runtime stays pure) and missing migrations"
+	@echo "make lint       import contracts (runtime stays pure), ruff, missing migrations"
 	@echo "make clean      remove build output, test artifacts and caches"
 	@echo "make distclean  also remove .venv, frontend/node_modules and var/ (local database)"
 
@@ -98,6 +98,7 @@ migrate: $(STAMP_RUN)
 
 lint: $(STAMP_DEV)
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check --no-cache runtime studio tests bench manage.py
 	$(PY) manage.py makemigrations --check --dry-run -v 1
 
 # Exit code 5 means "no tests collected": a broken path or filter, never a pass.

@@ -9,6 +9,7 @@ so far on the record's partition (-1 before the first record).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any, Protocol, Union

@@ -11,7 +11,8 @@ from runtime.state.api import KeyValueStore, StoreContext, ValueAndTimestamp
 from runtime.state.internals.timestamped_bytes import timestamp_of, with_timestamp
 from runtime.state.internals.wrapped import WrappedKeyValueStore
 
-__all__ = ["MeteredKeyValueStore", "MeteredTimestampedKeyValueStore"]
+__all__ = [
+    "MeteredKeyValueStore", "MeteredTimestampedKeyValueStore", "TimestampedValues"]
 
 
 class MeteredKeyValueStore(WrappedKeyValueStore):
@@ -96,8 +97,13 @@ class MeteredKeyValueStore(WrappedKeyValueStore):
         return self._pairs(self.wrapped.reverse_all())
 
 
-class MeteredTimestampedKeyValueStore(MeteredKeyValueStore):
-    """Values are :class:`ValueAndTimestamp`; bytes below are timestamp-prefixed."""
+class TimestampedValues:
+    """Serdes of a timestamped store's layer: values are :class:`ValueAndTimestamp`, the
+    bytes below are the serialized value behind an 8-byte timestamp (Kafka's layout)."""
+
+    name: str
+    value_serde: Any
+    _topic: str | None
 
     def _value(self, value: Any) -> bytes | None:
         if value is None:
@@ -116,3 +122,8 @@ class MeteredTimestampedKeyValueStore(MeteredKeyValueStore):
         assert self.value_serde is not None
         return ValueAndTimestamp(self.value_serde.deserialize(raw[8:], self._topic),
                                  timestamp_of(raw))
+
+
+class MeteredTimestampedKeyValueStore(TimestampedValues, MeteredKeyValueStore):
+    """Values are :class:`ValueAndTimestamp`; bytes below are timestamp-prefixed."""
+

@@ -11,8 +11,10 @@ from typing import Any
 from runtime.errors import SerializationError, StreamsError
 from runtime.serdes import Serde
 from runtime.state.api import StoreContext, ValueAndTimestamp, WindowStore
-from runtime.state.internals.timestamped_bytes import raw_value, timestamp_of, with_timestamp
+from runtime.state.internals.timestamped_bytes import raw_value, timestamp_of
+from runtime.state.internals.metered import TimestampedValues
 from runtime.state.internals.window_key_schema import to_store_key
+from runtime.state.internals.wrapped import StoreLayer
 
 __all__ = [
     "ChangeLoggingTimestampedWindowBytesStore",
@@ -26,23 +28,11 @@ __all__ = [
 _NO_TIMESTAMP = -1
 
 
-class WrappedWindowStore(WindowStore[Any, Any]):
-    """A layer of the decorator stack; by default every call goes to ``wrapped``."""
+class WrappedWindowStore(StoreLayer, WindowStore[Any, Any]):
+    """A window layer; by default every call goes to ``wrapped``."""
 
     def __init__(self, wrapped: WindowStore[Any, Any]) -> None:
         self.wrapped = wrapped
-
-    @property
-    def name(self) -> str:
-        return self.wrapped.name
-
-    @property
-    def persistent(self) -> bool:
-        return self.wrapped.persistent
-
-    @property
-    def is_open(self) -> bool:
-        return self.wrapped.is_open
 
     @property
     def window_size(self) -> int:
@@ -51,15 +41,6 @@ class WrappedWindowStore(WindowStore[Any, Any]):
     @property
     def retention_period(self) -> int:
         return self.wrapped.retention_period
-
-    def init(self, context: StoreContext) -> None:
-        self.wrapped.init(context)
-
-    def flush(self) -> None:
-        self.wrapped.flush()
-
-    def close(self) -> None:
-        self.wrapped.close()
 
     def put(self, key: Any, value: Any, window_start: int) -> None:
         self.wrapped.put(key, value, window_start)
@@ -178,26 +159,8 @@ class MeteredWindowStore(WrappedWindowStore):
         return self._windowed(self.wrapped.fetch_all(None, None))
 
 
-class MeteredTimestampedWindowStore(MeteredWindowStore):
+class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):
     """Values are :class:`ValueAndTimestamp`; bytes below are timestamp-prefixed."""
-
-    def _value(self, value: Any) -> bytes | None:
-        if value is None:
-            return None
-        if not isinstance(value, ValueAndTimestamp):
-            raise StreamsError(
-                f"store {self.name} is timestamped: put ValueAndTimestamp(value, timestamp), "
-                f"got {value!r}")
-        assert self.value_serde is not None
-        return with_timestamp(self.value_serde.serialize(value.value, self._topic),
-                              value.timestamp)
-
-    def _from_value(self, raw: bytes | None) -> Any:
-        if raw is None:
-            return None
-        assert self.value_serde is not None
-        return ValueAndTimestamp(self.value_serde.deserialize(raw[8:], self._topic),
-                                 timestamp_of(raw))
 
 
 class WindowStoreFacade(WrappedWindowStore):

@@ -7,14 +7,16 @@ from typing import Any
 
 from runtime.state.api import KeyValueStore, StateStore, StoreContext
 
-__all__ = ["WrappedKeyValueStore", "innermost"]
+__all__ = ["StoreLayer", "WrappedKeyValueStore", "innermost"]
 
 
-class WrappedKeyValueStore(KeyValueStore[Any, Any]):
-    """A layer of the decorator stack; by default every call goes to ``wrapped``."""
+class StoreLayer(StateStore):
+    """A layer of a store's decorator stack: name and lifecycle go to ``wrapped``.
 
-    def __init__(self, wrapped: KeyValueStore[Any, Any]) -> None:
-        self.wrapped = wrapped
+    Shared by the key-value and the window store layers; each adds its own data calls.
+    """
+
+    wrapped: Any
 
     @property
     def name(self) -> str:
@@ -36,6 +38,13 @@ class WrappedKeyValueStore(KeyValueStore[Any, Any]):
 
     def close(self) -> None:
         self.wrapped.close()
+
+
+class WrappedKeyValueStore(StoreLayer, KeyValueStore[Any, Any]):
+    """A key-value layer; by default every call goes to ``wrapped``."""
+
+    def __init__(self, wrapped: KeyValueStore[Any, Any]) -> None:
+        self.wrapped = wrapped
 
     def get(self, key: Any) -> Any:
         return self.wrapped.get(key)
@@ -67,8 +76,6 @@ class WrappedKeyValueStore(KeyValueStore[Any, Any]):
 
 def innermost(store: StateStore) -> StateStore:
     """The bottom of a decorator stack (of key-value or window store layers)."""
-    from runtime.state.internals.window_layers import WrappedWindowStore
-
-    while isinstance(store, (WrappedKeyValueStore, WrappedWindowStore)):
+    while isinstance(store, StoreLayer):
         store = store.wrapped
     return store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -349,3 +350,16 @@ def test_repartitioned_records_keep_their_timestamps_under_a_default_extractor()
         "default.timestamp.extractor": "WallclockTimestampExtractor"})
     task.process(rec("wc-counts-repartition", 0, b"w", b"w", 12))
     assert collector.to("word-counts")[0][3] == 12
+
+
+def test_the_wall_clock_extractor_stamps_records_with_processing_time() -> None:
+    b = StreamsBuilder()
+    b.stream("in", key_serde=Serdes.string(), value_serde=Serdes.string()).to(
+        "out", key_serde=Serdes.string(), value_serde=Serdes.string())
+    task, collector = make_task(b.build(), 0, config={
+        "default.timestamp.extractor": "WallclockTimestampExtractor"})
+    before = time.time_ns() // 1_000_000
+    task.process(rec("in", 0, b"k", b"v", 12))
+    after = time.time_ns() // 1_000_000
+    [stamped] = [s[3] for s in collector.sent]
+    assert before <= stamped <= after
