@@ -12,6 +12,7 @@ from runtime.config import StreamsConfig
 from runtime.dsl import (
     Consumed,
     Grouped,
+    JoinWindows,
     KGroupedStream,
     KStream,
     KTable,
@@ -39,6 +40,7 @@ __all__ = [
     "Consumed",
     "DeserializationError",
     "Grouped",
+    "JoinWindows",
     "KGroupedStream",
     "KStream",
     "KTable",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from runtime.dsl.branched import BranchedKStream
 from runtime.dsl.builder import StreamsBuilder
 from runtime.dsl.grouped import KGroupedStream
+from runtime.dsl.join_windows import JoinWindows
 from runtime.dsl.options import Consumed, Grouped, Materialized, Produced
 from runtime.dsl.stream import KStream
 from runtime.dsl.table import KTable
@@ -18,6 +19,7 @@ __all__ = [
     "Change",
     "Consumed",
     "Grouped",
+    "JoinWindows",
     "KGroupedStream",
     "KStream",
     "KTable",

@@ -23,6 +23,7 @@ from runtime.serdes import Serde
 if TYPE_CHECKING:
     from runtime.dsl.branched import BranchedKStream
     from runtime.dsl.grouped import KGroupedStream
+    from runtime.dsl.join_windows import JoinWindows
     from runtime.dsl.table import KTable
 
 __all__ = ["KStream"]
@@ -233,22 +234,108 @@ class KStream:
                       supplier, node)
 
     # -- joins ---------------------------------------------------------------------------
-    def join(self, table: KTable, joiner: Callable[[Any, Any], Any], *, name: str | None = None,
-             key_serde: Serde[Any] | None = None, value_serde: Serde[Any] | None = None) -> KStream:
-        """Inner stream-table join: ``joiner(value, table_value)`` for each record whose key
-        is in the table. Output keeps the stream record's key and timestamp."""
-        return self._join_table(table, joiner, False, name, key_serde, value_serde)
+    def join(self, other: KStream | KTable, joiner: Callable[[Any, Any], Any],
+             windows: JoinWindows | None = None, *, name: str | None = None,
+             key_serde: Serde[Any] | None = None, value_serde: Serde[Any] | None = None,
+             other_value_serde: Serde[Any] | None = None,
+             store_name: str | None = None) -> KStream:
+        """Inner join, ``joiner(value, other_value)`` per match.
 
-    def left_join(self, table: KTable, joiner: Callable[[Any, Any], Any], *,
-                  name: str | None = None, key_serde: Serde[Any] | None = None,
-                  value_serde: Serde[Any] | None = None) -> KStream:
-        """Left stream-table join: as :meth:`join`, with ``table_value`` None when absent."""
-        return self._join_table(table, joiner, True, name, key_serde, value_serde)
+        With a KStream and :class:`JoinWindows`: a windowed stream-stream join; records
+        of the same key whose timestamps lie within the window join, and the result has
+        the larger of the two timestamps. ``store_name`` names the join stores (Kafka's
+        ``StreamJoined.withStoreName``). With a KTable: each record whose key is in the
+        table joins its current value; the output keeps the stream record's key and
+        timestamp.
+        """
+        if isinstance(other, KStream):
+            return self._join_stream(other, joiner, windows, False, False, name, store_name,
+                                     key_serde, value_serde, other_value_serde)
+        self._no_windows_for_table(windows)
+        return self._join_table(other, joiner, False, name, key_serde, value_serde)
+
+    def left_join(self, other: KStream | KTable, joiner: Callable[[Any, Any], Any],
+                  windows: JoinWindows | None = None, *, name: str | None = None,
+                  key_serde: Serde[Any] | None = None, value_serde: Serde[Any] | None = None,
+                  other_value_serde: Serde[Any] | None = None,
+                  store_name: str | None = None) -> KStream:
+        """Left join: as :meth:`join`, and every record of this stream without a match
+        also gives ``joiner(value, None)``. For a stream-stream join that result is
+        emitted only once the record's window has closed (stream time past its
+        timestamp + after + grace), with the record's own timestamp."""
+        if isinstance(other, KStream):
+            return self._join_stream(other, joiner, windows, True, False, name, store_name,
+                                     key_serde, value_serde, other_value_serde)
+        self._no_windows_for_table(windows)
+        return self._join_table(other, joiner, True, name, key_serde, value_serde)
+
+    def outer_join(self, other: KStream, joiner: Callable[[Any, Any], Any],
+                   windows: JoinWindows, *, name: str | None = None,
+                   key_serde: Serde[Any] | None = None, value_serde: Serde[Any] | None = None,
+                   other_value_serde: Serde[Any] | None = None,
+                   store_name: str | None = None) -> KStream:
+        """Outer stream-stream join: as :meth:`left_join`, and records of ``other``
+        without a match give ``joiner(None, other_value)`` once their window closes."""
+        if not isinstance(other, KStream):
+            raise TypeError(f"outer_join() takes a KStream, got {other!r}")
+        return self._join_stream(other, joiner, windows, True, True, name, store_name,
+                                 key_serde, value_serde, other_value_serde)
+
+    @staticmethod
+    def _no_windows_for_table(windows: Any) -> None:
+        if windows is not None:
+            raise TypeError("a stream-table join takes no JoinWindows")
+
+    def _repartition_for_join(self, prefix: str, key_serde: Serde[Any] | None,
+                              value_serde: Serde[Any] | None) -> KStream:
+        """KStreamImpl#repartitionForJoin: the topic is named after the join, or after
+        this stream, whose one repartition topic then serves all its unnamed joins (the
+        indexes are used up either way)."""
+        from runtime.dsl.internals.repartition import create_repartition_node
+
+        repartition = create_repartition_node(self._builder, key_serde, value_serde, prefix)
+        if self._join_repartition is None or prefix != self.name:
+            self._join_repartition = repartition
+            self._builder.add_graph_node(self._node, repartition)
+        shared = self._join_repartition
+        return KStream(self._builder, shared.source_name, key_serde, value_serde,
+                       frozenset({shared.source_name}), False, shared)
+
+    def _join_stream(self, other: KStream, joiner: Callable[[Any, Any], Any], windows: Any,
+                     left_outer: bool, right_outer: bool, name: str | None,
+                     store_name: str | None, key_serde: Serde[Any] | None,
+                     value_serde: Serde[Any] | None,
+                     other_value_serde: Serde[Any] | None) -> KStream:
+        from runtime.dsl.internals.stream_join import add_stream_stream_join
+        from runtime.dsl.join_windows import JoinWindows
+
+        if other._builder is not self._builder:
+            raise TypeError("a stream-stream join needs a KStream of the same StreamsBuilder")
+        if not isinstance(windows, JoinWindows):
+            raise TypeError(f"a stream-stream join needs JoinWindows, got {windows!r}")
+        _check_callable(joiner, "joiner")
+        ks = key_serde if key_serde is not None else self.key_serde
+        vs = value_serde if value_serde is not None else self.value_serde
+        ovs = other_value_serde if other_value_serde is not None else other.value_serde
+        this, that = self, other
+        # KStreamImpl#doJoin: "<name>-left" / "<name>-right", else each stream's own name
+        if this._repartition_required:
+            this = this._repartition_for_join(
+                this.name if name is None else name + "-left", ks, vs)
+        if that._repartition_required:
+            that = that._repartition_for_join(
+                that.name if name is None else name + "-right", ks, ovs)
+        sources = this._source_nodes | that._source_nodes
+        self._builder.copartition(sources)
+        node = add_stream_stream_join(
+            self._builder, this._node, that._node, joiner, windows, left_outer=left_outer,
+            right_outer=right_outer, name=name, store_name=store_name, key_serde=ks,
+            this_serde=vs, other_serde=ovs)
+        return KStream(self._builder, node.name, ks, None, sources, False, node)
 
     def _join_table(self, table: KTable, joiner: Callable[[Any, Any], Any], left: bool,
                     name: str | None, key_serde: Serde[Any] | None,
                     value_serde: Serde[Any] | None) -> KStream:
-        from runtime.dsl.internals.repartition import create_repartition_node
         from runtime.dsl.table import KTable
         from runtime.processors.join import KStreamKTableJoin
 
@@ -257,19 +344,10 @@ class KStream:
         _check_callable(joiner, "joiner")
         stream = self
         if self._repartition_required:
-            # KStreamImpl#repartitionForJoin: the topic is named after the join, or after
-            # this stream, whose one repartition topic then serves all its unnamed joins
-            # (the indexes are used up either way).
-            rk = key_serde if key_serde is not None else self.key_serde
-            rv = value_serde if value_serde is not None else self.value_serde
-            prefix = name if name is not None else self.name
-            repartition = create_repartition_node(self._builder, rk, rv, prefix)
-            if self._join_repartition is None or prefix != self.name:
-                self._join_repartition = repartition
-                self._builder.add_graph_node(self._node, repartition)
-            shared = self._join_repartition
-            stream = KStream(self._builder, shared.source_name, rk, rv,
-                             frozenset({shared.source_name}), False, shared)
+            stream = self._repartition_for_join(
+                name if name is not None else self.name,
+                key_serde if key_serde is not None else self.key_serde,
+                value_serde if value_serde is not None else self.value_serde)
         sources = stream._source_nodes | table.source_nodes
         self._builder.copartition(sources)
         node_name = self._builder.name_or_generate(name, naming.LEFTJOIN if left else naming.JOIN)

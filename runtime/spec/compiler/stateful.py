@@ -115,8 +115,10 @@ def _stream_table_join(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[
 def _stream_stream_join(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (left,), (right,) = inputs["left"], inputs["right"]
     method = _JOIN_METHODS[node.params.get("join", "inner")]
+    # The node id names the stores too (Kafka's StreamJoined.withStoreName), so their
+    # changelog topics survive edits elsewhere in the document.
     joined = ctx.call(left, method, right, ctx.expression(node, "joiner"),
-                      _join_windows(ctx, node.params), name=node.id,
+                      _join_windows(ctx, node.params), name=node.id, store_name=node.id,
                       **_serde_kwargs(ctx, node.params, "key_serde", "value_serde", "other_value_serde"))
     return {"out": joined}
 

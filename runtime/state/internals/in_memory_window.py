@@ -8,17 +8,27 @@ Besides the typed window-store calls it takes the changelog's key layout
 (:mod:`window_key_schema`) in a two-argument ``put(store_key, value)``, and ``all()``
 gives that layout back: this is how the task restores it from a changelog and
 snapshots it for checkpoints.
+
+A store that retains duplicates (the stream-stream join stores) keeps every put: as in
+Kafka, each write gets the next sequence number, appended to the key bytes, so equal
+keys with equal timestamps live side by side; a None value is then a no-op rather than a
+delete, and ``fetch`` returns all of them in write order.
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
+import struct
 from collections.abc import Iterator
 from typing import Any
 
 from runtime.state.api import StoreContext, WindowStore
 from runtime.state.internals.window_key_schema import from_store_key, to_store_key
+
+_SEQNUM = struct.Struct(">i")
+_SEQNUM_SIZE = _SEQNUM.size
+_MAX_SEQNUM = 2**31 - 1
 
 __all__ = ["InMemoryWindowStore"]
 
@@ -28,7 +38,8 @@ _NO_TIMESTAMP = -1
 
 
 class InMemoryWindowStore(WindowStore[bytes, bytes]):
-    def __init__(self, name: str, retention_period: int, window_size: int) -> None:
+    def __init__(self, name: str, retention_period: int, window_size: int,
+                 retain_duplicates: bool = False) -> None:
         if retention_period < 0:
             raise ValueError("retentionPeriod cannot be negative")
         if window_size < 0:
@@ -40,6 +51,8 @@ class InMemoryWindowStore(WindowStore[bytes, bytes]):
         self._name = name
         self._retention = retention_period
         self._window_size = window_size
+        self._retain_duplicates = retain_duplicates
+        self._seqnum = 0
         self._segments: dict[int, dict[bytes, bytes]] = {}
         self._starts: list[int] = []      # sorted keys of _segments
         self.observed_stream_time = _NO_TIMESTAMP
@@ -59,6 +72,10 @@ class InMemoryWindowStore(WindowStore[bytes, bytes]):
         return self._retention
 
     @property
+    def retain_duplicates(self) -> bool:
+        return self._retain_duplicates
+
+    @property
     def is_open(self) -> bool:
         return self._open
 
@@ -69,9 +86,15 @@ class InMemoryWindowStore(WindowStore[bytes, bytes]):
         self._open = False
 
     # -- writes -----------------------------------------------------------------------
+    def _next_seqnum(self) -> int:
+        # Java's int counter wraps around; keep the same 4-byte range
+        self._seqnum = 0 if self._seqnum == _MAX_SEQNUM else self._seqnum + 1
+        return self._seqnum
+
     def put(self, key: bytes, value: bytes | None, window_start: int | None = None) -> None:
+        seqnum = None
         if window_start is None:
-            key, window_start, _ = from_store_key(key)
+            key, window_start, seqnum = from_store_key(key)
         self._remove_expired_segments()
         if window_start > self.observed_stream_time:
             self.observed_stream_time = window_start
@@ -80,6 +103,10 @@ class InMemoryWindowStore(WindowStore[bytes, bytes]):
             logger.warning("Skipping record for expired segment: store %s, window start %d, "
                            "stream time %d", self._name, window_start, self.observed_stream_time)
             return
+        if self._retain_duplicates:
+            if value is None:
+                return  # deleting one duplicate is not possible: a no-op, as in Kafka
+            key = key + _SEQNUM.pack(self._next_seqnum() if seqnum is None else seqnum)
         segment = self._segments.get(window_start)
         if value is None:
             if segment is not None:
@@ -126,13 +153,34 @@ class InMemoryWindowStore(WindowStore[bytes, bytes]):
             if time_from <= self.observed_stream_time - self._retention:
                 return None
             segment = self._segments.get(time_from)
-            return None if segment is None else segment.get(key)
+            if segment is None:
+                return None
+            if self._retain_duplicates:
+                found = self._duplicates(segment, key)
+                return found[0] if found else None
+            return segment.get(key)
         out = []
         for start in self._starts_between(time_from, time_to):
-            value = self._segments[start].get(key)
+            segment = self._segments[start]
+            if self._retain_duplicates:
+                out.extend((start, v) for v in self._duplicates(segment, key))
+                continue
+            value = segment.get(key)
             if value is not None:
                 out.append((start, value))
         return iter(out)
+
+    @staticmethod
+    def _duplicates(segment: dict[bytes, bytes], key: bytes) -> list[bytes]:
+        """The values of ``key`` in one segment, in key-bytes (hence sequence) order."""
+        size = len(key) + _SEQNUM_SIZE
+        return [segment[k] for k in sorted(segment)
+                if len(k) == size and k.startswith(key)]
+
+    def _split(self, stored: bytes) -> tuple[bytes, int]:
+        if not self._retain_duplicates:
+            return stored, 0
+        return stored[:-_SEQNUM_SIZE], _SEQNUM.unpack_from(stored, len(stored) - _SEQNUM_SIZE)[0]
 
     def fetch_all(self, time_from: int | None, time_to: int | None
                   ) -> Iterator[tuple[Any, bytes]]:
@@ -143,15 +191,19 @@ class InMemoryWindowStore(WindowStore[bytes, bytes]):
         for start in self._starts_between(time_from, time_to):
             segment = self._segments[start]
             window = self._window(start)
-            out.extend((Windowed(k, window), segment[k]) for k in sorted(segment))
+            out.extend((Windowed(self._split(k)[0], window), segment[k]) for k in sorted(segment))
         return iter(out)
 
     def all(self) -> Iterator[tuple[bytes, bytes]]:  # type: ignore[override]
         """Every entry as ``(store key, value)`` in the changelog key layout."""
         self._remove_expired_segments()
-        return iter([(to_store_key(k, start), segment[k])
+        return iter([(to_store_key(*self._split_with_start(k, start)), segment[k])
                      for start in self._starts for segment in (self._segments[start],)
                      for k in sorted(segment)])
+
+    def _split_with_start(self, stored: bytes, start: int) -> tuple[bytes, int, int]:
+        key, seqnum = self._split(stored)
+        return key, start, seqnum
 
     def approximate_num_entries(self) -> int:
         return sum(len(s) for s in self._segments.values())

@@ -8,6 +8,7 @@ from runtime.serdes import Serde
 from runtime.state.api import WindowStore
 from runtime.state.internals.builders import StoreBuilder
 from runtime.state.internals.in_memory_window import InMemoryWindowStore
+from runtime.state.internals.window_duplicates import ChangeLoggingDuplicatesWindowBytesStore
 from runtime.state.internals.window_layers import (
     ChangeLoggingTimestampedWindowBytesStore,
     ChangeLoggingWindowBytesStore,
@@ -28,8 +29,6 @@ class WindowBytesStoreSupplier:
 
     def __init__(self, name: str, retention_period: int, window_size: int,
                  retain_duplicates: bool, kind: str) -> None:
-        if retain_duplicates:
-            raise NotImplementedError("window stores that retain duplicates are not supported yet")
         if window_size > retention_period:
             raise ValueError(f"The retention period of the window store {name} must be no "
                              f"smaller than its window size. Got size=[{window_size}], "
@@ -42,16 +41,19 @@ class WindowBytesStoreSupplier:
         self.kind = kind
 
     def get(self) -> WindowStore[bytes, bytes]:
-        return InMemoryWindowStore(self.name, self.retention_period, self.window_size)
+        return InMemoryWindowStore(self.name, self.retention_period, self.window_size,
+                                   self.retain_duplicates)
 
     def __repr__(self) -> str:
         return (f"Stores.{self.kind}({self.name!r}, {self.retention_period}, "
-                f"{self.window_size}, False)")
+                f"{self.window_size}, {self.retain_duplicates})")
 
 
 class WindowStoreBuilder(StoreBuilder):
     """Changelog topics of window stores are compacted *and* deleted by time, kept for
-    the store's retention plus one day (Kafka's WindowedChangelogTopicConfig)."""
+    the store's retention plus one day (Kafka's WindowedChangelogTopicConfig). A store
+    that retains duplicates has keys that never repeat, so its changelog is only
+    deleted by time (``cleanup.policy=delete``), as in Kafka."""
 
     def __init__(self, supplier: WindowBytesStoreSupplier, key_serde: Serde[Any] | None,
                  value_serde: Serde[Any] | None) -> None:
@@ -61,7 +63,8 @@ class WindowStoreBuilder(StoreBuilder):
     @property  # type: ignore[override]
     def log_config(self) -> dict[str, str]:
         defaults = {
-            "cleanup.policy": "compact,delete",
+            "cleanup.policy": ("delete" if self.window_supplier.retain_duplicates
+                               else "compact,delete"),
             "retention.ms": str(self.window_supplier.retention_period
                                 + WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS),
         }
@@ -74,7 +77,9 @@ class WindowStoreBuilder(StoreBuilder):
     def build(self) -> Any:
         store: Any = self.window_supplier.get()
         if self.logging_enabled:
-            store = ChangeLoggingWindowBytesStore(store)
+            store = (ChangeLoggingDuplicatesWindowBytesStore(store)
+                     if self.window_supplier.retain_duplicates
+                     else ChangeLoggingWindowBytesStore(store))
         return MeteredWindowStore(store, self.key_serde, self.value_serde)
 
 

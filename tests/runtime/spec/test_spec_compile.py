@@ -328,3 +328,34 @@ def test_stream_table_left_join_enriches_views_with_the_current_profile() -> Non
             ("u1", {"page": "/pricing", "user": {"plan": "team"}}),
             ("u2", {"page": "/", "user": None}),
         ]
+
+
+def test_clickstream_enriches_views_with_profile_and_a_search_within_one_second() -> None:
+    # Left stream-table join, then a left stream-stream join within 1 s and no grace
+    # (Kafka Streams 3.1+: a view without a search is emitted only once stream time
+    # passes its timestamp + 1000 ms, with the view's own timestamp; a match carries the
+    # later of the two timestamps).
+    topology = compile_document(load_example("clickstream"))
+    text = str(topology.describe())
+    for name in ("views-with-search-this-windowed", "views-with-search-other-windowed",
+                 "views-with-search-this-join", "views-with-search-outer-other-join",
+                 "views-with-search-merge", "views-with-search-this-join-store",
+                 "views-with-search-outer-other-join-store",
+                 "views-with-search-left-shared-join-store"):
+        assert name in text
+    with TopologyTestDriver(topology) as driver:
+        views = driver.create_input_topic("page-views", Serdes.string(), Serdes.json())
+        profiles = driver.create_input_topic("user-profiles", Serdes.string(), Serdes.json())
+        searches = driver.create_input_topic("searches", Serdes.string(), Serdes.json())
+        out = driver.create_output_topic("enriched-page-views", Serdes.string(), Serdes.json())
+        profiles.pipe_input("u1", {"plan": "pro"}, timestamp=0)
+        searches.pipe_input("u1", {"query": "kafka"}, timestamp=1000)
+        views.pipe_input("u1", {"page": "/docs"}, timestamp=1500)    # search 500 ms before
+        views.pipe_input("u2", {"page": "/"}, timestamp=1600)        # no profile, no search
+        assert [(r.key, r.value, r.timestamp) for r in out.read_records_to_list()] == [
+            ("u1", {"page": "/docs", "user": {"plan": "pro"}, "search": "kafka"}, 1500)]
+        searches.pipe_input("u3", {"query": "streams"}, timestamp=2600)  # 1600 + 1000: open
+        assert out.is_empty()
+        searches.pipe_input("u3", {"query": "tables"}, timestamp=2601)   # u2's window closed
+        assert [(r.key, r.value, r.timestamp) for r in out.read_records_to_list()] == [
+            ("u2", {"page": "/", "user": None, "search": None}, 1600)]
