@@ -15,8 +15,11 @@ def bootstrap() -> str:
     return out.getvalue()
 
 
-def test_it_creates_the_demo_user_and_the_examples_once(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_creates_the_demo_user_and_the_examples_once(
+    db: None, monkeypatch: pytest.MonkeyPatch, settings: object
+) -> None:
     monkeypatch.delenv("RIFFLE_DEMO_PASSWORD", raising=False)
+    settings.DEBUG = True  # type: ignore[attr-defined]  # development: the known password
     out = bootstrap()
     assert "http://127.0.0.1:8000/" in out
     assert "user: demo   password: riffle-demo" in out
@@ -36,3 +39,15 @@ def test_the_password_comes_from_the_environment(db: None, monkeypatch: pytest.M
     monkeypatch.setenv("RIFFLE_DEMO_PASSWORD", "s3cret-enough")
     assert "password: s3cret-enough" in bootstrap()
     assert authenticate(username="demo", password="s3cret-enough") is not None
+
+
+def test_with_debug_off_the_demo_password_is_random_not_the_known_one(
+    db: None, monkeypatch: pytest.MonkeyPatch, settings: object
+) -> None:
+    monkeypatch.delenv("RIFFLE_DEMO_PASSWORD", raising=False)
+    settings.DEBUG = False  # type: ignore[attr-defined]
+    out = bootstrap()
+    assert authenticate(username="demo", password="riffle-demo") is None
+    printed = out.split("password: ", 1)[1].split()[0]
+    assert len(printed) >= 16
+    assert authenticate(username="demo", password=printed) is not None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
@@ -40,8 +42,11 @@ class Command(BaseCommand):
         configured = os.environ.get("RIFFLE_DEMO_PASSWORD")
         user = users.objects.filter(username="demo").first()
         if user is None:
-            user = users.objects.create_user("demo", password=configured or DEFAULT_PASSWORD)
-            return user, configured or DEFAULT_PASSWORD
+            # A well-known password is for development only: with DEBUG off (a real
+            # deployment) the demo user gets a random one, printed this once.
+            password = configured or (DEFAULT_PASSWORD if settings.DEBUG else secrets.token_urlsafe(12))
+            user = users.objects.create_user("demo", password=password)
+            return user, password
         if configured and not user.check_password(configured):
             # The environment is the source of truth when it names a password.
             user.set_password(configured)
