@@ -12,20 +12,17 @@ from runtime.state.internals.timestamped_bytes import timestamp_of, with_timesta
 from runtime.state.internals.wrapped import WrappedKeyValueStore
 
 __all__ = [
-    "MeteredKeyValueStore", "MeteredTimestampedKeyValueStore", "TimestampedValues"]
+    "MeteredKeyValueStore", "MeteredTimestampedKeyValueStore", "StoreSerdes", "TimestampedValues"]
 
 
-class MeteredKeyValueStore(WrappedKeyValueStore):
-    """Typed keys and values on top of a bytes store."""
+class StoreSerdes:
+    """The serde half of a metered layer (key-value or window): typed keys and values
+    above, bytes below."""
 
-    def __init__(self, wrapped: KeyValueStore[Any, Any], key_serde: Serde[Any] | None,
-                 value_serde: Serde[Any] | None) -> None:
-        super().__init__(wrapped)
-        self.key_serde = key_serde
-        self.value_serde = value_serde
-        self._topic: str | None = None
-        self.metrics: dict[str, int] = {"put-total": 0, "get-total": 0, "delete-total": 0,
-                                        "range-total": 0}
+    name: str
+    key_serde: Serde[Any] | None
+    value_serde: Serde[Any] | None
+    _topic: str | None
 
     def init(self, context: StoreContext) -> None:
         # Serdes left open in the topology fall back to the application's defaults, and
@@ -35,7 +32,7 @@ class MeteredKeyValueStore(WrappedKeyValueStore):
         if self.value_serde is None:
             self.value_serde = context.default_value_serde()
         self._topic = context.changelog_topic(self.name)
-        super().init(context)
+        super().init(context)  # type: ignore[misc]
 
     # -- serde helpers -------------------------------------------------------------
     def _key(self, key: Any) -> bytes:
@@ -58,6 +55,20 @@ class MeteredKeyValueStore(WrappedKeyValueStore):
     def _from_key(self, raw: bytes) -> Any:
         assert self.key_serde is not None
         return self.key_serde.deserialize(raw, self._topic)
+
+
+class MeteredKeyValueStore(StoreSerdes, WrappedKeyValueStore):
+    """Typed keys and values on top of a bytes store."""
+
+    def __init__(self, wrapped: KeyValueStore[Any, Any], key_serde: Serde[Any] | None,
+                 value_serde: Serde[Any] | None) -> None:
+        super().__init__(wrapped)
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self._topic: str | None = None
+        self.metrics: dict[str, int] = {"put-total": 0, "get-total": 0, "delete-total": 0,
+                                        "range-total": 0}
+
 
     def _pairs(self, it: Iterator[tuple[bytes, bytes]]) -> Iterator[tuple[Any, Any]]:
         self.metrics["range-total"] += 1

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from runtime.errors import SerializationError, StreamsError
 from runtime.serdes import Serde
 from runtime.state.api import StoreContext, ValueAndTimestamp, WindowStore
 from runtime.state.internals.timestamped_bytes import raw_value, timestamp_of
-from runtime.state.internals.metered import TimestampedValues
+from runtime.state.internals.metered import StoreSerdes, TimestampedValues
 from runtime.state.internals.window_key_schema import to_store_key
 from runtime.state.internals.wrapped import StoreLayer
 
@@ -93,7 +92,7 @@ class ChangeLoggingTimestampedWindowBytesStore(ChangeLoggingWindowBytesStore):
             ctx.log_change(self.name, store_key, raw_value(value), timestamp_of(value))
 
 
-class MeteredWindowStore(WrappedWindowStore):
+class MeteredWindowStore(StoreSerdes, WrappedWindowStore):
     """Typed keys and values on top of a bytes window store."""
 
     def __init__(self, wrapped: WindowStore[Any, Any], key_serde: Serde[Any] | None,
@@ -103,35 +102,6 @@ class MeteredWindowStore(WrappedWindowStore):
         self.value_serde = value_serde
         self._topic: str | None = None
         self.metrics: dict[str, int] = {"put-total": 0, "fetch-total": 0}
-
-    def init(self, context: StoreContext) -> None:
-        if self.key_serde is None:
-            self.key_serde = context.default_key_serde()
-        if self.value_serde is None:
-            self.value_serde = context.default_value_serde()
-        self._topic = context.changelog_topic(self.name)
-        super().init(context)
-
-    def _key(self, key: Any) -> bytes:
-        if key is None:
-            raise StreamsError(f"store {self.name}: keys must not be None")
-        assert self.key_serde is not None
-        raw = self.key_serde.serialize(key, self._topic)
-        if raw is None:
-            raise SerializationError(f"store {self.name}: key {key!r} serialized to None")
-        return raw
-
-    def _from_key(self, raw: bytes) -> Any:
-        assert self.key_serde is not None
-        return self.key_serde.deserialize(raw, self._topic)
-
-    def _value(self, value: Any) -> bytes | None:
-        assert self.value_serde is not None
-        return self.value_serde.serialize(value, self._topic)
-
-    def _from_value(self, raw: bytes | None) -> Any:
-        assert self.value_serde is not None
-        return self.value_serde.deserialize(raw, self._topic)
 
     def put(self, key: Any, value: Any, window_start: int) -> None:
         self.metrics["put-total"] += 1
