@@ -8,6 +8,7 @@ Streams: CREATED → REBALANCING ⇄ RUNNING → PENDING_SHUTDOWN → NOT_RUNNIN
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -18,8 +19,10 @@ from typing import Any
 from runtime.errors import StreamsError
 from runtime.exec.clock import Clock, SystemClock
 from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
+from runtime.exec.global_state import GlobalStateUpdater
 from runtime.exec.internal_topics import layout_of, prepare_topics
 from runtime.exec.metrics import MetricsAggregator, now_ms
+from runtime.exec.task import StreamTask
 from runtime.exec.thread import StreamThread, ThreadState
 from runtime.kafka import ClientSupplier, KafkaClientSupplier
 from runtime.kafka.config import admin_config
@@ -79,6 +82,7 @@ class StreamsApp:
         self._error: BaseException | None = None
         self._app_errors: list[dict[str, Any]] = []
         self._threads: list[StreamThread] = []
+        self._global_updater: GlobalStateUpdater | None = None
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._aggregator = MetricsAggregator(self._config.application_id)
@@ -128,6 +132,9 @@ class StreamsApp:
             self._set_state(AppState.PENDING_SHUTDOWN)
             self._stopping.set()
             threads = list(self._threads)
+            updater = self._global_updater
+        if updater is not None:
+            updater.shutdown()   # stops a bootstrap under way; the stores stay readable
         for thread in threads:
             thread.shutdown()
         for thread in threads:
@@ -135,6 +142,14 @@ class StreamsApp:
         if self._supervisor is not None:
             self._supervisor.join(max(deadline - time.monotonic(), 0))
         alive = [t.name for t in threads if t.is_alive()]
+        if updater is not None:
+            if updater.ident is not None:   # started (the bootstrap may have been cut short)
+                updater.join(max(deadline - time.monotonic(), 0))
+            if updater.is_alive():
+                alive.append(updater.name)
+            elif not any(t.is_alive() for t in threads):
+                # Only now: the stream threads read the global stores until they stop.
+                updater.close()
         if self._supervisor is not None and self._supervisor.is_alive():
             alive.append(self._supervisor.name)
         if alive:
@@ -165,6 +180,7 @@ class StreamsApp:
         layout = layout_of(self._topology, config.application_id)
         admin = self._clients.admin(admin_config(config.raw, client_id=f"{self._client_id}-admin"))
         prepare_topics(layout, admin, config.bootstrap_servers)
+        task_factory = self._start_global_updater(admin)
         with self._lock:
             if self._stopping.is_set():
                 return
@@ -173,11 +189,32 @@ class StreamsApp:
                     index=index, client_id=self._client_id, topology=self._topology, config=config,
                     source_topics=layout.source_topics, clients=self._clients,
                     checkpoints=self._checkpoints, clock=self._clock,
-                    on_state_change=self._on_thread_state,
+                    on_state_change=self._on_thread_state, task_factory=task_factory,
                 )
                 self._threads.append(thread)
             for thread in self._threads:
                 thread.start()
+
+    def _start_global_updater(self, admin: Any) -> Any:
+        """Fill the global stores before any stream thread starts (Kafka's
+        GlobalStreamThread start-up), then keep them following their topics. Returns
+        the task factory that gives every task the global stores."""
+        global_ids = getattr(self._topology, "global_sub_topology_ids", None)
+        if global_ids is None or not global_ids():
+            return StreamTask
+        updater = GlobalStateUpdater(
+            topology=self._topology, config=self._config, clients=self._clients,
+            clock=self._clock, client_id=self._client_id, on_error=self._fail)
+        with self._lock:   # close() either sees the updater or stops before it exists
+            if self._stopping.is_set():
+                updater.close()
+                return StreamTask
+            self._global_updater = updater
+        updater.bootstrap(admin.topic_partitions())
+        if self._stopping.is_set():
+            return StreamTask
+        updater.start()
+        return functools.partial(StreamTask, global_stores=updater.stores)
 
     def _fail(self, exc: BaseException) -> None:
         if isinstance(exc, StreamsError):

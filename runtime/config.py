@@ -6,6 +6,8 @@ Values may be given as Python objects or as the strings a properties file holds.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,12 +18,17 @@ __all__ = [
     "APPLICATION_ID",
     "BOOTSTRAP_SERVERS",
     "COMMIT_INTERVAL_MS",
+    "DEFAULT_DSL_STORE",
     "DEFAULT_KEY_SERDE",
     "DEFAULT_VALUE_SERDE",
     "DESERIALIZATION_EXCEPTION_HANDLER",
     "HandlerResponse",
+    "IN_MEMORY",
     "PROCESSING_EXCEPTION_HANDLER",
     "PROCESSING_GUARANTEE",
+    "ROCKS_DB",
+    "STATESTORE_CACHE_MAX_BYTES",
+    "STATE_DIR",
     "StreamsConfig",
 ]
 
@@ -43,6 +50,10 @@ DESERIALIZATION_EXCEPTION_HANDLER = "deserialization.exception.handler"
 DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER = "default.deserialization.exception.handler"
 PROCESSING_EXCEPTION_HANDLER = "processing.exception.handler"
 MAX_TASK_IDLE_MS = "max.task.idle.ms"
+STATE_DIR = "state.dir"
+DEFAULT_DSL_STORE = "default.dsl.store"
+ROCKS_DB = "rocksDB"
+IN_MEMORY = "in_memory"
 
 AT_LEAST_ONCE = "at_least_once"
 EXACTLY_ONCE_V2 = "exactly_once_v2"
@@ -61,6 +72,11 @@ DEFAULTS: dict[str, Any] = {
     DESERIALIZATION_EXCEPTION_HANDLER: "log-and-fail",
     PROCESSING_EXCEPTION_HANDLER: "log-and-fail",
     MAX_TASK_IDLE_MS: 0,
+    # Kafka's default is /tmp/kafka-streams; the platform's temp dir stands in for /tmp.
+    STATE_DIR: os.path.join(tempfile.gettempdir(), "kafka-streams"),
+    # Kafka's default is rocksDB; ours is in_memory, which is faster here and as durable
+    # (the changelog is the source of truth either way). See bench/store_bench.py.
+    DEFAULT_DSL_STORE: IN_MEMORY,
 }
 
 
@@ -120,6 +136,12 @@ class StreamsConfig(Mapping[str, Any]):
         for key in (COMMIT_INTERVAL_MS, NUM_STREAM_THREADS, STATESTORE_CACHE_MAX_BYTES,
                     NUM_STANDBY_REPLICAS, MAX_TASK_IDLE_MS):
             self.get_int(key)
+        if self._values[DEFAULT_DSL_STORE] not in (ROCKS_DB, IN_MEMORY):
+            raise ConfigError(f"{DEFAULT_DSL_STORE}: expected '{ROCKS_DB}' or '{IN_MEMORY}', "
+                              f"got {self._values[DEFAULT_DSL_STORE]!r}")
+        if not isinstance(self._values[STATE_DIR], (str, os.PathLike)):
+            raise ConfigError(f"{STATE_DIR}: expected a directory path, "
+                              f"got {self._values[STATE_DIR]!r}")
         self.deserialization_handler()
         self.processing_handler()
         self.default_key_serde()

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runtime import naming
 from runtime.dsl.internals.builder import InternalStreamsBuilder
-from runtime.dsl.internals.graph import StateStoreNode, StreamSourceNode, TableSourceNode
+from runtime.dsl.global_table import GlobalKTable
+from runtime.dsl.internals.graph import (
+    GlobalTableSourceNode,
+    StateStoreNode,
+    StreamSourceNode,
+    TableSourceNode,
+)
 from runtime.dsl.internals.materialize import resolve_materialized, timestamped_store_builder
 from runtime.dsl.options import Materialized
 from runtime.dsl.stream import KStream
@@ -72,13 +78,7 @@ class StreamsBuilder:
         if not isinstance(topic, str) or not topic:
             raise TopologyError(f"table() needs one topic name, got {topic!r}")
         materialized, queryable = resolve_materialized(self._internal, store, topic + "-")
-        if name is not None:
-            naming.validate_name(name)
-            self._internal.new_processor_name(naming.SOURCE)
-            source_name = name + naming.TABLE_SOURCE_SUFFIX
-        else:
-            source_name = self._internal.new_processor_name(naming.SOURCE)
-        processor_name = self._internal.name_or_generate(name, naming.KTABLE_SOURCE)
+        source_name, processor_name = self._table_source_names(name)
         assert materialized.store_name is not None
         supplier = KTableSource(materialized.store_name,
                                 materialized.store_name if queryable else None)
@@ -91,6 +91,53 @@ class StreamsBuilder:
         return KTable(self._internal, processor_name, key_serde, value_serde,
                       frozenset({source_name}), supplier.queryable_name, supplier, node)
 
+    def _table_source_names(self, name: str | None) -> tuple[str, str]:
+        """(source, KTable source processor) names: ``<name>-source`` and ``<name>``, or
+        generated; an index is used up for each either way (NamedInternal)."""
+        if name is not None:
+            naming.validate_name(name)
+            self._internal.new_processor_name(naming.SOURCE)
+            source_name = name + naming.TABLE_SOURCE_SUFFIX
+        else:
+            source_name = self._internal.new_processor_name(naming.SOURCE)
+        return source_name, self._internal.name_or_generate(name, naming.KTABLE_SOURCE)
+
+    def global_table(self, topic: str, *, key_serde: Serde[Any] | None = None,
+                     value_serde: Serde[Any] | None = None,
+                     store: str | Materialized | None = None,
+                     timestamp_extractor: Any = None, name: str | None = None) -> GlobalKTable:
+        """A table of every partition of ``topic``, held in full by each instance and
+        readable from every task; join a stream to it with a key selector.
+
+        Always materialized (``store`` names the store, else
+        ``<topic>-STATE-STORE-<index>``); the topic is the store's changelog.
+        """
+        if not isinstance(topic, str) or not topic:
+            raise TopologyError(f"global_table() needs one topic name, got {topic!r}")
+        materialized, queryable = resolve_materialized(self._internal, store, topic + "-")
+        if materialized.store_type == "versioned":
+            raise TopologyError("GlobalTables cannot be versioned.")
+        source_name, processor_name = self._table_source_names(name)
+        assert materialized.store_name is not None
+        # The store name is the queryable name: a global table is always materialized.
+        supplier = KTableSource(materialized.store_name, materialized.store_name)
+        key = materialized.key_serde or key_serde
+        value = materialized.value_serde or value_serde
+        store_builder = timestamped_store_builder(materialized, key, value)
+        store_builder.with_logging_disabled()   # the topic is the changelog
+        # Nothing downstream of a global store consumes cache flushes, and the global
+        # updater has no commit to flush at: readers see every update at once.
+        store_builder.with_caching_disabled()
+        # Kafka's globalTable(topic, Materialized) also consumes with the Materialized's
+        # serdes when no others are given.
+        node = GlobalTableSourceNode(source_name, processor_name, topic, key_serde or key,
+                                     value_serde or value, timestamp_extractor, supplier,
+                                     store_builder)
+        self._internal.add_graph_node(self._internal.root, node)
+        return GlobalKTable(self._internal, materialized.store_name,
+                            materialized.store_name if queryable else None, key_serde,
+                            value_serde)
+
     def add_state_store(self, store_builder: StoreBuilder) -> StreamsBuilder:
         """Register a store for processors that name it (``stream.process(f, "store")``)."""
         if not isinstance(store_builder, StoreBuilder):
@@ -99,9 +146,18 @@ class StreamsBuilder:
         self._internal.add_graph_node(self._internal.root, StateStoreNode(store_builder))
         return self
 
-    def build(self, optimize: bool = False) -> Topology:
-        """The physical topology. ``optimize=True`` (topology.optimization=all) is not
-        available yet and raises."""
-        if optimize:
-            raise NotImplementedError("topology optimization is not implemented yet")
-        return self._internal.build()
+    def build(self, config: Mapping[str, Any] | None = None, *,
+              optimize: bool = False) -> Topology:
+        """The physical topology.
+
+        ``optimize=True`` applies every optimization (``topology.optimization=all``);
+        ``config`` may instead give ``topology.optimization``: ``all``, ``none``, or a
+        comma-separated list of ``reuse.ktable.source.topics``,
+        ``merge.repartition.topics`` (Kafka's ``build(Properties)``).
+        """
+        from runtime.dsl.internals.optimizer import OPTIMIZATION_CONFIG, optimizations_from
+
+        if isinstance(config, bool):   # build(True): the positional form of optimize=
+            config, optimize = None, optimize or config
+        value = "all" if optimize else (config or {}).get(OPTIMIZATION_CONFIG)
+        return self._internal.build(optimizations_from(value))

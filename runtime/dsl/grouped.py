@@ -92,14 +92,27 @@ class KGroupedStream:
                       materialized.store_name if queryable else None, supplier, node)
 
     def windowed_by(self, windows: Any) -> Any:
-        """Aggregate per time window: ``windows`` is a :class:`TimeWindows`."""
+        """Aggregate per window: :class:`TimeWindows` or :class:`SlidingWindows` give a
+        ``TimeWindowedKStream``, :class:`SessionWindows` a ``SessionWindowedKStream``."""
+        from runtime.dsl.session_windowed import SessionWindowedKStream
+        from runtime.dsl.session_windows import SessionWindows
+        from runtime.dsl.sliding_windows import SlidingWindows
         from runtime.dsl.time_windowed import TimeWindowedKStream
         from runtime.dsl.windows import TimeWindows
 
-        if not isinstance(windows, TimeWindows):
-            raise NotImplementedError(
-                f"windowed_by({type(windows).__name__}) is not supported yet; use TimeWindows")
-        return TimeWindowedKStream(self, windows)
+        if isinstance(windows, (TimeWindows, SlidingWindows)):
+            return TimeWindowedKStream(self, windows)
+        if isinstance(windows, SessionWindows):
+            return SessionWindowedKStream(self, windows)
+        raise TypeError(f"windowed_by takes TimeWindows, SlidingWindows or SessionWindows, "
+                        f"got {type(windows).__name__}")
+
+    def cogroup(self, aggregator: Callable[[Any, Any, Any], Any]) -> Any:
+        """Start a cogrouped aggregation: ``aggregator(key, value, aggregate)`` folds this
+        stream's records; add more streams with ``.cogroup(grouped, aggregator)``."""
+        from runtime.dsl.cogrouped import CogroupedKStream
+
+        return CogroupedKStream(self, aggregator)
 
     def _attach(self, node: StatefulProcessorNode, store_name: str) -> frozenset[str]:
         """Add an aggregation node below the grouping, behind a repartition topic when

@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 __all__ = ["KStream"]
 
 
+def _is_global_table(other: Any) -> bool:
+    from runtime.dsl.global_table import GlobalKTable
+
+    return isinstance(other, GlobalKTable)
+
+
 def _check_callable(fn: Any, what: str) -> None:
     if not callable(fn):
         raise TypeError(f"{what} must be callable, got {fn!r}")
@@ -196,6 +202,7 @@ class KStream:
         ks = key_serde if key_serde is not None else self.key_serde
         vs = value_serde if value_serde is not None else self.value_serde
         node = create_repartition_node(self._builder, ks, vs, prefix, num_partitions)
+        node.optimizable = False   # a topic the user asked for is never merged away
         self._builder.add_graph_node(self._node, node)
         return KStream(self._builder, node.source_name, ks, vs, frozenset({node.source_name}),
                        False, node)
@@ -246,11 +253,15 @@ class KStream:
         the larger of the two timestamps. ``store_name`` names the join stores (Kafka's
         ``StreamJoined.withStoreName``). With a KTable: each record whose key is in the
         table joins its current value; the output keeps the stream record's key and
-        timestamp.
+        timestamp. With a GlobalKTable: ``join(global_table, key_selector, joiner)``
+        looks up ``key_selector(key, value)`` instead of the key (no repartition).
         """
         if isinstance(other, KStream):
             return self._join_stream(other, joiner, windows, False, False, name, store_name,
                                      key_serde, value_serde, other_value_serde)
+        if _is_global_table(other):
+            # join(global_table, key_selector, joiner): the selector comes second
+            return other.join_stream(self, joiner, windows, False, name, key_serde)
         self._no_windows_for_table(windows)
         return self._join_table(other, joiner, False, name, key_serde, value_serde)
 
@@ -266,6 +277,8 @@ class KStream:
         if isinstance(other, KStream):
             return self._join_stream(other, joiner, windows, True, False, name, store_name,
                                      key_serde, value_serde, other_value_serde)
+        if _is_global_table(other):
+            return other.join_stream(self, joiner, windows, True, name, key_serde)
         self._no_windows_for_table(windows)
         return self._join_table(other, joiner, True, name, key_serde, value_serde)
 

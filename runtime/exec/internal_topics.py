@@ -4,6 +4,10 @@ topics with Kafka Streams' partition counts.
 - A repartition topic gets the maximum partition count of the source topics of the
   sub-topologies that write to it (resolved transitively when those sources are
   repartition topics themselves), unless the topology fixes it.
+- Topics that a join reads side by side (copartition groups) get equal counts: a
+  repartition topic in a group with source topics takes theirs (Kafka's
+  CopartitionedTopicsEnforcer); this is what sizes the foreign-key join's
+  subscription and response topics, which feed each other.
 - A changelog topic gets the partition count of its owning sub-topology, i.e. the
   number of tasks of that sub-topology (the maximum over its source topics).
 
@@ -40,6 +44,7 @@ class TopicLayout:
     source_topics: Mapping[int, Sequence[str]]
     sink_topics: Mapping[int, Sequence[str]]
     internal_topics: Sequence[InternalTopic]
+    copartition_groups: Sequence[Sequence[str]] = ()
 
 
 @dataclass
@@ -67,7 +72,7 @@ def layout_of(topology: Any, application_id: str) -> TopicLayout:
         InternalTopic(t.name, t.kind, t.subtopology_id, t.num_partitions, dict(t.config))
         for t in topology.internal_topics(application_id)
     ]
-    return TopicLayout(sources, sinks, internal)
+    return TopicLayout(sources, sinks, internal, topology.copartition_groups(application_id))
 
 
 def plan_topics(layout: TopicLayout, existing: Mapping[str, int]) -> TopicPlan:
@@ -91,6 +96,8 @@ def plan_topics(layout: TopicLayout, existing: Mapping[str, int]) -> TopicPlan:
         if fixed is not None:
             partitions[name] = fixed
     unresolved = repartition - partitions.keys()
+    # Topics feeding each other (a cycle) are sized from what is known, as Kafka does.
+    partial = False
     while unresolved:
         progress = False
         for name in sorted(unresolved):
@@ -104,16 +111,22 @@ def plan_topics(layout: TopicLayout, existing: Mapping[str, int]) -> TopicPlan:
                         candidates.append(partitions[upstream])
                     else:
                         complete = False
-            if candidates and complete:
+            if candidates and (complete or partial):
                 partitions[name] = max(candidates)
                 progress = True
         unresolved = repartition - partitions.keys()
-        if unresolved and not progress:
+        if progress:
+            partial = False
+        elif unresolved and not partial:
+            partial = True
+        elif unresolved:
             raise InternalTopicError(
                 "cannot derive the partition count of repartition topics "
                 f"{', '.join(sorted(unresolved))}: no sub-topology with known source "
                 "partitions writes to them"
             )
+
+    _enforce_copartitioning(layout, internal_by_name, repartition, partitions)
 
     tasks = {
         sub: max((partitions[t] for t in topics), default=0)
@@ -142,6 +155,29 @@ def plan_topics(layout: TopicLayout, existing: Mapping[str, int]) -> TopicPlan:
             + " (reset the application to delete its internal topics)"
         )
     return TopicPlan({}, partitions, tasks, to_create)
+
+
+def _enforce_copartitioning(layout: TopicLayout, internal_by_name: Mapping[str, InternalTopic],
+                            repartition: set[str], partitions: dict[str, int]) -> None:
+    for group in layout.copartition_groups:
+        sources = [t for t in group if t not in repartition and t in partitions]
+        external = sorted({partitions[t] for t in sources})
+        if len(external) > 1:
+            counts = ", ".join(f"{t} ({partitions[t]} partitions)" for t in sources)
+            raise InternalTopicError(
+                f"topics not co-partitioned: {counts}; a join reads them side by side, so "
+                "they need the same number of partitions")
+        members = [t for t in group if t in repartition]
+        if not members:
+            continue
+        wanted = external[0] if external else max(partitions[t] for t in members)
+        for topic in members:
+            fixed = internal_by_name[topic].num_partitions
+            if fixed is not None and fixed != wanted:
+                raise InternalTopicError(
+                    f"repartition topic {topic} is set to {fixed} partitions but must be "
+                    f"co-partitioned with {', '.join(group)} ({wanted})")
+            partitions[topic] = wanted
 
 
 def prepare_topics(layout: TopicLayout, admin: KafkaAdmin, bootstrap_servers: str) -> TopicPlan:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -73,11 +73,33 @@ class ChangelogRestorer:
     def close(self) -> None:
         self._consumer.close()
 
-    def restore_task(self, task: RestorableTask) -> list[RestoreResult]:
+    def restore_task(self, task: RestorableTask,
+                     source_ends: Mapping[TopicPartition, int] | None = None) -> list[RestoreResult]:
+        """``source_ends``: the committed offsets of the task's source partitions. A
+        changelog that is one of them (a table reusing its source topic) is restored
+        only up to that offset, as Kafka does: what follows is processed, and must find
+        the store as it was before it."""
         results = []
         for store, (topic, partition) in sorted(task.changelog_partitions().items()):
-            results.append(self._restore_store(task, store, TopicPartition(topic, partition)))
+            changelog = TopicPartition(topic, partition)
+            stop_at = None if source_ends is None else source_ends.get(changelog)
+            if stop_at is not None:
+                results.append(self._restore_source_store(task, store, changelog, stop_at))
+            else:
+                results.append(self._restore_store(task, store, changelog))
         return results
+
+    def _restore_source_store(self, task: RestorableTask, store: str, changelog: TopicPartition,
+                              stop_at: int) -> RestoreResult:
+        # No Redis checkpoint here: its snapshot may hold state past the committed offset.
+        started = time.monotonic()
+        end, replayed = (0, 0) if stop_at <= 0 else self._replay(
+            task, store, changelog, None, stop_at)[:2]
+        result = RestoreResult(store, changelog, end, False, replayed, time.monotonic() - started)
+        logger.info("task %s restored store %s from its source topic %s: %d records to "
+                    "committed offset %d in %.2f s", task.task_id, store, changelog, replayed,
+                    end, result.seconds)
+        return result
 
     def _restore_store(self, task: RestorableTask, store: str, changelog: TopicPartition) -> RestoreResult:
         started = time.monotonic()
@@ -95,7 +117,8 @@ class ChangelogRestorer:
         return result
 
     def _replay(
-        self, task: RestorableTask, store: str, changelog: TopicPartition, checkpoint: Checkpoint | None
+        self, task: RestorableTask, store: str, changelog: TopicPartition, checkpoint: Checkpoint | None,
+        stop_at: int | None = None,
     ) -> tuple[int, int, bool]:
         """Apply ``checkpoint`` (if valid) and the changelog after it. Returns
         (end offset, records replayed, whether the checkpoint was used); when the
@@ -120,8 +143,13 @@ class ChangelogRestorer:
                         continue
                     error = message.error()
                     if error is None:
+                        if stop_at is not None and message.offset() >= stop_at:  # type: ignore[operator]
+                            end = stop_at  # a source topic: restored up to the committed offset
+                            continue
                         # The changelog record's timestamp is the stored value's timestamp.
                         batch.append((message.key(), message.value(), message.timestamp()[1]))  # type: ignore[arg-type]
+                        if stop_at is not None and message.offset() + 1 >= stop_at:  # type: ignore[operator]
+                            end = stop_at
                     elif is_partition_eof(error):
                         end = message.offset()
                     elif is_offset_reset_error(error):

@@ -12,7 +12,7 @@ import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from runtime.config import HandlerResponse, StreamsConfig
 from runtime.errors import (
@@ -27,7 +27,7 @@ from runtime.exec.clock import Clock
 from runtime.processor.api import Cancellable, PunctuationType, Punctuator
 from runtime.processor.internals.context import NodeContext
 from runtime.processor.internals.nodes import ProcessorNode, RuntimeNode, SinkNode, SourceNode
-from runtime.processor.record import Record, RecordMetadata
+from runtime.processor.record import Record, RecordMetadata, new_record
 from runtime.processor.timestamp_extractors import (
     ConsumerRecord,
     FailOnInvalidTimestamp,
@@ -36,6 +36,8 @@ from runtime.processor.timestamp_extractors import (
 from runtime.serdes import Serde, resolve_serde
 from runtime.state.api import StateStore
 from runtime.state.internals.builders import StoreBuilder
+from runtime.state.internals.caching_store import has_dirty_caches
+from runtime.state.internals.store_settings import StoreSettings, use_settings
 from runtime.state.internals.timestamped_bytes import with_timestamp
 from runtime.state.internals.wrapped import innermost
 from runtime.topology.internals.builder import ProcessorNodeDef, SinkNodeDef, SourceNodeDef
@@ -46,9 +48,12 @@ __all__ = ["ConsumedRecord", "RecordCollector", "StreamTask", "TaskId", "TaskObs
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class ConsumedRecord:
-    """What the consumer hands to a task."""
+class ConsumedRecord(NamedTuple):
+    """What the consumer hands to a task.
+
+    A NamedTuple rather than a frozen dataclass: one is made per consumed record, and
+    a frozen dataclass's ``__init__`` costs four times as much.
+    """
 
     topic: str
     partition: int
@@ -160,6 +165,10 @@ class _TaskStoreContext:
     def record_timestamp(self) -> int:
         return self._task.record_timestamp
 
+    def record_headers(self) -> Any:
+        # what a record cache keeps with an entry, to forward it with at flush
+        return self._task.record_headers
+
     def log_change(self, store_name: str, key: bytes, value: bytes | None,
                    timestamp: int) -> None:
         self._task.log_change(store_name, key, value, timestamp)
@@ -177,8 +186,12 @@ class StreamTask:
     def __init__(self, topology: Topology, subtopology_id: int, partition: int, *,
                  application_id: str, collector: RecordCollector,
                  config: Mapping[str, Any], clock: Clock,
-                 observer: TaskObserver | None = None) -> None:
+                 observer: TaskObserver | None = None,
+                 global_stores: Mapping[str, StateStore] | None = None) -> None:
         self.task_id = TaskId(subtopology_id, partition)
+        # Global stores (kept by the global state updater) are readable by every
+        # processor without being connected, as in Kafka Streams.
+        self._global_stores: Mapping[str, StateStore] = global_stores or {}
         self.task_id_str = str(self.task_id)
         self.application_id = application_id
         self.partition = partition
@@ -198,6 +211,7 @@ class StreamTask:
 
         # Context of the record being processed; offset -1 / topic None in punctuations.
         self.record_timestamp = -1
+        self.record_headers: Any = None   # the input record's, for record caches
         self._topic: str | None = None
         self._partition_of_record = -1
         self._offset = -1
@@ -212,12 +226,15 @@ class StreamTask:
 
         processor_topology = topology.build_subtopology(subtopology_id, application_id)
         self._changelog_topics = dict(processor_topology.changelog_topics)
+        self._source_changelogs = dict(processor_topology.source_changelogs)
         self._store_builders: dict[str, StoreBuilder] = {
             b.name: b for b in processor_topology.stores}
         self._stores: dict[str, StateStore] = {}
         store_context = _TaskStoreContext(self)
-        for builder in processor_topology.stores:
-            store = builder.build()
+        # state.dir, default.dsl.store and this thread's record cache, for the builders
+        with use_settings(StoreSettings.from_config(self._config)):
+            built = [builder.build() for builder in processor_topology.stores]
+        for builder, store in zip(processor_topology.stores, built):
             store.init(store_context)
             self._stores[builder.name] = store
 
@@ -245,8 +262,9 @@ class StreamTask:
         if isinstance(d, SourceNodeDef):
             chosen = d.timestamp_extractor if d.timestamp_extractor is not None \
                 else self._default_extractor
-            # FailOnInvalidTimestamp is what the fast path does inline
-            extract = None if chosen is None or isinstance(chosen, FailOnInvalidTimestamp) \
+            # FailOnInvalidTimestamp is what the fast path does inline (not a subclass:
+            # it may override extract)
+            extract = None if chosen is None or type(chosen) is FailOnInvalidTimestamp \
                 else as_extractor_function(chosen)
             node = SourceNode(d.name, d.topics, self._serde(d.key_serde, self._default_key_serde),
                               self._serde(d.value_serde, self._default_value_serde), extract)
@@ -260,7 +278,7 @@ class StreamTask:
                 raise TopologyError(
                     f"the supplier of processor {d.name} returned {processor!r}, not a Processor")
             node = ProcessorNode(d.name, processor, self, list(d.stores))
-            node.context = NodeContext(self, node, d.stores)
+            node.context = NodeContext(self, node, [*d.stores, *self._global_stores])
         elif isinstance(d, SinkNodeDef):
             node = SinkNode(d.name, sink_topics.get(d.name), d.topic_extractor,
                             self._serde(d.key_serde, self._default_key_serde),
@@ -303,6 +321,8 @@ class StreamTask:
 
     def store(self, name: str) -> Any:
         store = self._stores.get(name)
+        if store is None:
+            store = self._global_stores.get(name)
         if store is None:
             raise StoreNotFoundError(f"task {self.task_id} has no state store {name!r}")
         return store
@@ -349,8 +369,7 @@ class StreamTask:
              value: bytes | None, partition: int | None) -> None:
         if self._observer is not None:
             self._observer.on_output(sink, topic, record.key, record.value, record.timestamp)
-        self._collector.send(topic, key, value, record.timestamp, record.headers or None,
-                             partition)
+        self._collector.send(topic, key, value, record[2], record[3] or None, partition)
 
     def _notify_error(self, error: RecordError) -> None:
         if self._on_error is not None:
@@ -372,23 +391,23 @@ class StreamTask:
         """Deserialize, timestamp and push one record through the sub-topology."""
         if self._closed:
             raise StreamsError(f"task {self.task_id} is closed")
-        source = self._source_for(record.topic)
-        self._topic = record.topic
-        self._partition_of_record = record.partition
+        topic = record.topic
+        source = self._sources.get(topic) or self._source_for(topic)
+        self._topic = topic
+        self._partition_of_record = partition = record.partition
         self._offset = record.offset
-        self.record_timestamp = record.timestamp
+        self.record_timestamp = timestamp = record.timestamp
         headers = record.headers
         try:
-            key = source.key_serde.deserialize(record.key, record.topic, headers)
-            value = source.value_serde.deserialize(record.value, record.topic, headers)
+            key = source.key_serde.deserialize(record.key, topic, headers)
+            value = source.value_serde.deserialize(record.value, topic, headers)
         except Exception as exc:
             self._deserialization_failed(source, exc)
             return
 
-        partition_key = (record.topic, record.partition)
+        partition_key = (topic, partition)
         partition_time = self._partition_time.get(partition_key, -1)
         if source.default_extractor:
-            timestamp = record.timestamp
             if timestamp < 0:
                 raise self.record_error(
                     ProcessingError, source.name,
@@ -413,9 +432,10 @@ class StreamTask:
         if timestamp > self._stream_time:
             self._stream_time = timestamp
         self.record_timestamp = timestamp
+        self.record_headers = headers = headers or None
         self._processed += 1
-        source.process(Record(key, value, timestamp, headers or None))
-        if self._stream_punctuations:
+        source.process(new_record((key, value, timestamp, headers)))
+        if self._stream_punctuations._heap:  # not bool(): one call less per record
             self._punctuate(self._stream_punctuations, self._stream_time)
 
     def process_batch(self, records: Sequence[ConsumedRecord]) -> None:
@@ -484,8 +504,13 @@ class StreamTask:
         return self._store_builders[name].timestamped
 
     def changelog_partitions(self) -> dict[str, tuple[str, int]]:
-        """store -> (changelog topic, partition) for every logged store of this task."""
-        return {store: (topic, self.partition) for store, topic in self._changelog_topics.items()}
+        """store -> (changelog topic, partition) for every logged store of this task, and
+        for stores whose changelog is a source topic (restored from it, never written)."""
+        partitions = {store: (topic, self.partition)
+                      for store, topic in self._source_changelogs.items()}
+        partitions.update((store, (topic, self.partition))
+                          for store, topic in self._changelog_topics.items())
+        return partitions
 
     def _bytes_store(self, store_name: str) -> Any:
         store = self._stores.get(store_name)
@@ -527,8 +552,16 @@ class StreamTask:
 
     def flush(self) -> None:
         """Before a commit: push cached state to changelogs and downstream."""
-        for store in self._stores.values():
+        stores = list(self._stores.values())
+        for store in stores:
             store.flush()
+        # A flushed cache forwards downstream, possibly into a cached store flushed
+        # before it: flush again until every cache of the task is clean.
+        for _ in range(len(stores)):
+            if not has_dirty_caches(stores):
+                break
+            for store in stores:
+                store.flush()
 
     # -- metrics -------------------------------------------------------------------------
     def node_metrics(self) -> dict[str, dict[str, float]]:

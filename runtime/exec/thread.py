@@ -309,7 +309,10 @@ class StreamThread(threading.Thread):
 
     def _restore(self, key: TaskKey) -> None:
         task = self._tasks[key]
-        for result in self._restorer.restore_task(task):
+        # A changelog that is a source topic is restored up to the committed offset.
+        source_ends = {TopicPartition(t, p): self._committed.get((t, p), 0)
+                       for t, p in self._task_partitions.get(key, ())}
+        for result in self._restorer.restore_task(task, source_ends):
             self._restored_end[result.changelog] = result.end_offset
             if result.from_checkpoint and not result.records_replayed:
                 # The Redis checkpoint is exactly the changelog end: nothing to rewrite.

@@ -17,6 +17,7 @@ from runtime.processor.timestamp_extractors import (
     LogAndSkipOnInvalidTimestamp,
     TimestampExtractor,
     UsePartitionTimeOnInvalidTimestamp,
+    ValueFieldTimestampExtractor,
     WallclockTimestampExtractor,
 )
 
@@ -34,5 +35,6 @@ __all__ = [
     "RecordMetadata",
     "TimestampExtractor",
     "UsePartitionTimeOnInvalidTimestamp",
+    "ValueFieldTimestampExtractor",
     "WallclockTimestampExtractor",
 ]

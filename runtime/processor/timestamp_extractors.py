@@ -9,9 +9,11 @@ so far on the record's partition (-1 before the first record).
 from __future__ import annotations
 
 import logging
+import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any, Protocol, Union
 
 from runtime.errors import StreamsError
@@ -23,9 +25,11 @@ __all__ = [
     "LogAndSkipOnInvalidTimestamp",
     "TimestampExtractor",
     "UsePartitionTimeOnInvalidTimestamp",
+    "ValueFieldTimestampExtractor",
     "WallclockTimestampExtractor",
     "as_extractor_function",
     "extractor_by_name",
+    "parse_timestamp",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,45 +54,123 @@ class _ExtractorObject(Protocol):
 TimestampExtractor = Union[Callable[[ConsumerRecord, int], int], _ExtractorObject]
 
 
-class FailOnInvalidTimestamp:
-    """The default: the record's own timestamp; a negative one stops processing."""
+class _RecordMetadataTimestamp:
+    """The record's own timestamp (event or log-append time, as the topic is configured);
+    a negative one goes to :meth:`on_invalid_timestamp` (Kafka's
+    ExtractRecordMetadataTimestamp). The three subclasses are the invalid-timestamp
+    policies; :class:`ValueFieldTimestampExtractor` applies one to values it cannot use.
+    """
 
     def extract(self, record: ConsumerRecord, partition_time: int) -> int:
         if record.timestamp < 0:
-            raise StreamsError(
-                f"Input record {record.topic}-{record.partition}@{record.offset} has invalid "
-                f"(negative) timestamp {record.timestamp}. Possibly because a pre-0.10 producer "
-                "client was used to write this record to Kafka without embedding a timestamp, "
-                "or because the input topic was created before upgrading the Kafka cluster "
-                "to 0.10+. Use a different TimestampExtractor to process this data.")
+            return self.on_invalid_timestamp(record, record.timestamp, partition_time)
         return record.timestamp
+
+    def on_invalid_timestamp(self, record: ConsumerRecord, record_timestamp: int,
+                             partition_time: int) -> int:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
-        return "FailOnInvalidTimestamp()"
+        return f"{type(self).__name__}()"
 
 
-class LogAndSkipOnInvalidTimestamp:
-    """The record's own timestamp; records with a negative one are logged and dropped."""
+class FailOnInvalidTimestamp(_RecordMetadataTimestamp):
+    """The default: the record's own timestamp; an invalid one stops processing."""
 
-    def extract(self, record: ConsumerRecord, partition_time: int) -> int:
-        if record.timestamp < 0:
-            logger.warning(
-                "Input record %s-%s@%s will be dropped because it has an invalid "
-                "(negative) timestamp.", record.topic, record.partition, record.offset)
-        return record.timestamp
+    def on_invalid_timestamp(self, record: ConsumerRecord, record_timestamp: int,
+                             partition_time: int) -> int:
+        raise StreamsError(
+            f"Input record {record.topic}-{record.partition}@{record.offset} has invalid "
+            f"(negative) timestamp {record_timestamp}. Possibly because a pre-0.10 producer "
+            "client was used to write this record to Kafka without embedding a timestamp, "
+            "or because the input topic was created before upgrading the Kafka cluster "
+            "to 0.10+. Use a different TimestampExtractor to process this data.")
 
 
-class UsePartitionTimeOnInvalidTimestamp:
-    """The record's own timestamp; a negative one is replaced by the partition time."""
+class LogAndSkipOnInvalidTimestamp(_RecordMetadataTimestamp):
+    """The record's own timestamp; records with an invalid one are logged and dropped
+    (the task skips records whose extracted timestamp is negative, and counts them)."""
 
-    def extract(self, record: ConsumerRecord, partition_time: int) -> int:
-        if record.timestamp >= 0:
-            return record.timestamp
+    def on_invalid_timestamp(self, record: ConsumerRecord, record_timestamp: int,
+                             partition_time: int) -> int:
+        logger.warning(
+            "Input record %s-%s@%s will be dropped because it has an invalid "
+            "(negative) timestamp.", record.topic, record.partition, record.offset)
+        return record_timestamp if record_timestamp < 0 else -1
+
+
+class UsePartitionTimeOnInvalidTimestamp(_RecordMetadataTimestamp):
+    """The record's own timestamp; an invalid one is replaced by the partition time."""
+
+    def on_invalid_timestamp(self, record: ConsumerRecord, record_timestamp: int,
+                             partition_time: int) -> int:
         if partition_time < 0:
             raise StreamsError(
                 f"Could not infer new timestamp for input record {record.topic}-"
                 f"{record.partition}@{record.offset} because partition time is unknown.")
         return partition_time
+
+
+class ValueFieldTimestampExtractor:
+    """Event time from a field of the (deserialized, dict-like) value.
+
+    The field holds epoch milliseconds (an int, or a float that is truncated) or an
+    ISO-8601 date-time text (``2024-05-01T12:00:00Z``, ``...+02:00``; without a zone it
+    is taken as UTC). A missing, unparseable or negative field goes to ``on_invalid``,
+    an invalid-timestamp policy (default :class:`FailOnInvalidTimestamp`): fail, skip
+    (:class:`LogAndSkipOnInvalidTimestamp`) or use the partition time
+    (:class:`UsePartitionTimeOnInvalidTimestamp`).
+
+    :param field: the value's key holding the timestamp
+    :param on_invalid: the policy for records whose field cannot be used
+    """
+
+    def __init__(self, field: str, on_invalid: _RecordMetadataTimestamp | None = None) -> None:
+        if not isinstance(field, str) or not field:
+            raise ValueError(f"field must be a non-empty string, got {field!r}")
+        self.field = field
+        self.on_invalid = on_invalid if on_invalid is not None else FailOnInvalidTimestamp()
+        if not callable(getattr(self.on_invalid, "on_invalid_timestamp", None)):
+            raise TypeError("on_invalid must be an invalid-timestamp policy such as "
+                            f"LogAndSkipOnInvalidTimestamp(), got {on_invalid!r}")
+
+    def extract(self, record: ConsumerRecord, partition_time: int) -> int:
+        value = record.value
+        raw = value.get(self.field) if isinstance(value, Mapping) else None
+        timestamp = parse_timestamp(raw)
+        if timestamp is None or timestamp < 0:
+            return self.on_invalid.on_invalid_timestamp(
+                record, -1 if timestamp is None else timestamp, partition_time)
+        return timestamp
+
+    def __repr__(self) -> str:
+        return f"ValueFieldTimestampExtractor({self.field!r}, on_invalid={self.on_invalid!r})"
+
+
+def parse_timestamp(raw: Any) -> int | None:
+    """Epoch milliseconds from an int/float of milliseconds or an ISO-8601 text, else None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return int(raw) if math.isfinite(raw) else None
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        delta = parsed - _EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    return None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class WallclockTimestampExtractor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from runtime.processor.record import Record
+from runtime.processor.record import Record, new_record
 from runtime.processors.base import DslProcessor
 from runtime.processors.map import as_key_value
 
@@ -37,7 +37,7 @@ class _FlatMapProcessor(DslProcessor):
         ts, headers, forward = record[2], record[3], self.forward
         for item in _iterable(self.mapper(record[0], record[1]), "the flat_map() mapper"):
             key, value = as_key_value(item, "each item of the flat_map() mapper")
-            forward(Record(key, value, ts, headers))
+            forward(new_record((key, value, ts, headers)))
 
 
 class KStreamFlatMapValues:
@@ -58,4 +58,4 @@ class _FlatMapValuesProcessor(DslProcessor):
         key, ts, headers, forward = record[0], record[2], record[3], self.forward
         result = self.mapper(key, record[1]) if self.with_key else self.mapper(record[1])
         for value in _iterable(result, "the flat_map_values() mapper"):
-            forward(Record(key, value, ts, headers))
+            forward(new_record((key, value, ts, headers)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from runtime.processor.record import Record
+from runtime.processor.record import Record, new_record
 from runtime.processors.base import DslProcessor
 
 __all__ = ["KStreamMap", "KStreamSelectKey", "as_key_value"]
@@ -30,8 +30,10 @@ class _MapProcessor(DslProcessor):
         self.mapper = mapper
 
     def process(self, record: Record) -> None:
-        key, value = as_key_value(self.mapper(record[0], record[1]), "the map() mapper")
-        self.forward(Record(key, value, record[2], record[3]))
+        result = self.mapper(record[0], record[1])
+        if type(result) is not tuple or len(result) != 2:  # the usual case skips a call
+            result = as_key_value(result, "the map() mapper")
+        self.forward(new_record((result[0], result[1], record[2], record[3])))
 
 
 class KStreamSelectKey:
@@ -47,4 +49,5 @@ class _SelectKeyProcessor(DslProcessor):
         self.selector = selector
 
     def process(self, record: Record) -> None:
-        self.forward(Record(self.selector(record[0], record[1]), record[1], record[2], record[3]))
+        self.forward(new_record((self.selector(record[0], record[1]), record[1], record[2],
+                                 record[3])))

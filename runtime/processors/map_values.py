@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from runtime.processor.record import Record
+from runtime.processor.record import Record, new_record
 from runtime.processors.base import DslProcessor
 
 __all__ = ["KStreamMapValues"]
@@ -29,9 +29,10 @@ class _MapValuesProcessor(DslProcessor):
         self.mapper = mapper
 
     def process(self, record: Record) -> None:
-        self.forward(Record(record[0], self.mapper(record[1]), record[2], record[3]))
+        self.forward(new_record((record[0], self.mapper(record[1]), record[2], record[3])))
 
 
 class _MapValuesWithKeyProcessor(_MapValuesProcessor):
     def process(self, record: Record) -> None:
-        self.forward(Record(record[0], self.mapper(record[0], record[1]), record[2], record[3]))
+        self.forward(new_record((record[0], self.mapper(record[0], record[1]), record[2],
+                                 record[3])))

@@ -7,6 +7,7 @@ from typing import Any
 
 from runtime.processor.api import ProcessorContext
 from runtime.processor.record import Record
+from runtime.processors.aggregate import forward_via_cache
 from runtime.processors.base import DslProcessor, record_dropped
 from runtime.processors.change import Change
 from runtime.processors.value_getters import MappedValueGetterSupplier, StoreValueGetterSupplier
@@ -47,11 +48,13 @@ class _TableSourceProcessor(DslProcessor):
     def __init__(self, supplier: KTableSource) -> None:
         self.supplier = supplier
         self.store: Any = None
+        self.cached = False
 
     def init(self, context: ProcessorContext) -> None:
         super().init(context)
         if self.supplier.materialized:
             self.store = context.get_state_store(self.supplier.store_name)
+            self.cached = forward_via_cache(self.store, context, self.supplier.send_old_values)
 
     def process(self, record: Record) -> None:
         key, value = record[0], record[1]
@@ -63,6 +66,8 @@ class _TableSourceProcessor(DslProcessor):
             return
         old = self.store.get(key)
         self.store.put(key, ValueAndTimestamp.make(value, record[2]))
+        if self.cached:
+            return
         old_value = None if old is None or not self.supplier.send_old_values else old[0]
         self.forward(Record(key, Change(value, old_value), record[2], record[3]))
 

@@ -13,7 +13,7 @@ from typing import Any
 from runtime.processor.api import ProcessorContext
 from runtime.state.api import ValueAndTimestamp
 
-__all__ = ["MappedValueGetterSupplier", "StoreValueGetterSupplier", "ValueGetter"]
+__all__ = ["MappedValueGetterSupplier", "StoreValueGetter", "StoreValueGetterSupplier", "ValueGetter"]
 
 
 class ValueGetter:
@@ -29,10 +29,10 @@ class StoreValueGetterSupplier:
         self.store_names: tuple[str, ...] = (store_name,)
 
     def get(self) -> ValueGetter:
-        return _StoreValueGetter(self.store_names[0])
+        return StoreValueGetter(self.store_names[0])
 
 
-class _StoreValueGetter(ValueGetter):
+class StoreValueGetter(ValueGetter):
     def __init__(self, store_name: str) -> None:
         self.store_name = store_name
         self.store: Any = None

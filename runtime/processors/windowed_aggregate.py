@@ -20,9 +20,15 @@ from runtime.dsl.windowed import Windowed
 from runtime.dsl.windows import TimeWindows
 from runtime.processor.api import ProcessorContext
 from runtime.processor.record import Record
+from runtime.processors.aggregate import forward_via_cache
+from runtime.processors.aggregate import AggregateSupplier
 from runtime.processors.base import DslProcessor, record_dropped
 from runtime.processors.change import Change
-from runtime.processors.value_getters import ValueGetter
+from runtime.processors.value_getters import (
+    StoreValueGetterSupplier,
+    ValueGetter,
+    StoreValueGetter,
+)
 from runtime.state.api import ValueAndTimestamp
 
 __all__ = ["KStreamWindowAggregate", "WindowStoreValueGetterSupplier"]
@@ -32,29 +38,19 @@ logger = logging.getLogger(__name__)
 _NO_TIMESTAMP = -1
 
 
-class WindowStoreValueGetterSupplier:
+class WindowStoreValueGetterSupplier(StoreValueGetterSupplier):
     """Looks up ``Windowed(key, window)`` in a window store by key and window start."""
-
-    def __init__(self, store_name: str) -> None:
-        self.store_names: tuple[str, ...] = (store_name,)
 
     def get(self) -> ValueGetter:
         return _WindowStoreValueGetter(self.store_names[0])
 
 
-class _WindowStoreValueGetter(ValueGetter):
-    def __init__(self, store_name: str) -> None:
-        self.store_name = store_name
-        self.store: Any = None
-
-    def init(self, context: ProcessorContext) -> None:
-        self.store = context.get_state_store(self.store_name)
-
+class _WindowStoreValueGetter(StoreValueGetter):
     def get(self, key: Any) -> ValueAndTimestamp | None:
         return self.store.fetch(key.key, key.window.start)  # type: ignore[no-any-return]
 
 
-class KStreamWindowAggregate:
+class KStreamWindowAggregate(AggregateSupplier):
     """``aggregator(key, value, aggregate)`` per window, starting from ``initializer()``;
     ``initializer`` None means a reduce: the first value starts the aggregate and
     ``aggregator`` is then ``reducer(aggregate, value)``."""
@@ -62,14 +58,10 @@ class KStreamWindowAggregate:
     def __init__(self, windows: TimeWindows, store_name: str,
                  initializer: Callable[[], Any] | None,
                  aggregator: Callable[..., Any]) -> None:
+        super().__init__(store_name)
         self.windows = windows
-        self.store_name = store_name
         self.initializer = initializer
         self.aggregator = aggregator
-        self.send_old_values = False
-
-    def enable_send_old_values(self) -> None:
-        self.send_old_values = True
 
     def view(self) -> WindowStoreValueGetterSupplier:
         return WindowStoreValueGetterSupplier(self.store_name)
@@ -86,6 +78,7 @@ class _WindowAggregateProcessor(DslProcessor):
     def init(self, context: ProcessorContext) -> None:
         super().init(context)
         self.store = context.get_state_store(self.supplier.store_name)
+        self.cached = forward_via_cache(self.store, context, self.supplier.send_old_values)
 
     def process(self, record: Record) -> None:
         key, value, ts = record[0], record[1], record[2]
@@ -120,6 +113,8 @@ class _WindowAggregateProcessor(DslProcessor):
                 else:
                     new_agg = supplier.aggregator(key, value, old_agg)
             store.put(key, ValueAndTimestamp.make(new_agg, new_ts), start)
+            if self.cached:
+                continue  # the cache forwards at flush
             sent_old = old_agg if supplier.send_old_values else None
             self.forward(Record(Windowed(key, window), Change(new_agg, sent_old), new_ts,
                                 record[3]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Headers", "Serde", "FunctionSerde"]
+__all__ = ["FunctionSerde", "Headers", "Serde", "WrappingSerde"]
 
 T = TypeVar("T")
 
@@ -70,3 +70,25 @@ class FunctionSerde(Serde[Any]):
             raise
         except Exception as exc:
             raise SerializationError(f"{self!r} could not deserialize {data[:64]!r}: {exc}") from exc
+
+
+class WrappingSerde(Serde[Any]):
+    """A serde of an envelope around values of one inner serde.
+
+    ``inner`` may stay None until the application's default serde is known: internal
+    topics take the default when their processors start (Kafka's ``setIfUnset``).
+    """
+
+    def __init__(self, inner: Serde[Any] | None) -> None:
+        self.inner = inner
+
+    def set_if_unset(self, default: Serde[Any]) -> None:
+        if self.inner is None:
+            self.inner = default
+
+    def _inner(self) -> Serde[Any]:
+        if self.inner is None:
+            from runtime.errors import SerializationError
+
+            raise SerializationError(f"{type(self).__name__}: the inner serde was never set")
+        return self.inner

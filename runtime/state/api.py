@@ -8,6 +8,7 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 __all__ = [
     "KeyValueStore",
+    "SessionStore",
     "StateStore",
     "StoreContext",
     "TimestampedKeyValueStore",
@@ -167,3 +168,57 @@ class WindowStore(StateStore, Generic[K, V]):
 
 class TimestampedWindowStore(WindowStore[K, ValueAndTimestamp]):
     """A window store whose values are :class:`ValueAndTimestamp` (what the DSL uses)."""
+
+
+class SessionStore(StateStore, Generic[K, V]):
+    """Aggregates per session: ``Windowed(key, SessionWindow(start, end))`` → value
+    (Kafka's ``SessionStore``). Times are inclusive. Sessions whose end is at or before
+    observed stream time (the largest session end written) minus the retention period
+    are gone. Iterations return snapshots ordered by session end, then by serialized
+    key, then by session start, as Kafka's in-memory session store does.
+    """
+
+    @abstractmethod
+    def put(self, session_key: Any, aggregate: V | None) -> None:
+        """Store ``aggregate`` for the session ``session_key`` (a ``Windowed``); None
+        removes it."""
+
+    @abstractmethod
+    def remove(self, session_key: Any) -> None: ...
+
+    @abstractmethod
+    def fetch_session(self, key: K, session_start: int, session_end: int) -> V | None: ...
+
+    @abstractmethod
+    def find_sessions(self, key: K, earliest_session_end_time: int,
+                      latest_session_start_time: int) -> Iterator[tuple[Any, V]]:
+        """Sessions of ``key`` that end at or after ``earliest_session_end_time`` and
+        start at or before ``latest_session_start_time``."""
+
+    @abstractmethod
+    def find_sessions_range(self, key_from: K | None, key_to: K | None,
+                            earliest_session_end_time: int,
+                            latest_session_start_time: int) -> Iterator[tuple[Any, V]]:
+        """:meth:`find_sessions` for keys in [key_from, key_to] (None: unbounded)."""
+
+    def backward_find_sessions(self, key: K, earliest_session_end_time: int,
+                               latest_session_start_time: int) -> Iterator[tuple[Any, V]]:
+        return iter(list(self.find_sessions(key, earliest_session_end_time,
+                                            latest_session_start_time))[::-1])
+
+    def fetch(self, key: K) -> Iterator[tuple[Any, V]]:
+        """Every retained session of ``key``."""
+        return self.find_sessions(key, 0, _MAX_TIME)
+
+    def fetch_range(self, key_from: K | None, key_to: K | None) -> Iterator[tuple[Any, V]]:
+        return self.find_sessions_range(key_from, key_to, 0, _MAX_TIME)
+
+    def backward_fetch(self, key: K) -> Iterator[tuple[Any, V]]:
+        return iter(list(self.fetch(key))[::-1])
+
+    @abstractmethod
+    def all(self) -> Iterator[tuple[Any, V]]:
+        """``(Windowed(key, SessionWindow), value)`` for every retained session."""
+
+
+_MAX_TIME = 2**63 - 1

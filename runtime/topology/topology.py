@@ -72,6 +72,19 @@ class Topology:
         self._builder.add_state_store(store_builder, *processor_names)
         return self
 
+    def add_global_store(self, store_builder: StoreBuilder, source_name: str, topic: str,
+                         processor_name: str, supplier: Callable[[], Any], *,
+                         key_serde: Serde[Any] | None = None,
+                         value_serde: Serde[Any] | None = None,
+                         timestamp_extractor: Any = None) -> Topology:
+        """A global store (logging disabled: ``topic`` is its changelog) that every
+        processor can read by name without connecting it; ``supplier()`` makes the
+        processor that writes each record of ``topic`` into it."""
+        self._builder.add_global_store(store_builder, source_name, topic, processor_name,
+                                       supplier, key_serde=key_serde, value_serde=value_serde,
+                                       timestamp_extractor=timestamp_extractor)
+        return self
+
     def connect_processor_and_state_stores(self, processor_name: str,
                                            *store_names: str) -> Topology:
         self._builder.connect_processor_and_state_stores(processor_name, *store_names)
@@ -82,7 +95,18 @@ class Topology:
         return self._builder.describe()
 
     def sub_topology_ids(self) -> list[int]:
-        return sorted(self._builder.node_groups())
+        """The sub-topologies that run as tasks (global stores' are left out)."""
+        return sorted(gid for gid in self._builder.node_groups()
+                      if not self._builder.is_global_group(gid))
+
+    def global_sub_topology_ids(self) -> list[int]:
+        """The global stores' sub-topologies, run by the global state updater."""
+        return sorted(gid for gid in self._builder.node_groups()
+                      if self._builder.is_global_group(gid))
+
+    def global_topics(self) -> list[str]:
+        """The topics that feed global stores (read whole by every instance)."""
+        return self._builder.global_topics
 
     def source_topics(self, subtopology_id: int, application_id: str) -> list[str]:
         """Full topic names read by a sub-topology (internal ones prefixed with the app id)."""

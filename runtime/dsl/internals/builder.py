@@ -29,6 +29,12 @@ class InternalStreamsBuilder:
         """These sources must have equal partition counts (their records get joined)."""
         self._copartition_groups.append(source_nodes)
 
+    def replace_copartition_source(self, old: str, new: str) -> None:
+        """A merged repartition topic took over ``old``'s place in co-partition groups."""
+        self._copartition_groups = [
+            (group - {old}) | {new} if old in group else group
+            for group in self._copartition_groups]
+
     # -- names ----------------------------------------------------------------------
     def new_processor_name(self, prefix: str) -> str:
         name = naming.processor_name(prefix, self._index)
@@ -85,11 +91,15 @@ class InternalStreamsBuilder:
                 self.root.remove_child(node)
                 break
 
-    def build(self) -> Topology:
-        """Write every node once all its parents are written, lowest build priority first."""
+    def build(self, optimizations: frozenset[str] = frozenset()) -> Topology:
+        """Write every node once all its parents are written, lowest build priority first,
+        after applying ``optimizations`` (names from runtime.dsl.internals.optimizer)."""
+        from runtime.dsl.internals.optimizer import optimize
+
         if self._topology is not None:
             return self._topology
         self._merge_duplicate_sources()
+        optimize(self, optimizations)
         topology_builder = InternalTopologyBuilder()
         seq = itertools.count()
         queue: list[tuple[int, int, GraphNode]] = [(-1, next(seq), self.root)]

@@ -13,7 +13,11 @@ from runtime.state.internals.builders import StoreBuilder
 from runtime.topology.internals.builder import InternalTopologyBuilder
 
 __all__ = [
+    "ForeignKeyJoinTopicNode",
+    "GlobalTableSourceNode",
     "GraphNode",
+    "GroupedTableRepartitionNode",
+    "KTableKTableJoinNode",
     "OptimizableRepartitionNode",
     "ProcessorGraphNode",
     "RootNode",
@@ -180,6 +184,8 @@ class TableSourceNode(GraphNode):
         self.timestamp_extractor = timestamp_extractor
         self.supplier = supplier
         self.store_builder_factory = store_builder_factory
+        # reuse.ktable.source.topics: the source topic is the store's changelog
+        self.reuse_source_topic = False
 
     def write_to_topology(self, builder: InternalTopologyBuilder) -> None:
         builder.add_source(self.source_name, [self.topic], key_serde=self.key_serde,
@@ -187,7 +193,11 @@ class TableSourceNode(GraphNode):
                            timestamp_extractor=self.timestamp_extractor)
         builder.add_processor(self.name, self.supplier, self.source_name)
         if self.supplier.materialized:
-            builder.add_state_store(self.store_builder_factory(), self.name)
+            store_builder = self.store_builder_factory()
+            if self.reuse_source_topic:
+                store_builder.with_logging_disabled()
+                builder.connect_source_store_and_topic(store_builder.name, self.topic)
+            builder.add_state_store(store_builder, self.name)
 
 
 class StreamToTableNode(GraphNode):
@@ -214,3 +224,98 @@ class StateStoreNode(GraphNode):
 
     def write_to_topology(self, builder: InternalTopologyBuilder) -> None:
         builder.add_state_store(self.store_builder)
+
+
+class GlobalTableSourceNode(TableSourceNode):
+    """A global table: a global store fed by its topic through a KTable source
+    processor (Kafka's TableSourceNode with isGlobalKTable); always materialized."""
+
+    def __init__(self, source_name: str, processor_name: str, topic: str,
+                 key_serde: Serde[Any] | None, value_serde: Serde[Any] | None,
+                 timestamp_extractor: Any, supplier: Any, store_builder: StoreBuilder) -> None:
+        super().__init__(source_name, processor_name, topic, key_serde, value_serde,
+                         timestamp_extractor, supplier, lambda: store_builder)
+        self.store_builder = store_builder
+
+    def write_to_topology(self, builder: InternalTopologyBuilder) -> None:
+        builder.add_global_store(self.store_builder, self.source_name, self.topic, self.name,
+                                 self.supplier, key_serde=self.key_serde,
+                                 value_serde=self.value_serde,
+                                 timestamp_extractor=self.timestamp_extractor)
+
+
+class GroupedTableRepartitionNode(GraphNode):
+    """KTable#groupBy's repartition topic: a sink writing :class:`Change` records and a
+    source reading them back, without a filter (Kafka's
+    GroupedTableOperationRepartitionNode). Named after its source."""
+
+    def __init__(self, source_name: str, sink_name: str, topic: str,
+                 key_serde: Serde[Any] | None, change_serde: Serde[Any]) -> None:
+        super().__init__(source_name)
+        self.source_name = source_name
+        self.sink_name = sink_name
+        self.topic = topic
+        self.key_serde = key_serde
+        self.change_serde = change_serde
+
+    def write_to_topology(self, builder: InternalTopologyBuilder) -> None:
+        builder.add_internal_topic(self.topic)
+        builder.add_sink(self.sink_name, self.topic, *self.parent_names(),
+                         key_serde=self.key_serde, value_serde=self.change_serde)
+        builder.add_source(self.source_name, [self.topic], key_serde=self.key_serde,
+                           value_serde=self.change_serde,
+                           timestamp_extractor=FailOnInvalidTimestamp())
+
+
+class ForeignKeyJoinTopicNode(GroupedTableRepartitionNode):
+    """A foreign-key join's subscription or response topic: sink and source, as for
+    groupBy, plus the partitioner that sends responses back to the left record's
+    partition. Named after its source."""
+
+    def __init__(self, source_name: str, sink_name: str, topic: str,
+                 key_serde: Serde[Any] | None, value_serde: Serde[Any],
+                 partitioner: Callable[..., int | None] | None = None) -> None:
+        super().__init__(source_name, sink_name, topic, key_serde, value_serde)
+        self.partitioner = partitioner
+
+    def write_to_topology(self, builder: InternalTopologyBuilder) -> None:
+        builder.add_internal_topic(self.topic)
+        builder.add_sink(self.sink_name, self.topic, *self.parent_names(),
+                         key_serde=self.key_serde, value_serde=self.change_serde,
+                         partitioner=self.partitioner)
+        builder.add_source(self.source_name, [self.topic], key_serde=self.key_serde,
+                           value_serde=self.change_serde,
+                           timestamp_extractor=FailOnInvalidTimestamp())
+
+
+class KTableKTableJoinNode(GraphNode):
+    """The two join processors, each reading one table and looking up the other's
+    stores, and the merger behind them (named after the merger)."""
+
+    def __init__(self, merge_name: str, this_name: str, other_name: str,
+                 this_table: str, other_table: str, this_supplier: Any, other_supplier: Any,
+                 merger: Any, this_store_names: tuple[str, ...],
+                 other_store_names: tuple[str, ...],
+                 store_builder: StoreBuilder | None) -> None:
+        super().__init__(merge_name)
+        self.this_name = this_name
+        self.other_name = other_name
+        self.this_table = this_table
+        self.other_table = other_table
+        self.this_supplier = this_supplier
+        self.other_supplier = other_supplier
+        self.merger = merger
+        self.this_store_names = this_store_names
+        self.other_store_names = other_store_names
+        self.store_builder = store_builder
+
+    def write_to_topology(self, builder: InternalTopologyBuilder) -> None:
+        builder.add_processor(self.this_name, self.this_supplier, self.this_table)
+        builder.add_processor(self.other_name, self.other_supplier, self.other_table)
+        builder.add_processor(self.name, self.merger, self.this_name, self.other_name)
+        if self.other_store_names:
+            builder.connect_processor_and_state_stores(self.this_name, *self.other_store_names)
+        if self.this_store_names:
+            builder.connect_processor_and_state_stores(self.other_name, *self.this_store_names)
+        if self.store_builder is not None:
+            builder.add_state_store(self.store_builder, self.name)

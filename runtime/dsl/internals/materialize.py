@@ -8,7 +8,7 @@ from runtime import naming
 from runtime.dsl.internals.builder import InternalStreamsBuilder
 from runtime.dsl.options import Materialized
 from runtime.state.internals.builders import StoreBuilder
-from runtime.state.stores import Stores
+from runtime.state.stores import Stores, dsl_key_value_store
 
 __all__ = ["resolve_materialized", "timestamped_store_builder"]
 
@@ -42,10 +42,7 @@ def resolve_materialized(builder: InternalStreamsBuilder, store: str | Materiali
 def timestamped_store_builder(materialized: Materialized, key_serde: Any,
                               value_serde: Any) -> StoreBuilder:
     assert materialized.store_name is not None
-    if materialized.store_type == "in_memory":
-        supplier = Stores.in_memory_key_value_store(materialized.store_name)
-    else:
-        supplier = Stores.persistent_timestamped_key_value_store(materialized.store_name)
+    supplier = dsl_key_value_store(materialized.store_name, materialized.store_type)
     store_builder = Stores.timestamped_key_value_store_builder(supplier, key_serde, value_serde)
     if materialized.logging_enabled:
         store_builder.with_logging_enabled(materialized.log_config)

@@ -54,11 +54,12 @@ class TaskHost(Protocol):
 
 
 class NodeContext(ProcessorContext):
-    __slots__ = ("_host", "_node", "_stores")
+    __slots__ = ("_host", "_node", "_children", "_stores")
 
     def __init__(self, host: TaskHost, node: RuntimeNode, stores: list[str]) -> None:
         self._host = host
         self._node = node
+        self._children = node.children  # the node's own list: children added later count
         self._stores = frozenset(stores)
 
     @property
@@ -79,20 +80,27 @@ class NodeContext(ProcessorContext):
 
     def forward(self, record: Record, child_name: str | None = None) -> None:
         host = self._host
+        if child_name is None:
+            children = self._children
+        else:
+            child = self._node.children_by_name.get(child_name)
+            if child is None:
+                raise StreamsError(
+                    f"Unknown downstream node: {child_name} either does not exist or is "
+                    f"not connected to this processor ({self._node.name}).")
+            children = (child,)
         # Children see the forwarded record's timestamp as "the current record's" (it
         # is what change-logging stamps on their writes); the caller's is restored after.
         previous = host.record_timestamp
+        if previous == record[2]:
+            # The common case (one-to-one steps keep the timestamp): nothing to restore,
+            # as every forward below restores what it changes.
+            for child in children:
+                child.process(record)
+            return
         host.record_timestamp = record[2]
         try:
-            if child_name is None:
-                for child in self._node.children:
-                    child.process(record)
-            else:
-                child = self._node.children_by_name.get(child_name)
-                if child is None:
-                    raise StreamsError(
-                        f"Unknown downstream node: {child_name} either does not exist or is "
-                        f"not connected to this processor ({self._node.name}).")
+            for child in children:
                 child.process(record)
         finally:
             host.record_timestamp = previous

@@ -66,7 +66,7 @@ class SourceNode(RuntimeNode):
 
 
 class ProcessorNode(RuntimeNode):
-    __slots__ = ("processor", "host", "stores")
+    __slots__ = ("processor", "host", "stores", "_process")
 
     def __init__(self, name: str, processor: Processor, host: TaskHost,
                  stores: list[str]) -> None:
@@ -74,6 +74,7 @@ class ProcessorNode(RuntimeNode):
         self.processor = processor
         self.host = host
         self.stores = stores
+        self._process = processor.process  # bound once: this runs for every record
 
     def init(self) -> None:
         assert self.context is not None
@@ -90,7 +91,7 @@ class ProcessorNode(RuntimeNode):
     def process(self, record: Record) -> None:
         self.process_total += 1
         try:
-            self.processor.process(record)
+            self._process(record)
         except RecordError:
             raise
         except Exception as exc:
@@ -126,10 +127,10 @@ class SinkNode(RuntimeNode):
             except Exception as exc:
                 host.processing_failed(self, exc)
                 return
-        headers = record.headers
+        headers = record[3]
         try:
-            key = self.key_serde.serialize(record.key, topic, headers)
-            value = self.value_serde.serialize(record.value, topic, headers)
+            key = self.key_serde.serialize(record[0], topic, headers)
+            value = self.value_serde.serialize(record[1], topic, headers)
         except SerializationError as exc:
             raise host.record_error(ProductionError, self.name,
                                     f"could not serialize record for topic {topic}: {exc}") from exc

@@ -32,11 +32,13 @@ class StringSerde(Serde[str]):
 
     def serialize(self, data: str | None, topic: str | None = None,
                   headers: Headers | None = None) -> bytes | None:
-        if data is None:
-            return None
-        if not isinstance(data, str):
-            raise SerializationError(
-                f"Serdes.string() can only serialize str, got {type(data).__name__}: {data!r}")
+        if type(data) is not str:
+            if data is None:
+                return None
+            if not isinstance(data, str):
+                raise SerializationError(
+                    f"Serdes.string() can only serialize str, got {type(data).__name__}: "
+                    f"{data!r}")
         try:
             return data.encode("utf-8")
         except UnicodeEncodeError as exc:  # lone surrogates
@@ -47,7 +49,8 @@ class StringSerde(Serde[str]):
         if data is None:
             return None
         try:
-            return bytes(data).decode("utf-8")
+            # bytes decode in place; bytearray/memoryview are copied to bytes first
+            return (data if type(data) is bytes else bytes(data)).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise SerializationError(f"Serdes.string() got invalid UTF-8: {exc}") from exc
 

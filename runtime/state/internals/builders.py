@@ -7,14 +7,26 @@ from typing import Any
 
 from runtime.serdes import Serde
 from runtime.state.api import KeyValueStore
+from runtime.state.internals.caching_store import CachingKeyValueStore
 from runtime.state.internals.change_logging import (
     ChangeLoggingKeyValueBytesStore,
     ChangeLoggingTimestampedKeyValueBytesStore,
 )
+from runtime.state.internals.in_memory import InMemoryKeyValueStore
 from runtime.state.internals.metered import MeteredKeyValueStore, MeteredTimestampedKeyValueStore
+from runtime.state.internals.rocksdb_store import RocksDBKeyValueStore
+from runtime.state.internals.store_settings import current_settings
 
 __all__ = ["KeyValueBytesStoreSupplier", "KeyValueStoreBuilder", "StoreBuilder",
-           "TimestampedKeyValueStoreBuilder"]
+           "TimestampedKeyValueStoreBuilder", "dsl_default_key_value_store"]
+
+
+def dsl_default_key_value_store(name: str) -> KeyValueStore[bytes, bytes]:
+    """The store of a DSL operator whose Materialized names no store type: RocksDB or
+    in memory as the task's ``default.dsl.store`` says (Kafka's DslStoreSuppliers)."""
+    if current_settings().dsl_persistent:
+        return RocksDBKeyValueStore(name)
+    return InMemoryKeyValueStore(name)
 
 
 class KeyValueBytesStoreSupplier:
@@ -73,12 +85,21 @@ class StoreBuilder:
     def build(self) -> KeyValueStore[Any, Any]:
         raise NotImplementedError
 
+    def _maybe_cached(self, store: Any, layer: Callable[[Any, Any], Any]) -> Any:
+        """Put the caching layer over ``store`` when this builder asks for caching and
+        the building task has a record cache (``statestore.cache.max.bytes`` > 0)."""
+        cache = current_settings().cache
+        if self.caching_enabled and cache is not None:
+            return layer(store, cache)
+        return store
+
 
 class KeyValueStoreBuilder(StoreBuilder):
     def build(self) -> KeyValueStore[Any, Any]:
         store: KeyValueStore[Any, Any] = self.supplier.get()
         if self.logging_enabled:
             store = ChangeLoggingKeyValueBytesStore(store)
+        store = self._maybe_cached(store, CachingKeyValueStore)
         return MeteredKeyValueStore(store, self.key_serde, self.value_serde)
 
 
@@ -89,5 +110,6 @@ class TimestampedKeyValueStoreBuilder(StoreBuilder):
         store: KeyValueStore[Any, Any] = self.supplier.get()
         if self.logging_enabled:
             store = ChangeLoggingTimestampedKeyValueBytesStore(store)
+        store = self._maybe_cached(store, CachingKeyValueStore)
         return MeteredTimestampedKeyValueStore(store, self.key_serde, self.value_serde)
 

@@ -7,7 +7,10 @@ from typing import Any
 from runtime.serdes import Serde
 from runtime.state.api import WindowStore
 from runtime.state.internals.builders import StoreBuilder
+from runtime.state.internals.caching_window_store import CachingWindowStore
 from runtime.state.internals.in_memory_window import InMemoryWindowStore
+from runtime.state.internals.rocksdb_window_store import RocksDBWindowStore
+from runtime.state.internals.store_settings import current_settings
 from runtime.state.internals.window_duplicates import ChangeLoggingDuplicatesWindowBytesStore
 from runtime.state.internals.window_layers import (
     ChangeLoggingTimestampedWindowBytesStore,
@@ -25,10 +28,12 @@ WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS = 24 * 60 * 60 * 1000
 
 
 class WindowBytesStoreSupplier:
-    """Makes the innermost bytes store of a window store."""
+    """Makes the innermost bytes store of a window store: ``backend`` "rocksdb",
+    "in_memory", or None for what the task's ``default.dsl.store`` says (the DSL's
+    stores whose Materialized names no store type)."""
 
     def __init__(self, name: str, retention_period: int, window_size: int,
-                 retain_duplicates: bool, kind: str) -> None:
+                 retain_duplicates: bool, kind: str, backend: str | None = None) -> None:
         if window_size > retention_period:
             raise ValueError(f"The retention period of the window store {name} must be no "
                              f"smaller than its window size. Got size=[{window_size}], "
@@ -37,12 +42,16 @@ class WindowBytesStoreSupplier:
         self.retention_period = retention_period
         self.window_size = window_size
         self.retain_duplicates = retain_duplicates
-        self.persistent = False
+        self.persistent = backend == "rocksdb"
         self.kind = kind
+        self.backend = backend
 
     def get(self) -> WindowStore[bytes, bytes]:
-        return InMemoryWindowStore(self.name, self.retention_period, self.window_size,
-                                   self.retain_duplicates)
+        persistent = (self.backend == "rocksdb" if self.backend is not None
+                      else current_settings().dsl_persistent)
+        factory = RocksDBWindowStore if persistent else InMemoryWindowStore
+        return factory(self.name, self.retention_period, self.window_size,
+                       self.retain_duplicates)
 
     def __repr__(self) -> str:
         return (f"Stores.{self.kind}({self.name!r}, {self.retention_period}, "
@@ -74,13 +83,19 @@ class WindowStoreBuilder(StoreBuilder):
     def log_config(self, config: dict[str, str]) -> None:
         self._user_log_config = dict(config)
 
+    def _cached(self, store: Any) -> Any:
+        # Kafka's WindowStoreBuilder never caches a store that retains duplicates
+        if self.window_supplier.retain_duplicates:
+            return store
+        return self._maybe_cached(store, CachingWindowStore)
+
     def build(self) -> Any:
         store: Any = self.window_supplier.get()
         if self.logging_enabled:
             store = (ChangeLoggingDuplicatesWindowBytesStore(store)
                      if self.window_supplier.retain_duplicates
                      else ChangeLoggingWindowBytesStore(store))
-        return MeteredWindowStore(store, self.key_serde, self.value_serde)
+        return MeteredWindowStore(self._cached(store), self.key_serde, self.value_serde)
 
 
 class TimestampedWindowStoreBuilder(WindowStoreBuilder):
@@ -90,4 +105,5 @@ class TimestampedWindowStoreBuilder(WindowStoreBuilder):
         store: Any = self.window_supplier.get()
         if self.logging_enabled:
             store = ChangeLoggingTimestampedWindowBytesStore(store)
-        return MeteredTimestampedWindowStore(store, self.key_serde, self.value_serde)
+        return MeteredTimestampedWindowStore(self._cached(store), self.key_serde,
+                                             self.value_serde)

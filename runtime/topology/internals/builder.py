@@ -19,6 +19,7 @@ from runtime.naming import CHANGELOG_SUFFIX
 from runtime.serdes import Serde
 from runtime.state.internals.builders import StoreBuilder
 from runtime.topology.description import (
+    GlobalStoreDescription,
     NodeDescription,
     SubtopologyDescription,
     TopologyDescription,
@@ -94,6 +95,9 @@ class ProcessorTopology:
     stores: tuple[StoreBuilder, ...]
     changelog_topics: dict[str, str]           # store -> full changelog topic
     repartition_topics: frozenset[str]
+    # store -> source topic that doubles as its changelog (a KTable reading its topic
+    # under reuse.ktable.source.topics, or a global store): restored from, never written.
+    source_changelogs: dict[str, str] = field(default_factory=dict)
 
 
 class InternalTopologyBuilder:
@@ -106,6 +110,9 @@ class InternalTopologyBuilder:
         self._grouper = QuickUnion()
         self._copartition_groups: list[list[str]] = []
         self._node_groups: dict[int, list[str]] | None = None
+        self._global_topics: list[str] = []
+        self._global_stores: dict[str, StoreBuilder] = {}
+        self._store_to_source_topic: dict[str, str] = {}
 
     # -- registration -------------------------------------------------------------
     def _check_new(self, name: str) -> None:
@@ -194,6 +201,9 @@ class InternalTopologyBuilder:
             self.connect_processor_and_state_store(processor, store)
 
     def connect_processor_and_state_store(self, processor: str, store: str) -> None:
+        if store in self._global_stores:
+            raise TopologyError(f"Global StateStore {store} can be used by a Processor without "
+                                "being specified; it should not be explicitly passed.")
         if store not in self._stores:
             raise TopologyError(f"StateStore {store} is not added yet.")
         node = self._nodes.get(processor)
@@ -210,6 +220,52 @@ class InternalTopologyBuilder:
         if store not in node.stores:
             node.stores.append(store)
         self._node_groups = None
+
+    def add_global_store(self, store_builder: StoreBuilder, source_name: str, topic: str,
+                         processor_name: str, supplier: Callable[[], Any], *,
+                         key_serde: Serde[Any] | None = None,
+                         value_serde: Serde[Any] | None = None,
+                         timestamp_extractor: Any = None) -> None:
+        """A store every task can read, kept up to date from ``topic`` by the processor
+        ``supplier`` makes (Kafka's addGlobalStore). Its source and processor form a
+        sub-topology of their own that creates no tasks; ``topic`` is its changelog."""
+        if not isinstance(store_builder, StoreBuilder):
+            raise TopologyError(f"expected a StoreBuilder, got {store_builder!r}")
+        if store_builder.logging_enabled:
+            # Kafka: the source topic is the changelog of a global store.
+            raise TopologyError(f"StateStore {store_builder.name} for global table must not "
+                                "have logging enabled.")
+        if not topic:
+            raise TopologyError("topic must not be empty")
+        self._check_new(source_name)
+        self._check_new(processor_name)
+        if store_builder.name in self._stores:
+            raise TopologyError("A different StateStore has already been added with the name "
+                                f"{store_builder.name}")
+        if store_builder.name in self._global_stores:
+            raise TopologyError("A different GlobalStateStore has already been added with the "
+                                f"name {store_builder.name}")
+        if source_name == processor_name:
+            raise TopologyError("sourceName and processorName must be different.")
+        if not callable(supplier):
+            raise TopologyError(f"Processor {processor_name}: the supplier must be callable")
+        self.add_source(source_name, [topic], key_serde=key_serde, value_serde=value_serde,
+                        timestamp_extractor=timestamp_extractor)
+        self._nodes[processor_name] = ProcessorNodeDef(processor_name, (source_name,), supplier,
+                                                       [store_builder.name])
+        self._grouper.unite(processor_name, (source_name,))
+        self._global_topics.append(topic)
+        self._global_stores[store_builder.name] = store_builder
+        self._store_to_source_topic[store_builder.name] = topic
+        self._node_groups = None
+
+    def connect_source_store_and_topic(self, store: str, topic: str) -> None:
+        """``topic`` (a source topic) is the changelog of ``store`` (Kafka's
+        connectSourceStoreAndTopic, used by reuse.ktable.source.topics)."""
+        existing = self._store_to_source_topic.get(store)
+        if existing is not None and existing != topic:
+            raise TopologyError(f"Source store {store} is already added.")
+        self._store_to_source_topic[store] = topic
 
     def add_internal_topic(self, name: str, num_partitions: int | None = None,
                            config: dict[str, str] | None = None) -> None:
@@ -230,7 +286,29 @@ class InternalTopologyBuilder:
         return list(self._nodes)
 
     def store_builder(self, name: str) -> StoreBuilder:
-        return self._stores[name]
+        store = self._stores.get(name)
+        return store if store is not None else self._global_stores[name]
+
+    @property
+    def global_store_names(self) -> list[str]:
+        return list(self._global_stores)
+
+    @property
+    def global_topics(self) -> list[str]:
+        return list(self._global_topics)
+
+    def is_global_group(self, subtopology_id: int) -> bool:
+        """Whether a sub-topology is a global store's (a source of a global topic)."""
+        for name in self.node_groups()[subtopology_id]:
+            node = self._nodes[name]
+            if isinstance(node, SourceNodeDef) and any(t in self._global_topics
+                                                       for t in node.topics):
+                return True
+        return False
+
+    def source_topic_changelogs(self) -> dict[str, str]:
+        """store -> the source topic that is its changelog."""
+        return dict(self._store_to_source_topic)
 
     @property
     def store_names(self) -> list[str]:
@@ -301,17 +379,39 @@ class InternalTopologyBuilder:
                 for store in node.stores:
                     if store not in store_names:
                         store_names.append(store)
-        stores = tuple(self._stores[s] for s in store_names)
+        stores = tuple(self.store_builder(s) for s in store_names)
         changelogs = {b.name: f"{application_id}-{b.name}{CHANGELOG_SUFFIX}"
                       for b in stores if b.logging_enabled}
+        source_changelogs = {b.name: self.decorate(self._store_to_source_topic[b.name],
+                                                   application_id)
+                             for b in stores if b.name in self._store_to_source_topic
+                             and not b.logging_enabled}
         return ProcessorTopology(subtopology_id, application_id, nodes, source_topics,
-                                 sink_topics, stores, changelogs, frozenset(repartition))
+                                 sink_topics, stores, changelogs, frozenset(repartition),
+                                 source_changelogs)
 
     # -- describe -----------------------------------------------------------------
     def describe(self) -> TopologyDescription:
         subs = tuple(self._describe_group(gid, names)
-                     for gid, names in self.node_groups().items())
-        return TopologyDescription(subtopologies=subs)
+                     for gid, names in self.node_groups().items()
+                     if not self.is_global_group(gid))
+        globals_ = tuple(self._describe_global_store(gid, names)
+                         for gid, names in self.node_groups().items()
+                         if self.is_global_group(gid))
+        return TopologyDescription(subtopologies=subs, global_stores=globals_)
+
+    def _describe_global_store(self, gid: int, names: list[str]) -> GlobalStoreDescription:
+        # Kafka's GlobalStore description: the source and the store-updating processor.
+        source = next(self._nodes[n] for n in names if isinstance(self._nodes[n], SourceNodeDef))
+        processor = next(self._nodes[n] for n in names
+                         if isinstance(self._nodes[n], ProcessorNodeDef))
+        assert isinstance(source, SourceNodeDef) and isinstance(processor, ProcessorNodeDef)
+        return GlobalStoreDescription(
+            gid,
+            NodeDescription("source", source.name, successors=(processor.name,),
+                            topics=tuple(source.topics)),
+            NodeDescription("processor", processor.name, (source.name,),
+                            stores=tuple(processor.stores)))
 
     def _describe_group(self, gid: int, names: list[str]) -> SubtopologyDescription:
         # Replays Kafka's describeSubtopology: nodes are connected in the iteration

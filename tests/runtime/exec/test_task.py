@@ -60,8 +60,10 @@ def make_task(topology: Topology, sid: int, partition: int = 0, config: dict[str
               observer: Any = None, clock: MockClock | None = None
               ) -> tuple[StreamTask, ListCollector]:
     collector = ListCollector()
+    # No record cache, as in the test driver: the tests see every update.
     task = StreamTask(topology, sid, partition, application_id="wc", collector=collector,
-                      config=config or {}, clock=clock or MockClock(0), observer=observer)
+                      config={"statestore.cache.max.bytes": 0, **(config or {})},
+                      clock=clock or MockClock(0), observer=observer)
     return task, collector
 
 

@@ -72,3 +72,31 @@ def test_existing_internal_topics_are_kept_when_they_fit() -> None:
 def test_existing_internal_topics_of_the_wrong_size_are_an_error() -> None:
     with pytest.raises(InternalTopicError, match="wc-rep has 3 partitions, expected 2"):
         plan_topics(_word_count_layout(), {"lines": 2, "wc-rep": 3})
+
+
+def _fk_join_layout() -> TopicLayout:
+    # The shape of a foreign-key join: the left table (sub-topology 0, topic "left")
+    # writes subscriptions read beside the right table (sub-topology 1, topic "right"),
+    # which writes responses read back beside the left table.
+    return TopicLayout(
+        source_topics={0: ["left", "resp"], 1: ["right", "sub"]},
+        sink_topics={0: ["sub"], 1: ["resp"]},
+        internal_topics=[InternalTopic("sub", "repartition", 1, None),
+                         InternalTopic("resp", "repartition", 0, None)],
+        copartition_groups=[["left", "resp"], ["right", "sub"]],
+    )
+
+
+def test_topics_feeding_each_other_take_the_counts_of_their_copartitioned_sources() -> None:
+    # Kafka's CopartitionedTopicsEnforcer: a repartition topic joined with a source topic
+    # gets that topic's partition count, here different on each side.
+    plan = plan_topics(_fk_join_layout(), {"left": 2, "right": 3})
+    assert plan.partitions["sub"] == 3
+    assert plan.partitions["resp"] == 2
+    assert plan.tasks_per_subtopology == {0: 2, 1: 3}
+
+
+def test_copartitioned_source_topics_of_different_sizes_are_an_error() -> None:
+    layout = TopicLayout({0: ["a", "b"]}, {0: []}, [], copartition_groups=[["a", "b"]])
+    with pytest.raises(InternalTopicError, match=r"not co-partitioned: a \(2 partitions\), b \(3 partitions\)"):
+        plan_topics(layout, {"a": 2, "b": 3})

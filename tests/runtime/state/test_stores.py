@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from runtime.state import Stores, ValueAndTimestamp
 from runtime.state.internals.change_logging import ChangeLoggingKeyValueBytesStore
 from runtime.state.internals.in_memory import InMemoryKeyValueStore
 from runtime.state.internals.metered import MeteredKeyValueStore
+from runtime.state.internals.rocksdb_store import RocksDBKeyValueStore
+from runtime.state.internals.store_settings import StoreSettings, use_settings
 from runtime.state.internals.wrapped import innermost
 
 
@@ -42,9 +45,27 @@ class RecordingContext:
         return Serdes.json()
 
 
-def test_in_memory_store_orders_keys_as_unsigned_bytes() -> None:
-    store = InMemoryKeyValueStore("s")
+# The bytes-store contract holds for both innermost stores: in memory and RocksDB.
+@pytest.fixture(params=["in_memory", "rocksdb"])
+def bytes_store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
+    store = (InMemoryKeyValueStore("s") if request.param == "in_memory"
+             else RocksDBKeyValueStore("s", str(tmp_path)))
     store.init(RecordingContext())
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["in_memory", "persistent"])
+def supplier(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Callable[[str], Any]]:
+    """Store suppliers of both kinds; persistent ones write under ``tmp_path``."""
+    factory = (Stores.in_memory_key_value_store if request.param == "in_memory"
+               else Stores.persistent_key_value_store)
+    with use_settings(StoreSettings(state_dir=str(tmp_path))):
+        yield factory
+
+
+def test_store_orders_keys_as_unsigned_bytes(bytes_store: Any) -> None:
+    store = bytes_store
     for key in [b"\xff", b"b", b"a", b"\x00", b"ab"]:
         store.put(key, key)
     assert [k for k, _ in store.all()] == [b"\x00", b"a", b"ab", b"b", b"\xff"]
@@ -54,9 +75,8 @@ def test_in_memory_store_orders_keys_as_unsigned_bytes() -> None:
     assert store.approximate_num_entries() == 5
 
 
-def test_in_memory_iteration_is_a_snapshot() -> None:
-    store = InMemoryKeyValueStore("s")
-    store.init(RecordingContext())
+def test_iteration_is_a_snapshot(bytes_store: Any) -> None:
+    store = bytes_store
     store.put(b"a", b"1")
     store.put(b"b", b"2")
     seen = []
@@ -68,9 +88,8 @@ def test_in_memory_iteration_is_a_snapshot() -> None:
     assert [k for k, _ in store.all()] == [b"ax", b"bx"]
 
 
-def test_put_none_deletes_and_put_if_absent_keeps_existing() -> None:
-    store = InMemoryKeyValueStore("s")
-    store.init(RecordingContext())
+def test_put_none_deletes_and_put_if_absent_keeps_existing(bytes_store: Any) -> None:
+    store = bytes_store
     store.put(b"k", b"v")
     assert store.put_if_absent(b"k", b"w") == b"v"
     store.put(b"k", None)
@@ -125,12 +144,13 @@ def test_missing_serdes_fall_back_to_the_task_defaults() -> None:
     assert ctx.logged == [("s", b"a", b'{"n":1}', 100)]
 
 
-def test_timestamped_store_logs_the_plain_value_with_its_own_timestamp() -> None:
+def test_timestamped_store_logs_the_plain_value_with_its_own_timestamp(
+        supplier: Callable[[str], Any]) -> None:
     # ChangeLoggingTimestampedKeyValueBytesStore: the changelog value has no timestamp
     # prefix; the timestamp is the changelog record's timestamp.
     ctx = RecordingContext()
     store = Stores.timestamped_key_value_store_builder(
-        Stores.in_memory_key_value_store("agg"), Serdes.string(), Serdes.long()).build()
+        supplier("agg"), Serdes.string(), Serdes.long()).build()
     store.init(ctx)
     store.put("k", ValueAndTimestamp(7, 42))
     assert store.get("k") == ValueAndTimestamp(7, 42)
@@ -139,6 +159,7 @@ def test_timestamped_store_logs_the_plain_value_with_its_own_timestamp() -> None
     assert innermost(store).get(b"k") == (42).to_bytes(8, "big") + (7).to_bytes(8, "big")
     with pytest.raises(StreamsError, match="ValueAndTimestamp"):
         store.put("k", 8)
+    store.close()
 
 
 def test_none_keys_are_refused() -> None:
@@ -149,8 +170,8 @@ def test_none_keys_are_refused() -> None:
         store.put(None, "x")
 
 
-def test_closed_store_reports_closed() -> None:
-    store = Stores.key_value_store_builder(Stores.in_memory_key_value_store("s")).build()
+def test_closed_store_reports_closed(supplier: Callable[[str], Any]) -> None:
+    store = Stores.key_value_store_builder(supplier("s")).build()
     store.init(RecordingContext())
     assert store.is_open
     store.close()

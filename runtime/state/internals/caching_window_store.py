@@ -1,0 +1,111 @@
+"""The caching layer of a window store (Kafka's ``CachingWindowStore``).
+
+Entries are cached under the windowed store key (key, window start, seqnum 0) and
+written down and forwarded at flush or eviction, like :mod:`caching_store`'s; the
+flush listener gets ``Windowed(key, window)`` keys. Stores that retain duplicates are
+never cached (Kafka's WindowStoreBuilder disables caching for them).
+
+Retention is applied above the cache too: the layer tracks the largest window start
+written through it, and reads leave out windows the store below would have expired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from runtime.state.api import WindowStore
+from runtime.state.internals.caching_store import CachingLayer
+from runtime.state.internals.thread_cache import ThreadCache
+from runtime.state.internals.window_key_schema import from_store_key, to_store_key
+from runtime.state.internals.window_layers import WrappedWindowStore
+
+__all__ = ["CachingWindowStore"]
+
+_NO_TIMESTAMP = -1
+
+
+class CachingWindowStore(CachingLayer, WrappedWindowStore):
+    def __init__(self, wrapped: WindowStore[Any, Any], thread_cache: ThreadCache) -> None:
+        CachingLayer.__init__(self, wrapped, thread_cache)
+        self.observed_stream_time = _NO_TIMESTAMP
+
+    def _window(self, start: int) -> Any:
+        from runtime.dsl.windowed import TimeWindow
+
+        return TimeWindow(start, start + max(self.window_size, 1))
+
+    def windowed_key(self, from_key: Any, store_key: bytes) -> Any:
+        """The typed ``Windowed`` key a flush listener gets for a cached store key."""
+        from runtime.dsl.windowed import Windowed
+
+        key, start, _ = from_store_key(store_key)
+        return Windowed(from_key(key), self._window(start))
+
+    def _write_entry(self, store_key: bytes, value: bytes | None, timestamp: int,
+                     headers: Any) -> None:
+        key, start, _ = from_store_key(store_key)
+        listener = self._listener
+        if listener is None:
+            self.wrapped.put(key, value, start)
+            return
+        old = self.wrapped.fetch(key, start) if value is None or self._send_old_values else None
+        if value is not None or old is not None:
+            self.wrapped.put(key, value, start)
+            listener(store_key, value, old if self._send_old_values else None, timestamp,
+                     headers)
+
+    def _expired(self, start: int) -> bool:
+        return start <= self.observed_stream_time - self.retention_period
+
+    # -- writes and reads ------------------------------------------------------------
+    def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
+        if window_start > self.observed_stream_time:
+            self.observed_stream_time = window_start
+        self._put_dirty(to_store_key(key, window_start), value)
+
+    def fetch(self, key: bytes, time_from: int, time_to: int | None = None) -> Any:
+        if time_to is None:
+            if self._expired(time_from):
+                return None
+            entry = self._named().get(to_store_key(key, time_from))
+            if entry is not None:
+                return entry.value
+            return self.wrapped.fetch(key, time_from)
+        merged = {start: value for start, value in self.wrapped.fetch(key, time_from, time_to)}
+        for store_key, entry in self._named().entries_between(
+                to_store_key(key, time_from), to_store_key(key, time_to)):
+            cached_key, start, _ = from_store_key(store_key)
+            if cached_key != key or not time_from <= start <= time_to:
+                continue  # a longer key sharing the prefix
+            if entry.value is None:
+                merged.pop(start, None)
+            else:
+                merged[start] = entry.value
+        return iter([(s, merged[s]) for s in sorted(merged) if not self._expired(s)])
+
+    def _merged(self, time_from: int | None, time_to: int | None) -> list[tuple[int, bytes, bytes]]:
+        merged = {(w.window.start, w.key): value
+                  for w, value in self.wrapped.fetch_all(time_from, time_to)}
+        for store_key, entry in self._named().entries_between(None, None):
+            key, start, _ = from_store_key(store_key)
+            if (time_from is not None and start < time_from) or \
+                    (time_to is not None and start > time_to):
+                continue
+            if entry.value is None:
+                merged.pop((start, key), None)
+            else:
+                merged[(start, key)] = entry.value
+        return [(start, key, merged[(start, key)]) for start, key in sorted(merged)
+                if not self._expired(start)]
+
+    def fetch_all(self, time_from: int | None, time_to: int | None
+                  ) -> Iterator[tuple[Any, bytes]]:
+        from runtime.dsl.windowed import Windowed
+
+        return iter([(Windowed(key, self._window(start)), value)
+                     for start, key, value in self._merged(time_from, time_to)])
+
+    def all(self) -> Iterator[tuple[bytes, bytes]]:  # type: ignore[override]
+        return iter([(to_store_key(key, start), value)
+                     for start, key, value in self._merged(None, None)])

@@ -1,0 +1,65 @@
+"""Session store suppliers and builders (Kafka's SessionBytesStoreSupplier /
+SessionStoreBuilder)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.serdes import Serde
+from runtime.state.api import SessionStore
+from runtime.state.internals.builders import StoreBuilder
+from runtime.state.internals.session_in_memory import InMemorySessionStore
+from runtime.state.internals.session_layers import (
+    ChangeLoggingSessionBytesStore,
+    MeteredSessionStore,
+)
+from runtime.state.internals.window_builders import WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS
+
+__all__ = ["SessionBytesStoreSupplier", "SessionStoreBuilder"]
+
+
+class SessionBytesStoreSupplier:
+    """Makes the innermost bytes store of a session store."""
+
+    def __init__(self, name: str, retention_period: int, kind: str) -> None:
+        if retention_period < 0:
+            raise ValueError("retentionPeriod cannot be negative")
+        self.name = name
+        self.retention_period = retention_period
+        self.persistent = False
+        self.kind = kind
+
+    def get(self) -> SessionStore[bytes, bytes]:
+        return InMemorySessionStore(self.name, self.retention_period)
+
+    def __repr__(self) -> str:
+        return f"Stores.{self.kind}({self.name!r}, {self.retention_period})"
+
+
+class SessionStoreBuilder(StoreBuilder):
+    """Session stores are window stores to Kafka's topology builder: their changelog is
+    compacted *and* deleted by time, kept for the retention plus one day."""
+
+    def __init__(self, supplier: SessionBytesStoreSupplier, key_serde: Serde[Any] | None,
+                 value_serde: Serde[Any] | None) -> None:
+        super().__init__(supplier, key_serde, value_serde)  # type: ignore[arg-type]
+        self.session_supplier = supplier
+
+    @property  # type: ignore[override]
+    def log_config(self) -> dict[str, str]:
+        defaults = {
+            "cleanup.policy": "compact,delete",
+            "retention.ms": str(self.session_supplier.retention_period
+                                + WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS),
+        }
+        return {**defaults, **self._user_log_config}
+
+    @log_config.setter
+    def log_config(self, config: dict[str, str]) -> None:
+        self._user_log_config = dict(config)
+
+    def build(self) -> Any:
+        store: Any = self.session_supplier.get()
+        if self.logging_enabled:
+            store = ChangeLoggingSessionBytesStore(store)
+        return MeteredSessionStore(store, self.key_serde, self.value_serde)
