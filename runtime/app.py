@@ -18,10 +18,11 @@ from typing import Any
 
 from runtime.errors import StreamsError
 from runtime.exec.clock import Clock, SystemClock
-from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
+from runtime.exec.engine_config import EngineConfig
 from runtime.exec.global_state import GlobalStateUpdater
 from runtime.exec.internal_topics import layout_of, prepare_topics
 from runtime.exec.metrics import MetricsAggregator, now_ms
+from runtime.exec.prometheus import prometheus_port, start_endpoint
 from runtime.exec.task import StreamTask
 from runtime.exec.thread import StreamThread, ThreadState
 from runtime.kafka import ClientSupplier, KafkaClientSupplier
@@ -64,11 +65,6 @@ class StreamsApp:
         clock: Clock | None = None,
     ) -> None:
         self._config = EngineConfig.from_mapping(config)
-        if self._config.processing_guarantee == EXACTLY_ONCE_V2:
-            raise NotImplementedError(
-                "processing.guarantee=exactly_once_v2 is not supported by the Kafka engine yet; "
-                "use at_least_once"
-            )
         self._topology = topology
         self._on_metrics = on_metrics
         self._clients = clients or KafkaClientSupplier()
@@ -86,9 +82,15 @@ class StreamsApp:
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._aggregator = MetricsAggregator(self._config.application_id)
+        # riffle.metrics.prometheus.port: the same snapshot, scraped (bound at start()).
+        self._prometheus_config = {k: v for k, v in config.items() if str(k).startswith("riffle.metrics.prometheus.")}
+        prometheus_port(self._prometheus_config)   # a bad value fails here, like other keys
+        self._prometheus: Any = None
         self._callback_failed = False
         # Kafka Streams' default client.id: "<application.id>-<process uuid>".
         self._client_id = str(config.get("client.id") or f"{self._config.application_id}-{uuid.uuid4().hex[:8]}")
+        # Kafka Streams' process id: part of each thread's transactional.id under EOS.
+        self._process_id = str(uuid.uuid4())
 
     # -- public -------------------------------------------------------------------------
 
@@ -114,6 +116,7 @@ class StreamsApp:
             if self._state != AppState.CREATED:
                 raise StreamsError(f"StreamsApp can be started only once (state {self._state})")
             self._set_state(AppState.REBALANCING)
+            self._prometheus = start_endpoint(self._prometheus_config, self.metrics)
             self._supervisor = threading.Thread(
                 target=self._supervise, name=f"{self.application_id}-supervisor", daemon=True
             )
@@ -152,6 +155,9 @@ class StreamsApp:
                 updater.close()
         if self._supervisor is not None and self._supervisor.is_alive():
             alive.append(self._supervisor.name)
+        if self._prometheus is not None:
+            self._prometheus.close()
+            self._prometheus = None
         if alive:
             logger.warning("%s: %s still running after %.0f s", self.application_id, ", ".join(alive), timeout)
             return False
@@ -190,6 +196,7 @@ class StreamsApp:
                     source_topics=layout.source_topics, clients=self._clients,
                     checkpoints=self._checkpoints, clock=self._clock,
                     on_state_change=self._on_thread_state, task_factory=task_factory,
+                    process_id=self._process_id,
                 )
                 self._threads.append(thread)
             for thread in self._threads:

@@ -22,10 +22,12 @@ __all__ = [
     "DEFAULT_KEY_SERDE",
     "DEFAULT_VALUE_SERDE",
     "DESERIALIZATION_EXCEPTION_HANDLER",
+    "ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME",
     "HandlerResponse",
     "IN_MEMORY",
     "PROCESSING_EXCEPTION_HANDLER",
     "PROCESSING_GUARANTEE",
+    "PRODUCTION_EXCEPTION_HANDLER",
     "ROCKS_DB",
     "STATESTORE_CACHE_MAX_BYTES",
     "STATE_DIR",
@@ -49,9 +51,14 @@ DEFAULT_TIMESTAMP_EXTRACTOR = "default.timestamp.extractor"
 DESERIALIZATION_EXCEPTION_HANDLER = "deserialization.exception.handler"
 DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER = "default.deserialization.exception.handler"
 PROCESSING_EXCEPTION_HANDLER = "processing.exception.handler"
+PRODUCTION_EXCEPTION_HANDLER = "production.exception.handler"
+DEFAULT_PRODUCTION_EXCEPTION_HANDLER = "default.production.exception.handler"
+# KIP-1034: where the built-in handlers send the raw failing record; None means nowhere.
+ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME = "errors.dead.letter.queue.topic.name"
 MAX_TASK_IDLE_MS = "max.task.idle.ms"
 STATE_DIR = "state.dir"
 DEFAULT_DSL_STORE = "default.dsl.store"
+METRICS_RECORDING_LEVEL = "metrics.recording.level"   # INFO (default) | DEBUG | TRACE
 ROCKS_DB = "rocksDB"
 IN_MEMORY = "in_memory"
 
@@ -71,6 +78,9 @@ DEFAULTS: dict[str, Any] = {
     DEFAULT_VALUE_SERDE: "json",
     DESERIALIZATION_EXCEPTION_HANDLER: "log-and-fail",
     PROCESSING_EXCEPTION_HANDLER: "log-and-fail",
+    # Kafka's DefaultProductionExceptionHandler fails on serialization and send errors.
+    PRODUCTION_EXCEPTION_HANDLER: "log-and-fail",
+    ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME: None,
     MAX_TASK_IDLE_MS: 0,
     # Kafka's default is /tmp/kafka-streams; the platform's temp dir stands in for /tmp.
     STATE_DIR: os.path.join(tempfile.gettempdir(), "kafka-streams"),
@@ -91,11 +101,13 @@ _HANDLER_NAMES = {
     "logandfail": HandlerResponse.FAIL,
     "logandfailexceptionhandler": HandlerResponse.FAIL,
     "logandfailprocessingexceptionhandler": HandlerResponse.FAIL,
+    "defaultproductionexceptionhandler": HandlerResponse.FAIL,
     "log-and-continue": HandlerResponse.CONTINUE,
     "log_and_continue": HandlerResponse.CONTINUE,
     "logandcontinue": HandlerResponse.CONTINUE,
     "logandcontinueexceptionhandler": HandlerResponse.CONTINUE,
     "logandcontinueprocessingexceptionhandler": HandlerResponse.CONTINUE,
+    "logandcontinueproductionexceptionhandler": HandlerResponse.CONTINUE,
 }
 
 
@@ -124,6 +136,9 @@ class StreamsConfig(Mapping[str, Any]):
                 DESERIALIZATION_EXCEPTION_HANDLER not in (values or {}):
             merged[DESERIALIZATION_EXCEPTION_HANDLER] = merged[
                 DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER]
+        if DEFAULT_PRODUCTION_EXCEPTION_HANDLER in (values or {}) and \
+                PRODUCTION_EXCEPTION_HANDLER not in (values or {}):
+            merged[PRODUCTION_EXCEPTION_HANDLER] = merged[DEFAULT_PRODUCTION_EXCEPTION_HANDLER]
         self._values = merged
         self._validate()
 
@@ -144,6 +159,8 @@ class StreamsConfig(Mapping[str, Any]):
                               f"got {self._values[STATE_DIR]!r}")
         self.deserialization_handler()
         self.processing_handler()
+        self.production_handler()
+        self.dead_letter_queue_topic()
         self.default_key_serde()
         self.default_value_serde()
         self.default_timestamp_extractor()
@@ -213,6 +230,21 @@ class StreamsConfig(Mapping[str, Any]):
     def processing_handler(self) -> str:
         return _handler_response(PROCESSING_EXCEPTION_HANDLER,
                                  self._values[PROCESSING_EXCEPTION_HANDLER])
+
+    def production_handler(self) -> str:
+        """For a record a sink cannot serialize or the producer refuses as too large
+        (Kafka also asks it on asynchronous send failures; here those still fail)."""
+        return _handler_response(PRODUCTION_EXCEPTION_HANDLER,
+                                 self._values[PRODUCTION_EXCEPTION_HANDLER])
+
+    def dead_letter_queue_topic(self) -> str | None:
+        value = self._values.get(ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME}: expected a topic name, "
+                              f"got {value!r}")
+        return value
 
     def client_config(self, prefix: str) -> dict[str, Any]:
         """Settings passed through to a Kafka client: ``consumer.``/``producer.``/``admin.``."""

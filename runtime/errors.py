@@ -13,6 +13,7 @@ __all__ = [
     "ProcessingError",
     "ProductionError",
     "RecordError",
+    "RecordTooLargeError",
     "SerializationError",
     "StoreNotFoundError",
     "StreamsError",
@@ -47,6 +48,14 @@ class InvalidStateStoreError(StreamsError):
 
 class TaskCorruptedError(StreamsError):
     """A task's state can no longer be trusted and must be rebuilt from its changelog."""
+
+
+class RecordTooLargeError(StreamsError):
+    """The producer refused one record as larger than its ``max.message.bytes``.
+
+    Raised by the Kafka layer; the task turns it into a :class:`ProductionError` of the
+    sink that sent the record, for the production exception handler to decide.
+    """
 
 
 class RecordError(StreamsError):

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["MetricsAggregator", "ThreadMetrics", "json_safe"]
+__all__ = ["Latency", "MetricsAggregator", "ThreadMetrics", "json_safe"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,40 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class Latency:
+    """One of Kafka Streams' thread-level sensors: ``<op>-total`` counts operations
+    since start, ``<op>-latency-avg/max`` (ms) cover the window since the last
+    :meth:`drain` (Kafka's are windowed too); None when the window saw no operation,
+    where Kafka reports NaN."""
+
+    __slots__ = ("count", "_n", "_sum", "_max")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._n = 0
+        self._sum = 0.0
+        self._max = 0.0
+
+    def record(self, seconds: float, n: int = 1) -> None:
+        """``n`` operations took ``seconds`` together (Kafka records a batch's mean)."""
+        self.count += n
+        self._n += n
+        self._sum += seconds
+        per = seconds / n
+        if per > self._max:
+            self._max = per
+
+    def drain(self, op: str) -> dict[str, float | None]:
+        n = self._n
+        out: dict[str, float | None] = {
+            f"{op}-total": self.count,
+            f"{op}-latency-avg": round(self._sum / n * 1000, 6) if n else None,
+            f"{op}-latency-max": round(self._max * 1000, 6) if n else None,
+        }
+        self._n, self._sum, self._max = 0, 0.0, 0.0
+        return out
+
+
 class ThreadMetrics:
     """Counters and samples of one stream thread; also the tasks' ``TaskObserver``.
 
@@ -65,6 +99,16 @@ class ThreadMetrics:
         self._samples: deque[dict[str, Any]] = deque(maxlen=MAX_SAMPLES)
         self._errors: deque[dict[str, Any]] = deque(maxlen=MAX_ERRORS)
         self._retired_nodes: dict[str, dict[str, float]] = {}
+        # Kafka Streams' stream-thread-metrics sensors, recorded by the thread's loop.
+        self.poll = Latency()
+        self.process = Latency()
+        self.punctuate = Latency()
+        self.commit = Latency()
+        # Per task: seconds spent processing since the last publish (active-process-ratio)
+        # and changelog records restored (restore-total).
+        self.task_busy: dict[str, float] = {}
+        self.restored: dict[str, int] = {}
+        self._window_start = time.monotonic()
         self._lock = threading.Lock()
         self._part: dict[str, Any] | None = None
 
@@ -114,8 +158,32 @@ class ThreadMetrics:
             _add_totals(totals, metrics)
         return totals
 
+    def thread_metrics(self, partitions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """The stream-thread-metrics group, latency windows restarted."""
+        out: dict[str, Any] = {}
+        for op in ("process", "poll", "commit", "punctuate"):
+            out.update(getattr(self, op).drain(op))
+        lags = [p["lag"] for p in partitions if p.get("lag") is not None]
+        # The consumer's records-lag-max, over this thread's partitions.
+        out["records-lag-max"] = max(lags) if lags else None
+        return out
+
+    def task_window(self, tasks: Mapping[str, dict[str, Any]]) -> None:
+        """Add active-process-ratio and restore-total to the tasks' own metrics, and
+        start the next window."""
+        now = time.monotonic()
+        elapsed = now - self._window_start
+        self._window_start = now
+        busy, self.task_busy = self.task_busy, {}
+        for task_id, values in tasks.items():
+            values["active-process-ratio"] = round(min(busy.get(task_id, 0.0) / elapsed, 1.0), 4) if elapsed > 0 else 0.0
+            values["restore-total"] = self.restored.get(task_id, 0)
+            values["restore-remaining-records-total"] = 0  # restoration finishes before processing
+
     def publish(self, *, state: str, tasks: Sequence[str], nodes: Mapping[str, Mapping[str, float]],
-                partitions: Sequence[Mapping[str, Any]]) -> None:
+                partitions: Sequence[Mapping[str, Any]],
+                task_metrics: Mapping[str, Mapping[str, Any]] | None = None,
+                stores: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None) -> None:
         with self._lock:
             errors = list(self._errors)
         part = {
@@ -129,6 +197,11 @@ class ThreadMetrics:
             "totals": {"records-in": self.records_in, "records-out": self.records_out,
                        "commit-failed-total": self.commits_failed,
                        "task-closed-dirty-total": self.tasks_closed_dirty},
+            # Added by the Kafka-named metrics (see docs/internals.md); older readers
+            # ignore them.
+            "thread_metrics": self.thread_metrics(partitions),
+            "task_metrics": {t: dict(m) for t, m in (task_metrics or {}).items()},
+            "stores": {t: {s: dict(m) for s, m in by_store.items()} for t, by_store in (stores or {}).items()},
         }
         with self._lock:
             self._part = part
@@ -157,7 +230,7 @@ class MetricsAggregator:
 
     def __init__(self, application_id: str) -> None:
         self._application_id = application_id
-        self._previous: tuple[float, dict[str, float]] | None = None
+        self._previous: tuple[float, dict[tuple[str, str], float]] | None = None
 
     def snapshot(self, state: str, parts: Sequence[Mapping[str, Any]],
                  extra_errors: Sequence[Mapping[str, Any]] = (), *, advance: bool = True) -> dict[str, Any]:
@@ -168,7 +241,14 @@ class MetricsAggregator:
         samples: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = list(extra_errors)
         records_in = records_out = commits_failed = closed_dirty = 0
+        threads: dict[str, dict[str, Any]] = {}
+        task_metrics: dict[str, dict[str, Any]] = {}
+        stores: dict[str, dict[str, dict[str, Any]]] = {}
         for part in parts:
+            threads[part["thread"]] = dict(part.get("thread_metrics") or {})
+            task_metrics.update((t, dict(m)) for t, m in (part.get("task_metrics") or {}).items())
+            stores.update((t, {s: dict(m) for s, m in by_store.items()})
+                          for t, by_store in (part.get("stores") or {}).items())
             tasks.extend(part["tasks"])
             _add_totals(nodes, part["nodes"])
             partitions.extend(part["partitions"])
@@ -179,18 +259,19 @@ class MetricsAggregator:
             commits_failed += part["totals"].get("commit-failed-total", 0)
             closed_dirty += part["totals"].get("task-closed-dirty-total", 0)
         now = time.monotonic()
-        totals = {n: float(m.get("process-total", 0)) for n, m in nodes.items()}
         previous = self._previous
-        for node, values in nodes.items():
-            rate = 0.0
-            if previous is not None and now > previous[0]:
-                delta = totals[node] - previous[1].get(node, 0.0)
-                rate = max(delta, 0.0) / (now - previous[0])
-            values["process-rate"] = round(rate, 3)
+        current: dict[tuple[str, str], float] = {}
+        _derive_rates(nodes, "node", now, previous, current)
+        for values in nodes.values():
+            values.setdefault("process-rate", 0.0)
             if "process-total" in values:
                 values["process-total"] = int(values["process-total"])
+        _derive_rates(threads, "thread", now, previous, current)
+        _derive_rates(task_metrics, "task", now, previous, current)
+        for task_id, by_store in stores.items():
+            _derive_rates(by_store, f"store:{task_id}", now, previous, current)
         if advance:
-            self._previous = (now, totals)
+            self._previous = (now, current)
         samples.sort(key=lambda s: s.get("timestamp") or 0)
         errors.sort(key=lambda e: e.get("timestamp") or 0)
         partitions.sort(key=lambda p: (p["topic"], p["partition"]))
@@ -205,7 +286,27 @@ class MetricsAggregator:
             "errors": errors[-MAX_ERRORS:],
             "totals": {"records-in": records_in, "records-out": records_out,
                        "commit-failed-total": commits_failed, "task-closed-dirty-total": closed_dirty},
+            "threads": threads,
+            "task_metrics": {t: task_metrics[t] for t in sorted(task_metrics, key=_task_sort_key)},
+            "stores": stores,
         }
+
+
+def _derive_rates(entries: Mapping[str, dict[str, Any]], section: str, now: float,
+                  previous: tuple[float, Mapping[tuple[str, str], float]] | None,
+                  current: dict[tuple[str, str], float]) -> None:
+    """``<op>-rate`` per second for each ``<op>-total``, from its change since the
+    previous snapshot (0 on the first); Kafka's rates are windowed the same way."""
+    for ident, values in entries.items():
+        for name, number in list(values.items()):
+            if not name.endswith("-total") or "remaining" in name or not isinstance(number, (int, float)):
+                continue
+            key = (section, f"{ident}\x00{name}")
+            current[key] = float(number)
+            rate = 0.0
+            if previous is not None and now > previous[0]:
+                rate = max(float(number) - previous[1].get(key, 0.0), 0.0) / (now - previous[0])
+            values[name[:-len("-total")] + "-rate"] = round(rate, 3)
 
 
 def _task_sort_key(task_id: str) -> tuple[int, ...]:

@@ -14,16 +14,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from runtime.config import HandlerResponse, StreamsConfig
+from runtime.config import METRICS_RECORDING_LEVEL, HandlerResponse, StreamsConfig
 from runtime.errors import (
     DeserializationError,
     ProcessingError,
+    ProductionError,
     RecordError,
+    RecordTooLargeError,
     StoreNotFoundError,
     StreamsError,
     TopologyError,
 )
 from runtime.exec.clock import Clock
+from runtime.exec.dead_letter import DeadLetterQueue
 from runtime.processor.api import Cancellable, PunctuationType, Punctuator
 from runtime.processor.internals.context import NodeContext
 from runtime.processor.internals.nodes import ProcessorNode, RuntimeNode, SinkNode, SourceNode
@@ -37,6 +40,7 @@ from runtime.serdes import Serde, resolve_serde
 from runtime.state.api import StateStore
 from runtime.state.internals.builders import StoreBuilder
 from runtime.state.internals.caching_store import has_dirty_caches
+from runtime.state.internals.metered import latency_metrics, time_operations
 from runtime.state.internals.store_settings import StoreSettings, use_settings
 from runtime.state.internals.timestamped_bytes import with_timestamp
 from runtime.state.internals.wrapped import innermost
@@ -208,6 +212,11 @@ class StreamTask:
             self._config.deserialization_handler() == HandlerResponse.CONTINUE)
         self._continue_on_processing_error = (
             self._config.processing_handler() == HandlerResponse.CONTINUE)
+        self._continue_on_production_error = (
+            self._config.production_handler() == HandlerResponse.CONTINUE)
+        dlq_topic = self._config.dead_letter_queue_topic()
+        self._dead_letters = None if dlq_topic is None else DeadLetterQueue(dlq_topic, collector)
+        self._source_record: ConsumedRecord | None = None  # raw bytes, for the DLQ
 
         # Context of the record being processed; offset -1 / topic None in punctuations.
         self.record_timestamp = -1
@@ -219,6 +228,11 @@ class StreamTask:
         self._partition_time: dict[tuple[str, int], int] = {}
         self._processed = 0
         self._dropped = 0
+        # Kafka's task-level record-lateness (stream time - record timestamp) and
+        # punctuate-total; in-order records cost nothing.
+        self._lateness_sum = 0
+        self._lateness_max = 0
+        self._punctuations = 0
         self._closed = False
 
         self._stream_punctuations = _PunctuationQueue()
@@ -234,8 +248,12 @@ class StreamTask:
         # state.dir, default.dsl.store and this thread's record cache, for the builders
         with use_settings(StoreSettings.from_config(self._config)):
             built = [builder.build() for builder in processor_topology.stores]
+        # Store operation latencies are Kafka's DEBUG-level metrics: timed only then.
+        timed = str(self._config.get(METRICS_RECORDING_LEVEL, "INFO")).upper() in ("DEBUG", "TRACE")
         for builder, store in zip(processor_topology.stores, built):
             store.init(store_context)
+            if timed:
+                time_operations(store)
             self._stores[builder.name] = store
 
         self._nodes: dict[str, RuntimeNode] = {}
@@ -350,6 +368,8 @@ class StreamTask:
                 "punctuate": "punctuating"}.get(during, during)
         error = self.record_error(ProcessingError, node.name,
                                   f"{type(exc).__name__} while {what}: {exc}")
+        if during != "init":
+            self._dead_letter(exc)
         if self._continue_on_processing_error and during != "init":
             logger.warning("%s; skipped (processing.exception.handler=log-and-continue)", error)
             self._dropped += 1
@@ -369,11 +389,32 @@ class StreamTask:
              value: bytes | None, partition: int | None) -> None:
         if self._observer is not None:
             self._observer.on_output(sink, topic, record.key, record.value, record.timestamp)
-        self._collector.send(topic, key, value, record[2], record[3] or None, partition)
+        try:
+            self._collector.send(topic, key, value, record[2], record[3] or None, partition)
+        except RecordTooLargeError as exc:
+            raise self.record_error(ProductionError, sink, f"could not send record to topic "
+                                    f"{topic}: {exc}") from exc
 
     def _notify_error(self, error: RecordError) -> None:
         if self._on_error is not None:
             self._on_error(error)
+
+    def _dead_letter(self, exc: BaseException) -> None:
+        """KIP-1034: the built-in handlers write the failing source record to the DLQ
+        topic, when one is configured, whether they then continue or fail."""
+        if self._dead_letters is not None:
+            self._dead_letters.send(exc, self._source_record if self._topic is not None
+                                    else None, self.record_timestamp)
+
+    def _production_failed(self, error: ProductionError) -> None:
+        """A sink could not serialize its output, or the producer refused it as too
+        large: Kafka's production.exception.handler decides."""
+        self._dead_letter(error.__cause__ or error)
+        if not self._continue_on_production_error:
+            raise error
+        logger.warning("%s; dropped (production.exception.handler=log-and-continue)", error)
+        self._dropped += 1
+        self._notify_error(error)
 
     # -- processing --------------------------------------------------------------------
     def _source_for(self, topic: str) -> SourceNode:
@@ -396,6 +437,7 @@ class StreamTask:
         self._topic = topic
         self._partition_of_record = partition = record.partition
         self._offset = record.offset
+        self._source_record = record
         self.record_timestamp = timestamp = record.timestamp
         headers = record.headers
         try:
@@ -431,10 +473,21 @@ class StreamTask:
             self._partition_time[partition_key] = timestamp
         if timestamp > self._stream_time:
             self._stream_time = timestamp
+        elif timestamp < self._stream_time:
+            lateness = self._stream_time - timestamp
+            self._lateness_sum += lateness
+            if lateness > self._lateness_max:
+                self._lateness_max = lateness
         self.record_timestamp = timestamp
         self.record_headers = headers = headers or None
         self._processed += 1
-        source.process(new_record((key, value, timestamp, headers)))
+        try:
+            source.process(new_record((key, value, timestamp, headers)))
+        except ProductionError as error:
+            # node None: a delivery failure the collector reports late, not this record's
+            if error.node is None:
+                raise
+            self._production_failed(error)
         if self._stream_punctuations._heap:  # not bool(): one call less per record
             self._punctuate(self._stream_punctuations, self._stream_time)
 
@@ -446,6 +499,7 @@ class StreamTask:
     def _deserialization_failed(self, source: SourceNode, exc: Exception) -> None:
         error = self.record_error(DeserializationError, source.name,
                                   f"{type(exc).__name__}: {exc}")
+        self._dead_letter(exc)
         if self._continue_on_deserialization_error:
             logger.warning("%s; skipped (deserialization.exception.handler=log-and-continue)",
                            error)
@@ -455,10 +509,11 @@ class StreamTask:
         raise error from exc
 
     # -- punctuation ---------------------------------------------------------------------
-    def punctuate(self, wall_clock_ms: int) -> None:
-        """Run the wall-clock punctuators due at ``wall_clock_ms``."""
+    def punctuate(self, wall_clock_ms: int) -> int:
+        """Run the wall-clock punctuators due at ``wall_clock_ms``; returns how many ran."""
         if self._wall_punctuations:
-            self._punctuate(self._wall_punctuations, wall_clock_ms)
+            return self._punctuate(self._wall_punctuations, wall_clock_ms)
+        return 0
 
     def next_wall_clock_punctuation(self) -> int | None:
         return self._wall_punctuations.next_due()
@@ -467,18 +522,25 @@ class StreamTask:
         if self._stream_time >= 0 and self._stream_punctuations:
             self._punctuate(self._stream_punctuations, self._stream_time)
 
-    def _punctuate(self, queue: _PunctuationQueue, now: int) -> None:
+    def _punctuate(self, queue: _PunctuationQueue, now: int) -> int:
         if now < 0:
-            return
+            return 0
+        ran = 0
         while (item := queue.pop_due(now)) is not None:
             due, p = item
             if p.cancelled:
                 continue
+            ran += 1
+            self._punctuations += 1
             saved = (self._topic, self._partition_of_record, self._offset, self.record_timestamp)
             self._topic, self._partition_of_record, self._offset = None, -1, -1
             self.record_timestamp = now
             try:
                 p.callback(now)
+            except ProductionError as error:
+                if error.node is None:
+                    raise
+                self._production_failed(error)
             except RecordError:
                 raise
             except Exception as exc:
@@ -488,6 +550,7 @@ class StreamTask:
                  self.record_timestamp) = saved
             if not p.cancelled:
                 queue.add(_next_due(due, p.interval, now), p)
+        return ran
 
     # -- state ---------------------------------------------------------------------------
     def get_store(self, name: str) -> Any:
@@ -568,14 +631,18 @@ class StreamTask:
         return {name: {"process-total": node.process_total} for name, node in self._nodes.items()}
 
     def task_metrics(self) -> dict[str, float]:
-        return {"process-total": self._processed, "dropped-records-total": self._dropped,
-                "stream-time": self._stream_time}
+        processed = self._processed
+        return {"process-total": processed, "dropped-records-total": self._dropped,
+                "stream-time": self._stream_time, "punctuate-total": self._punctuations,
+                "record-lateness-avg": self._lateness_sum / processed if processed else None,
+                "record-lateness-max": self._lateness_max if processed else None}
 
     def store_metrics(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for name, store in self._stores.items():
             metrics = dict(getattr(store, "metrics", {}))
             metrics["num-entries"] = innermost(store).approximate_num_entries()  # type: ignore[attr-defined]
+            metrics.update(latency_metrics(store))
             out[name] = metrics
         return out
 

@@ -30,6 +30,7 @@ from runtime.errors import ProcessingError, StreamsError, TaskCorruptedError
 from runtime.exec.clock import Clock
 from runtime.exec.collector import KafkaRecordCollector
 from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
+from runtime.exec.eos import eos_producer_config, eos_restore_consumer_config, transactional_id
 from runtime.exec.metrics import ThreadMetrics
 from runtime.exec.restore import ChangelogRestorer
 from runtime.exec.task import ConsumedRecord, StreamTask
@@ -43,6 +44,7 @@ from runtime.kafka import (
     TopicPartitionOffset,
 )
 from runtime.kafka.config import main_consumer_config, producer_config, restore_consumer_config
+from runtime.kafka.exceptions import TransactionError
 from runtime.state.checkpoint import CheckpointStore
 
 __all__ = ["StreamThread", "ThreadState"]
@@ -84,6 +86,7 @@ class StreamThread(threading.Thread):
         clock: Clock,
         on_state_change: Callable[[StreamThread, str, str], None] | None = None,
         task_factory: TaskFactory = StreamTask,
+        process_id: str | None = None,
     ) -> None:
         # Kafka Streams names threads "<client.id>-StreamThread-<n>", the client id
         # being unique per instance, so several instances in one process stay apart.
@@ -107,13 +110,21 @@ class StreamThread(threading.Thread):
             raw, client_id=f"{name}-consumer", assignment_strategy=strategy,
             exactly_once=config.processing_guarantee == EXACTLY_ONCE_V2,
         ))
+        self._eos = config.processing_guarantee == EXACTLY_ONCE_V2
+        restore_config = restore_consumer_config(raw, client_id=f"{name}-restore-consumer")
         self._restorer = ChangelogRestorer(
-            clients.consumer(restore_consumer_config(raw, client_id=f"{name}-restore-consumer")),
+            clients.consumer(eos_restore_consumer_config(restore_config) if self._eos else restore_config),
             application_id=config.application_id,
             checkpoints=checkpoints,
             should_stop=self._shutdown_requested,
         )
-        self._collector = KafkaRecordCollector(clients.producer(producer_config(raw, client_id=f"{name}-producer")))
+        producer_settings = producer_config(raw, client_id=f"{name}-producer")
+        self.transactional_id: str | None = None
+        if self._eos:
+            self.transactional_id = transactional_id(config.application_id, process_id or client_id, index)
+            producer_settings = eos_producer_config(producer_settings, raw, self.transactional_id)
+        self._producer = clients.producer(producer_settings)
+        self._collector = KafkaRecordCollector(self._producer)
         # Repartition and changelog writes are plumbing: the dashboard's "records out"
         # and output samples are what the application writes to its own topics.
         internal = frozenset(t.name for t in topology.internal_topics(config.application_id))
@@ -157,19 +168,28 @@ class StreamThread(threading.Thread):
             next_commit = time.monotonic() + commit_s
             next_metrics = 0.0
             while not self._shutdown.is_set():
+                started = time.perf_counter()
                 messages = self._consumer.consume(self._config.max_poll_records, poll_s)
+                self.metrics.poll.record(time.perf_counter() - started)
                 if self._assignment_changed:
                     self._handle_assignment()
                 if messages:
-                    self._process(messages)
-                self._collector.poll()
+                    self._guarded(self._process, messages)
+                self._guarded(self._collector.poll)
                 if self._tasks:
                     wall_ms = self._clock.now_ms()
+                    started = time.perf_counter()
+                    punctuated = 0
                     for task in list(self._tasks.values()):
-                        task.punctuate(wall_ms)
+                        punctuated += task.punctuate(wall_ms) or 0
+                    if punctuated:
+                        self.metrics.punctuate.record(time.perf_counter() - started, punctuated)
                 now = time.monotonic()
                 if now >= next_commit:
-                    self._commit_periodic()
+                    started, committing = time.perf_counter(), bool(self._tasks)
+                    self._guarded(self._commit_periodic)
+                    if committing:
+                        self.metrics.commit.record(time.perf_counter() - started)
                     next_commit = now + commit_s
                 if now >= next_metrics:
                     self._publish_metrics()
@@ -244,7 +264,11 @@ class StreamThread(threading.Thread):
             return
         if clean:
             try:
-                self._commit([self._tasks[k] for k in affected], keys=affected)
+                if self._eos:
+                    # One transaction holds every task's output: commit them all.
+                    self._commit(list(self._tasks.values()), keys=list(self._tasks))
+                else:
+                    self._commit([self._tasks[k] for k in affected], keys=affected)
             except Exception as exc:
                 # Closed dirty: the new owner reprocesses from the last commit.
                 logger.warning("%s: commit on revocation failed, closing tasks %s without it: %s",
@@ -255,6 +279,10 @@ class StreamThread(threading.Thread):
                 clean = False
         if not clean:
             self._count_dirty(affected)
+            if self._eos:
+                # Their output is in the open transaction with every other task's: it
+                # must be aborted, and the remaining tasks restarted (see _guarded).
+                self._producer.abandon_transaction(f"tasks closed dirty on losing {sorted(gone)}")
         for key in affected:
             self._task_partitions[key] -= gone
             for tp in gone:
@@ -314,6 +342,8 @@ class StreamThread(threading.Thread):
                        for t, p in self._task_partitions.get(key, ())}
         for result in self._restorer.restore_task(task, source_ends):
             self._restored_end[result.changelog] = result.end_offset
+            restored = self.metrics.restored
+            restored[str(task.task_id)] = restored.get(str(task.task_id), 0) + result.records_replayed
             if result.from_checkpoint and not result.records_replayed:
                 # The Redis checkpoint is exactly the changelog end: nothing to rewrite.
                 self._checkpointed[result.changelog] = result.end_offset
@@ -359,6 +389,56 @@ class StreamThread(threading.Thread):
                 self._orphaned_since = time.monotonic()
             self._orphaned |= held
         self._set_state(ThreadState.PARTITIONS_REVOKED)
+
+    # -- exactly_once_v2 ----------------------------------------------------------------
+
+    def _guarded(self, step: Callable[..., None], *args: Any) -> None:
+        """Run ``step``; under exactly_once_v2 a transaction that can no longer commit
+        (a failed send, fencing, a rejected commit) restarts the tasks instead of
+        stopping the thread."""
+        if not self._eos:
+            step(*args)
+            return
+        try:
+            step(*args)
+        except StreamsError as exc:
+            failure = exc if isinstance(exc, TransactionError) else self._producer.transaction_failure
+            if failure is None:
+                raise
+            self._recover_transaction(failure)
+            return
+        if self._producer.transaction_failure is not None:   # e.g. swallowed by a handler
+            self._recover_transaction(self._producer.transaction_failure)
+
+    def _recover_transaction(self, failure: TransactionError) -> None:
+        """Kafka Streams' EOS recovery: abort (or, when fenced or fatal, recreate the
+        producer, whose init_transactions aborts what was left open), close every task
+        dirty so its state is rebuilt from the committed changelog, and rejoin the group
+        so that processing resumes from the committed offsets."""
+        logger.warning("%s: transaction lost (%s); closing tasks %s dirty and rejoining",
+                       self.name, failure, ", ".join(self._task_ids()) or "(none)")
+        self.metrics.record_error(failure)
+        keys = list(self._tasks)
+        self._count_dirty(keys)
+        held = {tp for tps in self._task_partitions.values() for tp in tps}
+        held.update(tp for tp in self._pending_assigned if tp[0] in self._topic_to_sub)
+        for key in keys:
+            self._close_task(key, clean=False)
+        self._pending_assigned = []
+        self._next_offsets.clear()
+        self._committed.clear()
+        self._orphaned |= held   # for _rejoin's log; it clears them
+        if failure.fatal:
+            self._producer.reset()
+        else:
+            try:
+                self._producer.abort_transaction()
+            except TransactionError as exc:
+                logger.warning("%s: abort failed (%s); recreating the producer", self.name, exc)
+                self._producer.reset()
+        # The old collector holds the failure; tasks created from now on use a new one.
+        self._collector = KafkaRecordCollector(self._producer)
+        self._rejoin()
 
     def _count_dirty(self, keys: Iterable[TaskKey]) -> None:
         """Count the tasks closed with processed records not yet committed."""
@@ -424,9 +504,18 @@ class StreamThread(threading.Thread):
             else:
                 slot[1].append(record)
             next_offsets[tp] = offset + 1  # type: ignore[index,operator]
+        busy = self.metrics.task_busy
+        processed = 0
+        started = time.perf_counter()
         for task, records in batches.values():
+            task_started = time.perf_counter()
             self._process_task(task, records)
+            task_id = str(task.task_id)
+            busy[task_id] = busy.get(task_id, 0.0) + time.perf_counter() - task_started
             self.metrics.records_in += len(records)
+            processed += len(records)
+        if processed:
+            self.metrics.process.record(time.perf_counter() - started, processed)
 
     def _process_task(self, task: Any, records: list[ConsumedRecord]) -> None:
         remaining = records
@@ -462,6 +551,9 @@ class StreamThread(threading.Thread):
             return
         try:
             self._commit(list(self._tasks.values()), keys=list(self._tasks))
+        except TransactionError:
+            self.metrics.commits_failed += 1
+            raise   # _guarded: the transaction is lost, the tasks restart
         except CommitFailedError as exc:
             self.metrics.commits_failed += 1
             if exc.group_moved_on:
@@ -489,10 +581,14 @@ class StreamThread(threading.Thread):
                 nxt = self._next_offsets.get(tp)
                 if nxt is not None and nxt != self._committed.get(tp):
                     offsets.append(TopicPartitionOffset(tp[0], tp[1], nxt))
-        if offsets:
+        if self._eos:
+            # The offsets commit with the output, atomically; a stale generation in
+            # the group metadata makes the broker reject it.
+            self._producer.commit_transaction(offsets, self._consumer.group_metadata())
+        elif offsets:
             self._consumer.commit(offsets)
-            for o in offsets:
-                self._committed[(o.topic, o.partition)] = o.offset
+        for o in offsets:
+            self._committed[(o.topic, o.partition)] = o.offset
         # Nothing ran between the flush and here (rebalance callbacks run only inside
         # consume()), so each store still equals its changelog up to what was delivered.
         if self._checkpoints is not None:
@@ -519,8 +615,8 @@ class StreamThread(threading.Thread):
         if self._tasks:
             try:
                 self._commit(list(self._tasks.values()), keys=list(self._tasks))
-            except CommitFailedError as exc:
-                # The group moved on while we were stopping: whoever owns the tasks
+            except (CommitFailedError, TransactionError) as exc:
+                # The group moved on (or, under exactly_once_v2, fenced us) while we were stopping: whoever owns the tasks
                 # now reprocesses from the last commit.
                 logger.warning("%s: final commit failed, closing tasks without it: %s", self.name, exc)
                 self.metrics.commits_failed += 1
@@ -559,7 +655,17 @@ class StreamThread(threading.Thread):
                 for tp in sorted(self._partition_task):
                     partitions.append(self._partition_metrics(tp))
             nodes = self.metrics.node_totals([t.node_metrics() for t in self._tasks.values()])
-            self.metrics.publish(state=self.state, tasks=self._task_ids(), nodes=nodes, partitions=partitions)
+            tasks: dict[str, Any] = {}
+            stores: dict[str, Any] = {}
+            for t in self._tasks.values():
+                try:
+                    tasks[str(t.task_id)] = t.task_metrics()
+                    stores[str(t.task_id)] = t.store_metrics()
+                except Exception:  # e.g. a custom store without approximate_num_entries
+                    logger.debug("metrics of task %s unavailable", t.task_id, exc_info=True)
+            self.metrics.task_window(tasks)
+            self.metrics.publish(state=self.state, tasks=self._task_ids(), nodes=nodes, partitions=partitions,
+                                 task_metrics=tasks, stores=stores)
         except Exception:  # metrics must never stop processing
             logger.warning("%s: collecting metrics failed", self.name, exc_info=True)
 

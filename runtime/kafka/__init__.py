@@ -10,6 +10,7 @@ from runtime.kafka.exceptions import (
     InternalTopicError,
     KafkaClientError,
     MissingSourceTopicError,
+    TransactionError,
 )
 from runtime.kafka.producer import KafkaProducer
 from runtime.kafka.types import (
@@ -36,6 +37,7 @@ __all__ = [
     "KafkaProducer",
     "MessageProto",
     "MissingSourceTopicError",
+    "TransactionError",
     "NewTopicSpec",
     "TopicPartition",
     "TopicPartitionOffset",

@@ -133,6 +133,11 @@ class KafkaConsumer:
             detail = ", ".join(f"{p.topic}-{p.partition}: {p.error}" for p in failed)
             raise _commit_failed(f"for {detail}", failed[0].error.code())
 
+    def group_metadata(self) -> Any:
+        """This member's group metadata (generation included), which a transactional
+        producer sends with the offsets so that a stale member's commit is rejected."""
+        return self._client.consumer_group_metadata()
+
     def committed(self, partitions: Sequence[TopicPartition], timeout: float) -> dict[TopicPartition, int | None]:
         try:
             result = self._client.committed(

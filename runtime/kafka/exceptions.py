@@ -11,6 +11,7 @@ __all__ = [
     "InternalTopicError",
     "KafkaClientError",
     "MissingSourceTopicError",
+    "TransactionError",
 ]
 
 
@@ -29,6 +30,20 @@ class CommitFailedError(KafkaClientError):
         super().__init__(message)
         self.code = code
         self.group_moved_on = group_moved_on
+
+
+class TransactionError(KafkaClientError):
+    """A transaction could not be completed. ``fatal`` (fenced, or the producer is in
+    a fatal state): the producer must be recreated; otherwise the transaction must be
+    aborted. Either way what it wrote is discarded, so the tasks that wrote it are
+    closed dirty and resume from the committed offsets."""
+
+    def __init__(self, message: str, *, code: int | None, fatal: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.fatal = fatal
+
+
 
 
 class MissingSourceTopicError(StreamsError):

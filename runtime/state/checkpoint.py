@@ -70,6 +70,7 @@ class CheckpointStore(Protocol):
     def load(self, application_id: str, store: str, partition: int) -> Checkpoint | None: ...
     def save(self, application_id: str, store: str, partition: int, offset: int,
              entries: Iterable[tuple[bytes, bytes]]) -> bool: ...
+    def count_all(self, application_id: str) -> int: ...
     def delete_all(self, application_id: str) -> int: ...
     def close(self) -> None: ...
 
@@ -146,13 +147,20 @@ class RedisCheckpointStore:
         self._recovered()
         return True
 
+    def _keys(self, application_id: str) -> Any:
+        pattern = f"{KEY_PREFIX}:{_escape_glob(application_id)}:*"
+        return self._client.scan_iter(match=pattern, count=500)
+
+    def count_all(self, application_id: str) -> int:
+        """How many checkpoints the application has (reset's dry run)."""
+        return sum(1 for _ in self._keys(application_id))
+
     def delete_all(self, application_id: str) -> int:
         """Remove every checkpoint of the application (used by reset)."""
-        pattern = f"{KEY_PREFIX}:{_escape_glob(application_id)}:*"
         client = self._client
         deleted = 0
         batch: list[Any] = []
-        for key in client.scan_iter(match=pattern, count=500):
+        for key in self._keys(application_id):
             batch.append(key)
             if len(batch) >= 500:
                 deleted += client.delete(*batch)

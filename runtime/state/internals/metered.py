@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from time import perf_counter_ns
 from typing import Any
 
 from runtime.errors import SerializationError, StreamsError
@@ -12,7 +13,8 @@ from runtime.state.internals.timestamped_bytes import timestamp_of, with_timesta
 from runtime.state.internals.wrapped import WrappedKeyValueStore
 
 __all__ = [
-    "MeteredKeyValueStore", "MeteredTimestampedKeyValueStore", "StoreSerdes", "TimestampedValues"]
+    "MeteredKeyValueStore", "MeteredTimestampedKeyValueStore", "StoreSerdes", "TimestampedValues",
+    "latency_metrics", "time_operations"]
 
 
 class StoreSerdes:
@@ -138,3 +140,45 @@ class TimestampedValues:
 class MeteredTimestampedKeyValueStore(TimestampedValues, MeteredKeyValueStore):
     """Values are :class:`ValueAndTimestamp`; bytes below are timestamp-prefixed."""
 
+
+
+# Kafka Streams' store-level operation latencies (``put-latency-avg``, in ns). They are
+# DEBUG-level metrics there, so the task times a store only at metrics.recording.level
+# DEBUG: the wrappers shadow the methods on the instance, the untimed path is untouched.
+_TIMED_OPERATIONS = ("put", "put_if_absent", "put_all", "get", "delete", "fetch", "remove")
+
+
+def time_operations(store: Any) -> None:
+    """Time the outer layer's operations into ``store.latencies`` (op -> [count, sum ns,
+    max ns])."""
+    latencies: dict[str, list[int]] = {}
+    for op in _TIMED_OPERATIONS:
+        method = getattr(store, op, None)
+        if callable(method):
+            slot = latencies[op.replace("_", "-")] = [0, 0, 0]
+            setattr(store, op, _timed(method, slot))
+    store.latencies = latencies
+
+
+def _timed(method: Any, slot: list[int]) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = perf_counter_ns()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            took = perf_counter_ns() - start
+            slot[0] += 1
+            slot[1] += took
+            if took > slot[2]:
+                slot[2] = took
+    return timed
+
+
+def latency_metrics(store: Any) -> dict[str, float | None]:
+    """``<op>-latency-avg/max`` (ns, since the task started) of a timed store; {} when
+    the store is not timed."""
+    out: dict[str, float | None] = {}
+    for op, (count, total, most) in getattr(store, "latencies", {}).items():
+        out[f"{op}-latency-avg"] = total / count if count else None
+        out[f"{op}-latency-max"] = float(most) if count else None
+    return out

@@ -16,12 +16,6 @@ from runtime.kafka import MissingSourceTopicError
 from tests.runtime.kafka.helpers import produce, read_topic, wait_until
 
 
-def test_exactly_once_is_refused_clearly_for_now() -> None:
-    with pytest.raises(NotImplementedError, match="exactly_once_v2"):
-        StreamsApp(StreamsBuilder().build(), {"application.id": "a", "bootstrap.servers": "x:1",
-                                              "processing.guarantee": "exactly_once_v2"})
-
-
 @pytest.mark.parametrize("config, message", [
     ({"bootstrap.servers": "x:1"}, "application.id"),
     ({"application.id": "a"}, "bootstrap.servers"),

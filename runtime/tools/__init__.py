@@ -1,0 +1,1 @@
+"""Command-line tools of the engine (``python -m runtime ...``)."""
