@@ -23,6 +23,7 @@ from runtime.exec.global_state import GlobalStateUpdater
 from runtime.exec.internal_topics import layout_of, prepare_topics
 from runtime.exec.metrics import MetricsAggregator, now_ms
 from runtime.exec.prometheus import prometheus_port, start_endpoint
+from runtime.exec.standby import MembershipRegistry, StandbyUpdater
 from runtime.exec.task import StreamTask
 from runtime.exec.thread import StreamThread, ThreadState
 from runtime.kafka import ClientSupplier, KafkaClientSupplier
@@ -79,6 +80,7 @@ class StreamsApp:
         self._app_errors: list[dict[str, Any]] = []
         self._threads: list[StreamThread] = []
         self._global_updater: GlobalStateUpdater | None = None
+        self._standby_updater: StandbyUpdater | None = None
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._aggregator = MetricsAggregator(self._config.application_id)
@@ -136,15 +138,22 @@ class StreamsApp:
             self._stopping.set()
             threads = list(self._threads)
             updater = self._global_updater
+            standbys = self._standby_updater
         if updater is not None:
             updater.shutdown()   # stops a bootstrap under way; the stores stay readable
+        if standbys is not None:
+            standbys.shutdown()  # no new standbys for the tasks the threads are closing
         for thread in threads:
             thread.shutdown()
         for thread in threads:
             thread.join(max(deadline - time.monotonic(), 0))
+        if standbys is not None:
+            standbys.join(max(deadline - time.monotonic(), 0))
         if self._supervisor is not None:
             self._supervisor.join(max(deadline - time.monotonic(), 0))
         alive = [t.name for t in threads if t.is_alive()]
+        if standbys is not None and standbys.is_alive():
+            alive.append(standbys.name)
         if updater is not None:
             if updater.ident is not None:   # started (the bootstrap may have been cut short)
                 updater.join(max(deadline - time.monotonic(), 0))
@@ -190,17 +199,46 @@ class StreamsApp:
         with self._lock:
             if self._stopping.is_set():
                 return
+            standbys = self._make_standby_updater(layout.source_topics, admin, task_factory)
+            self._standby_updater = standbys
             for index in range(1, config.num_stream_threads + 1):
                 thread = StreamThread(
                     index=index, client_id=self._client_id, topology=self._topology, config=config,
                     source_topics=layout.source_topics, clients=self._clients,
                     checkpoints=self._checkpoints, clock=self._clock,
                     on_state_change=self._on_thread_state, task_factory=task_factory,
-                    process_id=self._process_id,
+                    process_id=self._process_id, standbys=standbys,
                 )
                 self._threads.append(thread)
             for thread in self._threads:
                 thread.start()
+            if standbys is not None:
+                standbys.start()
+
+    def _make_standby_updater(self, source_topics: Mapping[int, Any], admin: Any,
+                              task_factory: Any) -> StandbyUpdater | None:
+        replicas = int(self._config.streams.get("num.standby.replicas", 0))
+        if replicas <= 0:
+            return None
+        if self._config.redis_url is None:
+            logger.warning("%s: num.standby.replicas=%d needs riffle.redis.url (the instances "
+                           "find each other there); keeping no standbys",
+                           self.application_id, replicas)
+            return None
+        counts = admin.topic_partitions()
+        task_partitions = {sub: max((counts.get(t, 0) for t in topics), default=0)
+                           for sub, topics in source_topics.items()}
+        registry = MembershipRegistry(self._config.redis_url, self.application_id, self._process_id)
+        return StandbyUpdater(
+            topology=self._topology, config=self._config, clients=self._clients,
+            client_id=self._client_id, instance_id=self._process_id, task_factory=task_factory,
+            clock=self._clock, task_partitions=task_partitions,
+            active_tasks=self._active_tasks, registry=registry, checkpoints=self._checkpoints,
+            refresh_ms=int(self._config.raw.get("riffle.standby.refresh.ms", 2000)),
+        )
+
+    def _active_tasks(self) -> set[tuple[int, int]]:
+        return {key for thread in list(self._threads) for key in thread.active_tasks}
 
     def _start_global_updater(self, admin: Any) -> Any:
         """Fill the global stores before any stream thread starts (Kafka's
@@ -274,7 +312,11 @@ class StreamsApp:
 
     def _snapshot(self, advance: bool = True) -> dict[str, Any]:
         parts = [p for p in (t.metrics.part() for t in list(self._threads)) if p is not None]
-        return self._aggregator.snapshot(self._state, parts, self._app_errors, advance=advance)
+        snapshot = self._aggregator.snapshot(self._state, parts, self._app_errors, advance=advance)
+        standbys = self._standby_updater
+        if standbys is not None:
+            snapshot["standby"] = standbys.metrics()
+        return snapshot
 
     def _report(self) -> None:
         with self._report_lock:

@@ -1,7 +1,8 @@
 """The dead-letter queue of KIP-1034 (``errors.dead.letter.queue.topic.name``).
 
 When the topic is configured, a record that fails deserialization, processing or
-production is written there as it was read, raw source key and value bytes, with
+production is written there as it was read, raw source key and value bytes (a record
+the broker refused after the fact: the output record's bytes), with
 headers saying what failed and where; whether the task then continues or fails is the
 handler's answer, as in Kafka Streams 4.x, where the built-in handlers add the
 dead-letter record to either response.
@@ -83,11 +84,24 @@ class DeadLetterQueue:
         none; the original record's own headers are not carried over, as in Kafka.
         """
         if source is None:
-            key = value = None
-            headers = dead_letter_headers(exc, None, -1, -1)
+            self._write(None, None, timestamp, dead_letter_headers(exc, None, -1, -1))
         else:
-            key, value = source.key, source.value
-            headers = dead_letter_headers(exc, source.topic, source.partition, source.offset)
+            self._write(source.key, source.value, timestamp,
+                        dead_letter_headers(exc, source.topic, source.partition, source.offset))
+
+    def send_undelivered(self, exc: BaseException, topic: str, partition: int,
+                         key: bytes | None, value: bytes | None, timestamp: int) -> None:
+        """Write an output record the broker refused, as it was serialized.
+
+        A delivery report comes long after its source record was processed, so (as
+        Kafka 4.x hands the serialized ProducerRecord to the handler) the queue gets
+        the output record's bytes; topic and partition headers name where it was
+        going, the offset header is -1 (it was never written).
+        """
+        self._write(key, value, timestamp, dead_letter_headers(exc, topic, partition, -1))
+
+    def _write(self, key: bytes | None, value: bytes | None, timestamp: int,
+               headers: list[tuple[str, bytes | None]]) -> None:
         try:
             self._collector.send(self.topic, key, value, timestamp,
                                  headers, None)  # type: ignore[arg-type]

@@ -48,6 +48,10 @@ class RestoreResult:
     from_checkpoint: bool
     records_replayed: int
     seconds: float
+    # the offset of the Redis checkpoint loaded, which later incremental checkpoints extend
+    checkpoint_offset: int | None = None
+    # where the replay started when a standby's entries were handed over
+    standby_offset: int | None = None
 
 
 class ChangelogRestorer:
@@ -74,20 +78,40 @@ class ChangelogRestorer:
         self._consumer.close()
 
     def restore_task(self, task: RestorableTask,
-                     source_ends: Mapping[TopicPartition, int] | None = None) -> list[RestoreResult]:
+                     source_ends: Mapping[TopicPartition, int] | None = None,
+                     positions: Mapping[TopicPartition, int] | None = None) -> list[RestoreResult]:
         """``source_ends``: the committed offsets of the task's source partitions. A
         changelog that is one of them (a table reusing its source topic) is restored
         only up to that offset, as Kafka does: what follows is processed, and must find
-        the store as it was before it."""
+        the store as it was before it. ``positions``: changelogs whose store already
+        holds everything before the given offset (a standby handed over); only the rest
+        is replayed. Raises TaskCorruptedError if such an offset is not in the changelog."""
         results = []
         for store, (topic, partition) in sorted(task.changelog_partitions().items()):
             changelog = TopicPartition(topic, partition)
             stop_at = None if source_ends is None else source_ends.get(changelog)
+            position = None if positions is None else positions.get(changelog)
             if stop_at is not None:
                 results.append(self._restore_source_store(task, store, changelog, stop_at))
+            elif position is not None:
+                results.append(self._restore_from_standby(task, store, changelog, position))
             else:
                 results.append(self._restore_store(task, store, changelog))
         return results
+
+    def _restore_from_standby(self, task: RestorableTask, store: str, changelog: TopicPartition,
+                              position: int) -> RestoreResult:
+        started = time.monotonic()
+        end, replayed, used = self._replay(task, store, changelog, Checkpoint(position, []))
+        if not used:
+            raise TaskCorruptedError(f"the standby of store {store} stood at offset {position}, "
+                                     f"which changelog {changelog} no longer holds")
+        result = RestoreResult(store, changelog, end, False, replayed, time.monotonic() - started,
+                               standby_offset=position)
+        logger.info("task %s restored store %s from %s + standby at offset %d: %d changelog "
+                    "records to offset %d in %.2f s", task.task_id, store, changelog, position,
+                    replayed, end, result.seconds)
+        return result
 
     def _restore_source_store(self, task: RestorableTask, store: str, changelog: TopicPartition,
                               stop_at: int) -> RestoreResult:
@@ -109,7 +133,8 @@ class ChangelogRestorer:
         end, replayed, used = self._replay(task, store, changelog, checkpoint)
         if checkpoint is not None and not used:
             end, replayed, used = self._replay(task, store, changelog, None)
-        result = RestoreResult(store, changelog, end, used, replayed, time.monotonic() - started)
+        result = RestoreResult(store, changelog, end, used, replayed, time.monotonic() - started,
+                               checkpoint.offset if used and checkpoint is not None else None)
         logger.info(
             "task %s restored store %s from %s%s: %d changelog records to offset %d in %.2f s",
             task.task_id, store, changelog, " + Redis checkpoint" if used else "", replayed, end, result.seconds,

@@ -37,7 +37,7 @@ from runtime.processor.timestamp_extractors import (
     as_extractor_function,
 )
 from runtime.serdes import Serde, resolve_serde
-from runtime.state.api import StateStore
+from runtime.state.api import KeyValueStore, StateStore
 from runtime.state.internals.builders import StoreBuilder
 from runtime.state.internals.caching_store import has_dirty_caches
 from runtime.state.internals.metered import latency_metrics, time_operations
@@ -216,6 +216,10 @@ class StreamTask:
             self._config.production_handler() == HandlerResponse.CONTINUE)
         dlq_topic = self._config.dead_letter_queue_topic()
         self._dead_letters = None if dlq_topic is None else DeadLetterQueue(dlq_topic, collector)
+        # the engine's collector handles the broker's late refusals with the same answers
+        handle_delivery_errors = getattr(collector, "handle_delivery_errors", None)
+        if handle_delivery_errors is not None:
+            handle_delivery_errors(self._continue_on_production_error, dlq_topic)
         self._source_record: ConsumedRecord | None = None  # raw bytes, for the DLQ
 
         # Context of the record being processed; offset -1 / topic None in punctuations.
@@ -241,6 +245,9 @@ class StreamTask:
         processor_topology = topology.build_subtopology(subtopology_id, application_id)
         self._changelog_topics = dict(processor_topology.changelog_topics)
         self._source_changelogs = dict(processor_topology.source_changelogs)
+        # store -> keys written since its last Redis checkpoint; None: no checkpoints,
+        # nothing tracked (see enable_checkpoint_changes)
+        self._dirty_keys: dict[str, set[bytes]] | None = None
         self._store_builders: dict[str, StoreBuilder] = {
             b.name: b for b in processor_topology.stores}
         self._stores: dict[str, StateStore] = {}
@@ -315,6 +322,12 @@ class StreamTask:
                    timestamp: int) -> None:
         self._collector.send(self._changelog_topics[store_name], key, value, timestamp,
                              None, self.partition)
+        tracked = self._dirty_keys
+        if tracked is not None:
+            dirty = tracked.get(store_name)
+            if dirty is None:
+                dirty = tracked[store_name] = set()
+            dirty.add(key)
 
     def default_key_serde(self) -> Serde[Any]:
         return self._default_key_serde
@@ -392,8 +405,10 @@ class StreamTask:
         try:
             self._collector.send(topic, key, value, record[2], record[3] or None, partition)
         except RecordTooLargeError as exc:
-            raise self.record_error(ProductionError, sink, f"could not send record to topic "
-                                    f"{topic}: {exc}") from exc
+            error = self.record_error(ProductionError, sink, f"could not send record to topic "
+                                      f"{topic}: {exc}")
+            error.__cause__ = exc
+            self.production_failed(error)
 
     def _notify_error(self, error: RecordError) -> None:
         if self._on_error is not None:
@@ -406,15 +421,17 @@ class StreamTask:
             self._dead_letters.send(exc, self._source_record if self._topic is not None
                                     else None, self.record_timestamp)
 
-    def _production_failed(self, error: ProductionError) -> None:
+    def production_failed(self, error: ProductionError) -> bool:
         """A sink could not serialize its output, or the producer refused it as too
-        large: Kafka's production.exception.handler decides."""
+        large: Kafka's production.exception.handler decides, per sink, so the record's
+        other sinks still get it. Raises ``error`` under log-and-fail, else True."""
         self._dead_letter(error.__cause__ or error)
         if not self._continue_on_production_error:
             raise error
         logger.warning("%s; dropped (production.exception.handler=log-and-continue)", error)
         self._dropped += 1
         self._notify_error(error)
+        return True
 
     # -- processing --------------------------------------------------------------------
     def _source_for(self, topic: str) -> SourceNode:
@@ -481,13 +498,8 @@ class StreamTask:
         self.record_timestamp = timestamp
         self.record_headers = headers = headers or None
         self._processed += 1
-        try:
-            source.process(new_record((key, value, timestamp, headers)))
-        except ProductionError as error:
-            # node None: a delivery failure the collector reports late, not this record's
-            if error.node is None:
-                raise
-            self._production_failed(error)
+        # a sink's production error is handled at the sink (production_failed)
+        source.process(new_record((key, value, timestamp, headers)))
         if self._stream_punctuations._heap:  # not bool(): one call less per record
             self._punctuate(self._stream_punctuations, self._stream_time)
 
@@ -537,10 +549,6 @@ class StreamTask:
             self.record_timestamp = now
             try:
                 p.callback(now)
-            except ProductionError as error:
-                if error.node is None:
-                    raise
-                self._production_failed(error)
             except RecordError:
                 raise
             except Exception as exc:
@@ -593,8 +601,11 @@ class StreamTask:
         inner = self._bytes_store(store_name)
         timestamped = self._store_builders[store_name].timestamped
         put = inner.put
+        # A replayed tail is not in the Redis checkpoint it was replayed onto.
+        dirty = set() if self._dirty_keys is None else self._dirty_keys.setdefault(store_name, set())
         for item in batch:
             key, value = item[0], item[1]
+            dirty.add(key)
             if timestamped and value is not None:
                 value = with_timestamp(value, item[2] if len(item) > 2 else 0)  # type: ignore[misc]
             put(key, value)
@@ -612,6 +623,30 @@ class StreamTask:
         put = self._bytes_store(store_name).put
         for key, value in entries:
             put(key, value)
+
+    def enable_checkpoint_changes(self) -> None:
+        """Track written keys for incremental checkpoints, from now on (before the
+        restore: a replayed tail counts)."""
+        if self._dirty_keys is None:
+            self._dirty_keys = {}
+
+    def checkpoint_changes(self, store_name: str) -> list[tuple[bytes, bytes | None]] | None:
+        """The entries (local byte format; None = deleted) of the keys written since
+        :meth:`clear_checkpoint_changes`, or None when only a whole snapshot will do:
+        tracking not enabled, a store that is not logged, or a window/session store
+        (their segments expire without changelog tombstones, and their changelog keys
+        are no point lookups)."""
+        inner = self._bytes_store(store_name)
+        if (self._dirty_keys is None or store_name not in self._changelog_topics
+                or not isinstance(inner, KeyValueStore)):
+            return None
+        get = inner.get
+        return [(key, get(key)) for key in self._dirty_keys.get(store_name, ())]
+
+    def clear_checkpoint_changes(self, store_name: str) -> None:
+        """After a successful checkpoint; a failed one keeps them for the next try."""
+        if self._dirty_keys is not None:
+            self._dirty_keys.pop(store_name, None)
 
     def flush(self) -> None:
         """Before a commit: push cached state to changelogs and downstream."""

@@ -33,6 +33,7 @@ from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
 from runtime.exec.eos import eos_producer_config, eos_restore_consumer_config, transactional_id
 from runtime.exec.metrics import ThreadMetrics
 from runtime.exec.restore import ChangelogRestorer
+from runtime.exec.standby import StandbyUpdater, copy_stores
 from runtime.exec.task import ConsumedRecord, StreamTask
 from runtime.kafka import (
     OFFSET_BEGINNING,
@@ -87,6 +88,7 @@ class StreamThread(threading.Thread):
         on_state_change: Callable[[StreamThread, str, str], None] | None = None,
         task_factory: TaskFactory = StreamTask,
         process_id: str | None = None,
+        standbys: StandbyUpdater | None = None,
     ) -> None:
         # Kafka Streams names threads "<client.id>-StreamThread-<n>", the client id
         # being unique per instance, so several instances in one process stay apart.
@@ -98,6 +100,7 @@ class StreamThread(threading.Thread):
         self._checkpoints = checkpoints
         self._on_state_change = on_state_change
         self._task_factory = task_factory
+        self._standbys = standbys
         self._topic_to_sub = {t: sub for sub, topics in source_topics.items() for t in topics}
         # Kafka Streams' own assignor puts partition p of every source topic of a
         # sub-topology on the same task. librdkafka offers no custom assignors; "range"
@@ -135,6 +138,8 @@ class StreamThread(threading.Thread):
         self._shutdown = threading.Event()
         self._dirty = False
         self._tasks: dict[TaskKey, Any] = {}
+        # what the standby updater reads from its own thread; replaced, never mutated
+        self.active_tasks: frozenset[TaskKey] = frozenset()
         self._task_partitions: dict[TaskKey, set[TP]] = {}
         self._partition_task: dict[TP, Any] = {}
         self._pending_assigned: list[TP] = []
@@ -320,6 +325,7 @@ class StreamThread(threading.Thread):
                 # Shutting down mid-restore: drop the half-restored task uncommitted.
                 self._close_task(key, clean=False)
                 return
+        self.active_tasks = frozenset(self._tasks)
         if rewind:
             self._rewind_to_committed(rewind)
         logger.info("%s running tasks %s", self.name, ", ".join(self._task_ids()) or "(none)")
@@ -340,13 +346,43 @@ class StreamThread(threading.Thread):
         # A changelog that is a source topic is restored up to the committed offset.
         source_ends = {TopicPartition(t, p): self._committed.get((t, p), 0)
                        for t, p in self._task_partitions.get(key, ())}
-        for result in self._restorer.restore_task(task, source_ends):
+        if self._checkpoints is not None:
+            task.enable_checkpoint_changes()
+        positions = self._take_standby(key, task)
+        try:
+            results = self._restorer.restore_task(task, source_ends, positions)
+        except TaskCorruptedError:
+            if positions is None or self._shutdown.is_set():
+                raise
+            # The standby's position is gone from the changelog (recreated): start over.
+            logger.warning("%s: the standby of task %s is unusable; restoring it afresh",
+                           self.name, task.task_id, exc_info=True)
+            task.close()
+            task = self._tasks[key] = self._create_task(*key)
+            for tp in self._task_partitions.get(key, ()):
+                self._partition_task[tp] = task
+            if self._checkpoints is not None:
+                task.enable_checkpoint_changes()
+            results = self._restorer.restore_task(task, source_ends)
+        for result in results:
             self._restored_end[result.changelog] = result.end_offset
             restored = self.metrics.restored
             restored[str(task.task_id)] = restored.get(str(task.task_id), 0) + result.records_replayed
-            if result.from_checkpoint and not result.records_replayed:
-                # The Redis checkpoint is exactly the changelog end: nothing to rewrite.
-                self._checkpointed[result.changelog] = result.end_offset
+            if result.checkpoint_offset is not None:
+                # What Redis holds: the next checkpoint adds only the replayed tail and
+                # later writes (none if the checkpoint is exactly the changelog end).
+                self._checkpointed[result.changelog] = result.checkpoint_offset
+
+    def _take_standby(self, key: TaskKey, task: Any) -> dict[TopicPartition, int] | None:
+        """Fill ``task`` from this instance's standby of it, if there is one; returns
+        where each changelog's replay starts then."""
+        standby = None if self._standbys is None else self._standbys.take(key)
+        if standby is None:
+            return None
+        try:
+            return copy_stores(standby, task)
+        finally:
+            standby.task.close()
 
     def _rewind_to_committed(self, partitions: Sequence[TP]) -> None:
         """Resume re-adopted partitions where the group's committed offsets say (what
@@ -459,6 +495,7 @@ class StreamThread(threading.Thread):
 
     def _close_task(self, key: TaskKey, *, clean: bool = True) -> None:
         task = self._tasks.pop(key)
+        self.active_tasks = frozenset(self._tasks)
         for tp in self._task_partitions.pop(key, set()):
             if self._partition_task.get(tp) is task:
                 del self._partition_task[tp]
@@ -600,12 +637,18 @@ class StreamThread(threading.Thread):
             for store, (topic, partition) in task.changelog_partitions().items():
                 changelog = TopicPartition(topic, partition)
                 covered = max(self._restored_end.get(changelog, 0), self._collector.delivered_end(changelog) or 0)
-                if covered == 0 or covered == self._checkpointed.get(changelog):
+                base = self._checkpointed.get(changelog)
+                if covered == 0 or covered == base:
                     continue
-                if self._checkpoints.save(
-                    self._config.application_id, store, partition, covered, task.store_snapshot(store)
+                # Only the keys written since the checkpoint at ``base``; a failed save
+                # keeps them, and Redis rewrites the whole store if it lost ``base``.
+                if self._checkpoints.save_incremental(
+                    self._config.application_id, store, partition, covered, base_offset=base,
+                    changes=lambda task=task, store=store: task.checkpoint_changes(store),
+                    snapshot=lambda task=task, store=store: task.store_snapshot(store),
                 ):
                     self._checkpointed[changelog] = covered
+                    task.clear_checkpoint_changes(store)
 
     # -- shutdown -----------------------------------------------------------------------
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError
 
 from runtime import DeserializationError, ProcessingError, Serdes, StreamsBuilder, Topology
 from runtime.errors import ConfigError, ProductionError, RecordTooLargeError
 from runtime.exec import ConsumedRecord, MockClock, StreamTask
+from runtime.exec.collector import KafkaRecordCollector
 from runtime.exec.dead_letter import (
     HEADER_EXCEPTION,
     HEADER_MESSAGE,
@@ -27,7 +29,9 @@ from runtime.exec.dead_letter import (
     HEADER_STACKTRACE,
     HEADER_TOPIC,
 )
+from runtime.kafka import KafkaProducer, TopicPartition
 from runtime.processor.api import PunctuationType
+from runtime.processor.record import Record
 from runtime.testing import TestRecord, TopologyTestDriver
 
 S = Serdes.string()
@@ -233,6 +237,84 @@ def test_an_oversized_output_fails_by_default() -> None:
         assert driver.produced_topic_names() == set()
 
 
+def fan_out_with_a_bounded_sink() -> Topology:
+    # the bounded sink is the stream's first child: a record it refuses must still
+    # reach the plain sink and the branch added after it
+    b = StreamsBuilder()
+    stream = b.stream("in", key_serde=S, value_serde=S)
+    stream.to("bounded-out", key_serde=S, value_serde=Serdes.serde_from(_bounded, bytes.decode),
+              name="to-bounded")
+    stream.to("all-out", key_serde=S, value_serde=S, name="to-all")
+    stream.map_values(len, name="length").to("length-out", key_serde=S, value_serde=J,
+                                             name="to-length")
+    return b.build()
+
+
+def test_a_production_error_at_one_sink_does_not_stop_the_record_s_other_sinks() -> None:
+    # RecordCollectorImpl.send handles a serialization failure inside the sink's send
+    # (CONTINUE: log, dropped-records, return), so the rest of the fan-out goes on.
+    config = {"production.exception.handler": "log-and-continue", DLQ: "dlq"}
+    with TopologyTestDriver(fan_out_with_a_bounded_sink(), config) as driver:
+        src = driver.create_input_topic("in", S, S)
+        src.pipe_input("a", "short", 1)
+        src.pipe_input("b", "seventeen-chars!!", 2)   # 17 bytes: too large for to-bounded
+        src.pipe_input("c", "x", 3)
+        assert driver.create_output_topic("bounded-out", S, S).read_records_to_list() == [
+            TestRecord("a", "short", 1), TestRecord("c", "x", 3)]
+        assert driver.create_output_topic("all-out", S, S).read_records_to_list() == [
+            TestRecord("a", "short", 1), TestRecord("b", "seventeen-chars!!", 2),
+            TestRecord("c", "x", 3)]
+        assert driver.create_output_topic("length-out", S, J).read_records_to_list() == [
+            TestRecord("a", 5, 1), TestRecord("b", 17, 2), TestRecord("c", 1, 3)]
+        [dead] = driver.create_output_topic("dlq", S, S).read_records_to_list()
+        assert (dead.key, dead.value, dead.timestamp) == ("b", "seventeen-chars!!", 2)
+        assert_points_at(dead, "in", 0, 1, "runtime.errors.SerializationError")
+        assert dropped(driver) == 1
+
+
+def test_a_production_error_at_one_sink_fails_naming_that_sink_by_default() -> None:
+    with TopologyTestDriver(fan_out_with_a_bounded_sink(), {DLQ: "dlq"}) as driver:
+        src = driver.create_input_topic("in", S, S)
+        src.pipe_input("a", "short", 1)
+        with pytest.raises(ProductionError) as info:
+            src.pipe_input("b", "seventeen-chars!!", 2)
+        error = info.value
+        assert (error.node, error.topic, error.partition, error.offset) == \
+            ("to-bounded", "in", 0, 1)
+        # LogAndFailExceptionHandler also writes the DLQ record, exactly once
+        assert len(driver.create_output_topic("dlq", S, S).read_records_to_list()) == 1
+        assert dropped(driver) == 0
+
+
+def test_a_refused_send_in_a_punctuation_is_handled_at_its_sink() -> None:
+    class Emit:
+        def init(self, context: Any) -> None:
+            self.context = context
+            context.schedule(10, PunctuationType.STREAM_TIME, self.tick)
+
+        def tick(self, timestamp: int) -> None:
+            self.context.forward(Record("k", "far-too-long-for-the-sink", timestamp))
+            self.context.forward(Record("k", "ok", timestamp))
+
+        def process(self, record: Any) -> None:
+            return None
+
+        def close(self) -> None:
+            return None
+
+    topology = Topology()
+    topology.add_source("src", "in", key_serde=S, value_serde=S)
+    topology.add_processor("emit", Emit, "src")
+    topology.add_sink("to-out", "out", "emit", key_serde=S,
+                      value_serde=Serdes.serde_from(_bounded, bytes.decode))
+    config = {"production.exception.handler": "log-and-continue"}
+    with TopologyTestDriver(topology, config) as driver:
+        driver.create_input_topic("in", S, S).pipe_input("a", "x", 10)
+        assert driver.create_output_topic("out", S, S).read_records_to_list() == [
+            TestRecord("k", "ok", 10)]
+        assert dropped(driver) == 1
+
+
 # -- configuration ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("config, message", [
     ({DLQ: ""}, DLQ),
@@ -303,3 +385,115 @@ def test_a_source_record_too_large_for_the_dlq_is_logged_and_the_task_goes_on(
     assert "dead-letter queue dlq" in caplog.text
     assert "offset=0" in caplog.text   # the handler's warning names the record
     assert task.task_metrics()["dropped-records-total"] == 1
+
+
+# -- a record the broker refuses after the fact (delivery report with an error) --------------------
+class _ProducerClient:
+    """confluent-kafka's Producer at the KafkaProducer boundary: keeps the delivery
+    callbacks so a test can report each record as the broker would."""
+
+    def __init__(self) -> None:
+        self.produced: list[tuple[str, Any, Any, dict[str, Any]]] = []
+
+    def produce(self, topic: str, value: Any, key: Any, **kwargs: Any) -> None:
+        self.produced.append((topic, key, value, kwargs))
+
+    def poll(self, timeout: float) -> int:
+        return 0
+
+    def flush(self, timeout: float) -> int:
+        return 0
+
+
+class _Message:
+    def __init__(self, topic: str, partition: int, key: bytes | None, value: bytes | None,
+                 timestamp: int, offset: int = -1) -> None:
+        self._fields = (topic, partition, key, value, timestamp, offset)
+
+    def topic(self) -> str:
+        return self._fields[0]
+
+    def partition(self) -> int:
+        return self._fields[1]
+
+    def key(self) -> bytes | None:
+        return self._fields[2]
+
+    def value(self) -> bytes | None:
+        return self._fields[3]
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, self._fields[4])
+
+    def offset(self) -> int:
+        return self._fields[5]
+
+
+def engine_task(config: dict[str, Any]) -> tuple[StreamTask, Any, _ProducerClient]:
+    producer = KafkaProducer({})
+    client = _ProducerClient()
+    producer._producer = client  # type: ignore[assignment]
+    collector = KafkaRecordCollector(producer)
+    b = StreamsBuilder()
+    b.stream("in", key_serde=S, value_serde=S).to("out", key_serde=S, value_serde=S)
+    task = StreamTask(b.build(), 0, 0, application_id="app", collector=collector,
+                      config=config, clock=MockClock(0))
+    return task, collector, client
+
+
+def report(client: _ProducerClient, index: int, error: Any, offset: int = -1) -> None:
+    topic, key, value, kwargs = client.produced[index]
+    kwargs["on_delivery"](error, _Message(topic, 0, key, value, kwargs["timestamp"], offset))
+
+
+def test_a_delivery_error_fails_the_collector_by_default() -> None:
+    task, collector, client = engine_task({})
+    task.process(ConsumedRecord("in", 0, 0, 5, b"a", b"v"))
+    report(client, 0, KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+    with pytest.raises(ProductionError, match="could not deliver a record to out") as info:
+        collector.poll()
+    assert (info.value.topic, info.value.partition) == ("out", 0)
+    with pytest.raises(ProductionError):   # nothing more is sent after a failure
+        task.process(ConsumedRecord("in", 0, 1, 6, b"b", b"w"))
+
+
+def test_a_delivery_error_is_dropped_and_dead_lettered_under_log_and_continue() -> None:
+    # RecordCollectorImpl.recordSendError: a non-fatal send error goes to the handler;
+    # CONTINUE records dropped-records and processing goes on. The handler (and the
+    # DLQ) get the serialized output record: the source record is long gone.
+    task, collector, client = engine_task(
+        {"production.exception.handler": "log-and-continue", DLQ: "dlq"})
+    task.process(ConsumedRecord("in", 0, 0, 5, b"a", b"v"))
+    task.process(ConsumedRecord("in", 0, 1, 6, b"b", b"w"))
+    report(client, 0, KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+    report(client, 1, None, offset=41)
+    collector.poll()
+    collector.flush()
+    assert [p[:3] for p in client.produced] == [
+        ("out", b"a", b"v"), ("out", b"b", b"w"), ("dlq", b"a", b"v")]
+    dead = client.produced[2][3]
+    assert dead["timestamp"] == 5 and "partition" not in dead
+    headers = dict(dead["headers"])
+    assert sorted(headers) == sorted(HEADER_NAMES)
+    assert headers[HEADER_EXCEPTION].startswith(b"runtime.errors.ProductionError")
+    assert (headers[HEADER_TOPIC], headers[HEADER_PARTITION], headers[HEADER_OFFSET]) == \
+        (b"out", b"0", b"-1")
+    assert collector.records_dropped == 1
+    assert collector.delivered_end(TopicPartition("out", 0)) == 42
+    task.process(ConsumedRecord("in", 0, 2, 7, b"c", b"x"))   # still sending
+    assert client.produced[-1][:3] == ("out", b"c", b"x")
+
+
+@pytest.mark.parametrize("code", ["TOPIC_AUTHORIZATION_FAILED", "_FENCED", "UNKNOWN",
+                                  "_PURGE_QUEUE"])
+def test_fatal_and_fenced_delivery_errors_bypass_the_handler(code: str) -> None:
+    # recordSendError: security, "communication" and fenced errors never reach the
+    # handler; a purge is a transaction abort's doing, not the record's
+    task, collector, client = engine_task(
+        {"production.exception.handler": "log-and-continue", DLQ: "dlq"})
+    task.process(ConsumedRecord("in", 0, 0, 5, b"a", b"v"))
+    report(client, 0, KafkaError(getattr(KafkaError, code)))
+    with pytest.raises(ProductionError):
+        collector.poll()
+    assert [p[0] for p in client.produced] == ["out"]   # nothing dead-lettered
+    assert collector.records_dropped == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Protocol
 
-from runtime.errors import RecordError, StoreNotFoundError, StreamsError
+from runtime.errors import ProductionError, RecordError, StoreNotFoundError, StreamsError
 from runtime.processor.api import Cancellable, ProcessorContext, PunctuationType, Punctuator
 from runtime.processor.internals.nodes import RuntimeNode, SinkNode
 from runtime.processor.record import Record, RecordMetadata
@@ -46,6 +46,8 @@ class TaskHost(Protocol):
                           during: str = "process") -> None: ...
 
     def record_error(self, cls: type[RecordError], node: str, message: str) -> RecordError: ...
+
+    def production_failed(self, error: ProductionError) -> bool: ...
 
     def partition_for(self, sink: SinkNode, topic: str, record: Record) -> int | None: ...
 

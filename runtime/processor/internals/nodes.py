@@ -132,8 +132,13 @@ class SinkNode(RuntimeNode):
             key = self.key_serde.serialize(record[0], topic, headers)
             value = self.value_serde.serialize(record[1], topic, headers)
         except SerializationError as exc:
-            raise host.record_error(ProductionError, self.name,
-                                    f"could not serialize record for topic {topic}: {exc}") from exc
+            error = host.record_error(ProductionError, self.name,
+                                      f"could not serialize record for topic {topic}: {exc}")
+            error.__cause__ = exc
+            # per sink, as Kafka's RecordCollectorImpl: under log-and-continue only this
+            # sink drops the record, the other sinks and branches still get it
+            host.production_failed(error)
+            return
         partition = None
         if self.partitioner is not None:
             partition = host.partition_for(self, topic, record)

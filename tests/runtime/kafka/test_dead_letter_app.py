@@ -115,3 +115,43 @@ def test_an_output_larger_than_the_producer_allows_is_dead_lettered(
         assert app.state == "RUNNING"
     finally:
         assert app.close(10)
+
+
+@pytest.mark.kafka
+def test_a_record_the_broker_refuses_is_dead_lettered_as_its_output_bytes(
+    kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str]
+) -> None:
+    # An asynchronous send failure (RecordCollectorImpl.recordSendError): the record is
+    # routed to a topic that does not exist, so its delivery report carries an error
+    # once librdkafka gives up. Non-fatal, it goes to production.exception.handler:
+    # log-and-continue drops it, dead-letters the serialized output record, and the
+    # app keeps running. Tansu creates a topic a metadata request names unless the
+    # producer says not to (allow.auto.create.topics=false); a broker rejecting a
+    # record as too large is not provokable on Tansu (it ignores max.message.bytes).
+    source, sink, dlq = create_topic("in"), create_topic("out"), create_topic("dlq")
+    missing = unique_name("missing")
+    produce(kafka_bootstrap, source, [(b"a", b"ok"), (b"b", b"lost"), (b"c", b"ok")])
+    builder = StreamsBuilder()
+    (builder.stream(source, key_serde=S, value_serde=S)
+     .map_values(str.upper, name="upper")
+     .to(lambda key, value, context: missing if value == "LOST" else sink,
+         key_serde=S, value_serde=S, name="route"))
+    app = started_app(builder, kafka_bootstrap, unique_name("app"), dlq, {
+        "production.exception.handler": "log-and-continue",
+        "producer.allow.auto.create.topics": False,
+        "producer.topic.metadata.propagation.max.ms": 1000,
+        "producer.message.timeout.ms": 5000})
+    try:
+        out = read_outputs(kafka_bootstrap, sink, 2)
+        assert [(r.key, r.value) for r in out] == [(b"a", b"OK"), (b"c", b"OK")]
+        [(key, value, _, headers)] = wait_until(
+            lambda: read_with_headers(kafka_bootstrap, dlq), 30, "the DLQ record")
+        assert (key, value) == (b"b", b"LOST")   # the output record: its source is long gone
+        assert headers["__streams.errors.topic"] == missing.encode()
+        assert headers["__streams.errors.offset"] == b"-1"
+        assert b"Unknown topic or partition" in headers["__streams.errors.message"]
+        assert headers["__streams.errors.partition"] == b"-1"   # never assigned one
+        assert headers["__streams.errors.exception"].startswith(b"runtime.errors.ProductionError")
+        assert app.state == "RUNNING"
+    finally:
+        assert app.close(10)

@@ -431,14 +431,14 @@ def test_checkpoints_are_written_only_after_the_transaction_commits(
     # Kafka Streams writes a task's checkpoint only once its transaction is committed:
     # a checkpoint of uncommitted state would be applied after an abort.
     saves: list[tuple[bool, int]] = []
-    original = RedisCheckpointStore.save
+    original = RedisCheckpointStore.save_incremental
 
     def spy(self: RedisCheckpointStore, *args: Any, **kwargs: Any) -> Any:
         producer = threading.current_thread()._producer  # type: ignore[attr-defined]
         saves.append((producer.in_transaction, producer.transactions_committed))
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(RedisCheckpointStore, "save", spy)
+    monkeypatch.setattr(RedisCheckpointStore, "save_incremental", spy)
     lines_topic = create_topic("lines", partitions=2)
     counts_topic = create_topic("counts", partitions=2)
     lines = make_lines(200, seed=41)
