@@ -16,7 +16,7 @@ from runtime.processors.session_aggregate import KStreamSessionWindowAggregate
 from runtime.serdes import Serde, Serdes
 from runtime.serdes.windowed import SessionWindowedSerde
 from runtime.state.internals.session_builders import SessionStoreBuilder
-from runtime.state.stores import Stores
+from runtime.state.stores import Stores, dsl_session_store
 
 if TYPE_CHECKING:
     from runtime.dsl.grouped import KGroupedStream
@@ -91,14 +91,15 @@ class SessionWindowedKStream:
         assert materialized.store_name is not None
         # Kafka's SessionStoreMaterializer: retention = gap + grace
         retention = self.windows.gap_ms + self.windows.grace_ms
-        factory = (Stores.in_memory_session_store if materialized.store_type == "in_memory"
-                   else Stores.persistent_session_store)
-        builder = Stores.session_store_builder(factory(materialized.store_name, retention),
-                                               key_serde, value_serde)
+        supplier = dsl_session_store(materialized.store_name, retention,
+                                     materialized.store_type)
+        builder = Stores.session_store_builder(supplier, key_serde, value_serde)
         if materialized.logging_enabled:
             builder.with_logging_enabled(materialized.log_config)
         else:
             builder.with_logging_disabled()
+        if materialized.caching_enabled:
+            builder.with_caching_enabled()
         return builder
 
     def _aggregate(self, prefix: str, name: str | None, materialized: Materialized,

@@ -33,8 +33,10 @@ from runtime.processors.value_getters import (
     StoreValueGetter,
 )
 from runtime.state.api import ValueAndTimestamp
+from runtime.state.internals.caching_store import set_flush_listener
 
-__all__ = ["KStreamSessionWindowAggregate", "SessionStoreValueGetterSupplier"]
+__all__ = ["KStreamSessionWindowAggregate", "SessionCacheFlushListener",
+           "SessionStoreValueGetterSupplier"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,17 @@ class _SessionStoreValueGetter(StoreValueGetter):
         window = key.window
         return ValueAndTimestamp.make(
             self.store.fetch_session(key.key, window.start, window.end), window.end)
+
+
+class SessionCacheFlushListener:
+    """Forwards what a cached session store flushes (Kafka's class of this name): the
+    record is timestamped with the session end, as the uncached processor does."""
+
+    def __init__(self, context: ProcessorContext) -> None:
+        self._forward = context.forward
+
+    def __call__(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
+        self._forward(Record(key, Change(new, old), key.window.end, headers))
 
 
 class KStreamSessionWindowAggregate(AggregateSupplier):
@@ -81,6 +94,9 @@ class _SessionWindowAggregateProcessor(DslProcessor):
     def init(self, context: ProcessorContext) -> None:
         super().init(context)
         self.store = context.get_state_store(self.supplier.store_name)
+        # Kafka's TimestampedTupleForwarder: a cached store forwards at flush instead
+        self.cached = set_flush_listener(self.store, SessionCacheFlushListener(context),
+                                         self.supplier.send_old_values)
 
     def process(self, record: Record) -> None:
         key, ts = record[0], record[2]
@@ -110,9 +126,12 @@ class _SessionWindowAggregateProcessor(DslProcessor):
         if start != ts or end != ts:
             for session, session_agg in merged:
                 store.remove(session)
-                self.forward(Record(session, Change(None, session_agg if send_old else None),
-                                    session.window.end))
+                if not self.cached:
+                    self.forward(Record(session,
+                                        Change(None, session_agg if send_old else None),
+                                        session.window.end))
         agg = supplier.aggregator(key, record[1], agg)
         session_key = Windowed(key, SessionWindow(start, end))
         store.put(session_key, agg)
-        self.forward(Record(session_key, Change(agg, None), end))
+        if not self.cached:
+            self.forward(Record(session_key, Change(agg, None), end))

@@ -22,7 +22,7 @@ from runtime.state.internals.window_builders import (
     WindowStoreBuilder,
 )
 
-__all__ = ["Stores", "dsl_key_value_store", "dsl_window_store"]
+__all__ = ["Stores", "dsl_key_value_store", "dsl_session_store", "dsl_window_store"]
 
 
 def dsl_key_value_store(name: str, store_type: str | None) -> KeyValueBytesStoreSupplier:
@@ -47,6 +47,16 @@ def dsl_window_store(name: str, retention_period: int, window_size: int,
                                                           retain_duplicates)
     return WindowBytesStoreSupplier(name, retention_period, window_size, retain_duplicates,
                                     "persistent_timestamped_window_store", None)
+
+
+def dsl_session_store(name: str, retention_period: int,
+                      store_type: str | None) -> SessionBytesStoreSupplier:
+    """The supplier of a DSL session store, chosen like :func:`dsl_key_value_store`'s."""
+    if store_type == "in_memory":
+        return Stores.in_memory_session_store(name, retention_period)
+    if store_type == "rocks_db":
+        return Stores.persistent_session_store(name, retention_period)
+    return SessionBytesStoreSupplier(name, retention_period, "persistent_session_store", None)
 
 
 class Stores:
@@ -121,14 +131,14 @@ class Stores:
                                 retention_period: timedelta | int) -> SessionBytesStoreSupplier:
         """Sessions kept until stream time passes their end by ``retention_period``."""
         return SessionBytesStoreSupplier(name, to_millis(retention_period),
-                                         "in_memory_session_store")
+                                         "in_memory_session_store", "in_memory")
 
     @staticmethod
     def persistent_session_store(name: str,
                                  retention_period: timedelta | int) -> SessionBytesStoreSupplier:
-        # In memory until the RocksDB-backed store lands; the changelog makes it durable.
+        """A segmented RocksDB session store under ``state.dir``."""
         return SessionBytesStoreSupplier(name, to_millis(retention_period),
-                                         "persistent_session_store")
+                                         "persistent_session_store", "rocksdb")
 
     @staticmethod
     def session_store_builder(supplier: SessionBytesStoreSupplier,

@@ -13,6 +13,7 @@ import pytest
 from runtime import Serdes, SessionWindow, SessionWindows, StreamsBuilder, Windowed
 from runtime.exec import ConsumedRecord, MockClock, StreamTask
 from runtime.state import Stores
+from runtime.state.internals.rocksdb_session_store import RocksDBSessionStore
 from runtime.state.internals.session_in_memory import InMemorySessionStore
 from runtime.state.internals.session_key_schema import from_store_key, to_store_key
 from runtime.state.internals.session_layers import (
@@ -155,7 +156,8 @@ def test_logging_disabled_and_builder_config() -> None:
     assert builder.log_config == {"cleanup.policy": "compact,delete",
                                   "retention.ms": str(5000 + 86_400_000)}
     store = builder.with_logging_disabled().build()
-    assert isinstance(store.wrapped, InMemorySessionStore)
+    # persistent means RocksDB, as Stores.persistentSessionStore in Kafka
+    assert isinstance(store.wrapped, RocksDBSessionStore)
     assert repr(Stores.in_memory_session_store("x", 7)) == "Stores.in_memory_session_store('x', 7)"
 
 
@@ -193,8 +195,9 @@ def session_count_task() -> tuple[StreamTask, ListCollector]:
     (b.stream("in", key_serde=Serdes.string(), value_serde=Serdes.string()).group_by_key()
      .windowed_by(SessionWindows.of_inactivity_gap_and_grace(10, 100)).count(store="sessions"))
     collector = ListCollector()
-    task = StreamTask(b.build(), 0, 0, application_id="app", collector=collector, config={},
-                      clock=MockClock(0))
+    # no record cache: every update reaches the changelog at once
+    task = StreamTask(b.build(), 0, 0, application_id="app", collector=collector,
+                      config={"statestore.cache.max.bytes": 0}, clock=MockClock(0))
     return task, collector
 
 
