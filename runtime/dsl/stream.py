@@ -177,7 +177,10 @@ class KStream:
     def to(self, topic: str | Callable[..., str], *, key_serde: Serde[Any] | None = None,
            value_serde: Serde[Any] | None = None, name: str | None = None,
            partitioner: Callable[..., int | None] | None = None) -> None:
-        """Write to ``topic``, or to ``topic(key, value, record_metadata)`` per record."""
+        """Write to ``topic``, or to the topic ``topic(key, value, record_context)``
+        names per record (Kafka's TopicNameExtractor; the context has ``topic``,
+        ``partition``, ``offset`` of the input and ``timestamp``, ``headers`` of the
+        outgoing record)."""
         if not (isinstance(topic, str) and topic) and not callable(topic):
             raise TypeError(f"topic must be a topic name or a callable, got {topic!r}")
         node_name = self._builder.name_or_generate(name, naming.SINK)

@@ -503,6 +503,24 @@ class StreamTask:
         if self._stream_punctuations._heap:  # not bool(): one call less per record
             self._punctuate(self._stream_punctuations, self._stream_time)
 
+    def extract_timestamp(self, record: ConsumedRecord, partition_time: int) -> int:
+        """The timestamp :meth:`process` will give ``record``, for putting a task's
+        partitions in timestamp order (Kafka's RecordQueue extracts it when the record
+        becomes the head). The record's own when it cannot be read: processing it
+        reports why."""
+        topic = record.topic
+        source = self._sources.get(topic) or self._source_for(topic)
+        if source.default_extractor:
+            return record.timestamp
+        try:
+            key = source.key_serde.deserialize(record.key, topic, record.headers)
+            value = source.value_serde.deserialize(record.value, topic, record.headers)
+            return int(source.extract(  # type: ignore[misc]
+                ConsumerRecord(topic, record.partition, record.offset, record.timestamp,
+                               key, value, record.headers), partition_time))
+        except Exception:
+            return record.timestamp
+
     def process_batch(self, records: Sequence[ConsumedRecord]) -> None:
         process = self.process
         for record in records:

@@ -32,6 +32,7 @@ from runtime.exec.collector import KafkaRecordCollector
 from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
 from runtime.exec.eos import eos_producer_config, eos_restore_consumer_config, transactional_id
 from runtime.exec.metrics import ThreadMetrics
+from runtime.exec.partition_group import PartitionGroup
 from runtime.exec.restore import ChangelogRestorer
 from runtime.exec.standby import StandbyUpdater, copy_stores
 from runtime.exec.task import ConsumedRecord, StreamTask
@@ -138,6 +139,11 @@ class StreamThread(threading.Thread):
         self._shutdown = threading.Event()
         self._dirty = False
         self._tasks: dict[TaskKey, Any] = {}
+        # Tasks reading several partitions process them in timestamp order from buffers.
+        self._groups: dict[TaskKey, PartitionGroup] = {}
+        self._paused: set[TP] = set()
+        self._max_idle_ms = int(config.streams.get("max.task.idle.ms", 0))
+        self._max_buffered = int(config.raw.get("buffered.records.per.partition", 1000))
         # what the standby updater reads from its own thread; replaced, never mutated
         self.active_tasks: frozenset[TaskKey] = frozenset()
         self._task_partitions: dict[TaskKey, set[TP]] = {}
@@ -180,6 +186,8 @@ class StreamThread(threading.Thread):
                     self._handle_assignment()
                 if messages:
                     self._guarded(self._process, messages)
+                if self._groups:
+                    self._guarded(self._process_groups)
                 self._guarded(self._collector.poll)
                 if self._tasks:
                     wall_ms = self._clock.now_ms()
@@ -225,6 +233,7 @@ class StreamThread(threading.Thread):
         self._consumer.unsubscribe()  # revokes (or loses) what is left, clearing the orphans
         self._orphaned.clear()
         self._rewind.clear()
+        self._paused.clear()   # a new member's partitions start unpaused
         self._subscribe()
 
     def _set_state(self, new: str) -> None:
@@ -290,6 +299,11 @@ class StreamThread(threading.Thread):
                 self._producer.abandon_transaction(f"tasks closed dirty on losing {sorted(gone)}")
         for key in affected:
             self._task_partitions[key] -= gone
+            group = self._groups.get(key)
+            if group is not None:
+                for tp in gone:
+                    group.remove_partition(tp)
+                    self._paused.discard(tp)
             for tp in gone:
                 if self._partition_task.get(tp) is self._tasks[key]:
                     del self._partition_task[tp]
@@ -326,6 +340,7 @@ class StreamThread(threading.Thread):
                 self._close_task(key, clean=False)
                 return
         self.active_tasks = frozenset(self._tasks)
+        self._update_groups()
         if rewind:
             self._rewind_to_committed(rewind)
         logger.info("%s running tasks %s", self.name, ", ".join(self._task_ids()) or "(none)")
@@ -496,6 +511,9 @@ class StreamThread(threading.Thread):
     def _close_task(self, key: TaskKey, *, clean: bool = True) -> None:
         task = self._tasks.pop(key)
         self.active_tasks = frozenset(self._tasks)
+        group = self._groups.pop(key, None)
+        if group is not None:
+            self._resume(group.partitions)
         for tp in self._task_partitions.pop(key, set()):
             if self._partition_task.get(tp) is task:
                 del self._partition_task[tp]
@@ -515,10 +533,23 @@ class StreamThread(threading.Thread):
 
     # -- processing ---------------------------------------------------------------------
 
+    def _update_groups(self) -> None:
+        """A partition group for every task that reads several partitions now."""
+        for key, tps in self._task_partitions.items():
+            if len(tps) < 2 and key not in self._groups:
+                continue
+            group = self._groups.get(key)
+            if group is None:
+                task = self._tasks[key]
+                group = self._groups[key] = PartitionGroup(tps, self._max_idle_ms, task.extract_timestamp)
+            for tp in tps:
+                group.add_partition(tp)
+
     def _process(self, messages: Sequence[MessageProto]) -> None:
         batches: dict[int, tuple[Any, list[ConsumedRecord]]] = {}
         partition_task = self._partition_task
         next_offsets = self._next_offsets
+        groups = self._groups
         for message in messages:
             error = message.error()
             if error is not None:
@@ -535,24 +566,77 @@ class StreamThread(threading.Thread):
                 topic, partition, offset, message.timestamp()[1],  # type: ignore[arg-type]
                 message.key(), message.value(), tuple(message.headers() or ()),
             )
+            if groups:
+                group = groups.get((task.task_id.subtopology, partition))  # type: ignore[arg-type]
+                if group is not None:
+                    # processed (and its offset committable) when its turn comes
+                    group.add(tp, record)  # type: ignore[arg-type]
+                    continue
             slot = batches.get(id(task))
             if slot is None:
                 batches[id(task)] = (task, [record])
             else:
                 slot[1].append(record)
             next_offsets[tp] = offset + 1  # type: ignore[index,operator]
-        busy = self.metrics.task_busy
-        processed = 0
-        started = time.perf_counter()
         for task, records in batches.values():
-            task_started = time.perf_counter()
-            self._process_task(task, records)
-            task_id = str(task.task_id)
-            busy[task_id] = busy.get(task_id, 0.0) + time.perf_counter() - task_started
-            self.metrics.records_in += len(records)
-            processed += len(records)
-        if processed:
-            self.metrics.process.record(time.perf_counter() - started, processed)
+            self._run_task(task, records)
+
+    def _process_groups(self) -> None:
+        """Process what the partition groups allow now, in timestamp order; pause the
+        partitions whose buffers are full (Kafka's buffered.records.per.partition)."""
+        now_ms = self._clock.now_ms()
+        next_offsets = self._next_offsets
+        for key, group in list(self._groups.items()):
+            task = self._tasks.get(key)
+            if task is None or not group.total_buffered():
+                continue
+            records = group.drain(now_ms, self._fetched_lag)
+            if records:
+                for record in records:
+                    next_offsets[(record.topic, record.partition)] = record.offset + 1
+                self._run_task(task, records)
+            full = [tp for tp in group.partitions if group.buffered(tp) >= self._max_buffered]
+            drained = [tp for tp in group.partitions if tp in self._paused and tp not in full]
+            if full:
+                new = [tp for tp in full if tp not in self._paused]
+                if new:
+                    self._consumer.pause([TopicPartition(*tp) for tp in new])
+                    self._paused.update(new)
+            if drained:
+                self._resume(drained)
+
+    def _resume(self, partitions: Iterable[TP]) -> None:
+        resumed = [tp for tp in partitions if tp in self._paused]
+        if resumed:
+            self._paused.difference_update(resumed)
+            try:
+                self._consumer.resume([TopicPartition(*tp) for tp in resumed])
+            except Exception:  # no longer assigned: nothing to resume
+                logger.debug("%s: resume of %s failed", self.name, resumed, exc_info=True)
+
+    def _fetched_lag(self, tp: TP) -> int | None:
+        """Records of ``tp`` on the broker that this consumer has not returned yet; None
+        until a fetch response told the high watermark."""
+        partition = TopicPartition(*tp)
+        marks = self._consumer.watermarks(partition, cached=True)
+        if marks is None:
+            return None
+        position = self._consumer.position([partition]).get(partition)
+        if position is None:
+            # nothing returned from it yet: it is read from the committed offset, or
+            # from the start (auto.offset.reset=earliest)
+            position = self._committed.get(tp, marks[0])
+        return max(marks[1] - position, 0)
+
+    def _run_task(self, task: Any, records: list[ConsumedRecord]) -> None:
+        started = time.perf_counter()
+        self._process_task(task, records)
+        elapsed = time.perf_counter() - started
+        busy = self.metrics.task_busy
+        task_id = str(task.task_id)
+        busy[task_id] = busy.get(task_id, 0.0) + elapsed
+        self.metrics.records_in += len(records)
+        self.metrics.process.record(elapsed, len(records))
 
     def _process_task(self, task: Any, records: list[ConsumedRecord]) -> None:
         remaining = records

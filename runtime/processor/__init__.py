@@ -10,7 +10,7 @@ from runtime.processor.api import (
     PunctuationType,
     Punctuator,
 )
-from runtime.processor.record import Record, RecordMetadata
+from runtime.processor.record import Record, RecordContext, RecordMetadata
 from runtime.processor.timestamp_extractors import (
     ConsumerRecord,
     FailOnInvalidTimestamp,
@@ -32,6 +32,7 @@ __all__ = [
     "PunctuationType",
     "Punctuator",
     "Record",
+    "RecordContext",
     "RecordMetadata",
     "TimestampExtractor",
     "UsePartitionTimeOnInvalidTimestamp",

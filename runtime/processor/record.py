@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, NamedTuple
 
-__all__ = ["Headers", "Record", "RecordMetadata", "new_record"]
+__all__ = ["Headers", "Record", "RecordContext", "RecordMetadata", "new_record"]
 
 Headers = tuple[tuple[str, bytes], ...]
 
@@ -49,3 +49,14 @@ class RecordMetadata(NamedTuple):
     topic: str
     partition: int
     offset: int
+
+
+class RecordContext(NamedTuple):
+    """What a topic chooser sees of the record it routes (Kafka's RecordContext): where
+    the input record came from, and the outgoing record's timestamp and headers."""
+
+    topic: str | None
+    partition: int
+    offset: int
+    timestamp: int
+    headers: Any

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.errors import ProductionError, RecordError, SerializationError
 from runtime.processor.api import Processor
-from runtime.processor.record import Record
+from runtime.processor.record import Record, RecordContext
 from runtime.serdes import Serde
 
 if TYPE_CHECKING:
@@ -121,9 +121,13 @@ class SinkNode(RuntimeNode):
         host = self.host
         topic = self.topic
         if topic is None:
+            metadata = host.record_metadata()
+            context = RecordContext(*(metadata or (None, -1, -1)), record[2], record[3])
             try:
-                topic = self.topic_extractor(record.key, record.value,  # type: ignore[misc]
-                                             host.record_metadata())
+                topic = self.topic_extractor(record.key, record.value, context)  # type: ignore[misc]
+                if not isinstance(topic, str) or not topic:
+                    # Kafka's producer refuses a null topic; name the chooser, not the producer
+                    raise ValueError(f"the topic chooser returned {topic!r}, not a topic name")
             except Exception as exc:
                 host.processing_failed(self, exc)
                 return
