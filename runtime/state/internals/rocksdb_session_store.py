@@ -18,17 +18,13 @@ then session start, whatever segment the sessions live in.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import struct
 from collections.abc import Iterator
 from typing import Any
 
-from runtime.errors import StreamsError
 from runtime.state.api import SessionStore, StoreContext
-from runtime.state.internals.rocksdb_store import StoreDirectory, open_rocksdb, store_directory
+from runtime.state.internals.rocksdb_segments import Segments
 from runtime.state.internals.session_key_schema import SUFFIX_SIZE, from_store_key, to_store_key
-from runtime.state.internals.store_settings import current_settings
 
 __all__ = ["RocksDBSessionStore"]
 
@@ -36,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 _NO_TIMESTAMP = -1
 _MAX_TIME = 2**63 - 1
-_MIN_SEGMENT_INTERVAL = 60_000
 _TIMES = struct.Struct(">qq")
 
 # (end, key, start, value): the in-memory store's iteration order, by tuple comparison
@@ -50,12 +45,7 @@ class RocksDBSessionStore(SessionStore[bytes, bytes]):
             raise ValueError("retentionPeriod cannot be negative")
         self._name = name
         self._retention = retention_period
-        self._interval = (segment_interval if segment_interval is not None
-                          else max(retention_period // 2, _MIN_SEGMENT_INTERVAL))
-        # captured now: the task binds its settings only while it builds its stores
-        self._state_dir = state_dir if state_dir is not None else current_settings().state_dir
-        self._dir: StoreDirectory | None = None
-        self._segments: dict[int, Any] = {}     # segment id -> open Rdict
+        self._segments = Segments(name, retention_period, state_dir, segment_interval)
         self.observed_stream_time = _NO_TIMESTAMP
         self.expired_records = 0
 
@@ -73,59 +63,29 @@ class RocksDBSessionStore(SessionStore[bytes, bytes]):
 
     @property
     def is_open(self) -> bool:
-        return self._dir is not None
+        return self._segments.is_open
 
     @property
     def path(self) -> str | None:
-        return None if self._dir is None else self._dir.path
+        return self._segments.path
 
     def init(self, context: StoreContext) -> None:
-        if self._dir is not None:
-            raise StreamsError(f"store {self._name} is already open")
-        self._dir = store_directory(self._state_dir, context, self._name)
+        self._segments.init(context)
 
     def flush(self) -> None:
         # WAL off and nothing read back from disk across restarts: nothing to sync
         return None
 
     def close(self) -> None:
-        for db in self._segments.values():
-            db.close()
-        self._segments.clear()
-        if self._dir is not None:
-            self._dir.release()
-            self._dir = None
+        self._segments.close()
 
-    # -- segments ---------------------------------------------------------------------
-    def _segment_id(self, session_end: int) -> int:
-        return session_end // self._interval
-
-    def _segment_path(self, segment_id: int) -> str:
-        assert self._dir is not None
-        # Kafka names a segment <store>.<segment id * interval>
-        return os.path.join(self._dir.path, f"{self._name}.{segment_id * self._interval}")
-
-    def _segment(self, segment_id: int, create: bool) -> Any:
-        db = self._segments.get(segment_id)
-        if db is None and create:
-            if self._dir is None:
-                raise StreamsError(f"store {self._name} is not open")
-            db = self._segments[segment_id] = open_rocksdb(self._segment_path(segment_id))
-        return db
-
+    # -- segments (by session end) ----------------------------------------------------
     def _min_live_end(self) -> int:
         # as the in-memory store: nothing below 0 survives a read, even before any put
         return max(0, self.observed_stream_time - self._retention + 1)
 
     def _remove_expired_segments(self) -> None:
-        min_live = self._min_live_end()
-        for segment_id in [s for s in self._segments if (s + 1) * self._interval - 1 < min_live]:
-            self._segments.pop(segment_id).close()
-            shutil.rmtree(self._segment_path(segment_id), ignore_errors=True)
-
-    def _segments_from(self, earliest_end: int) -> list[Any]:
-        low = self._segment_id(earliest_end)
-        return [self._segments[s] for s in sorted(self._segments) if s >= low]
+        self._segments.drop_expired(self._min_live_end())
 
     # -- writes -----------------------------------------------------------------------
     def put(self, session_key: Any, aggregate: bytes | None) -> None:
@@ -144,11 +104,11 @@ class RocksDBSessionStore(SessionStore[bytes, bytes]):
             return
         store_key = to_store_key(key, start, end)
         if aggregate is None:
-            db = self._segment(self._segment_id(end), create=False)
+            db = self._segments.get(self._segments.segment_id(end))
             if db is not None:
                 del db[store_key]
             return
-        self._segment(self._segment_id(end), create=True)[store_key] = aggregate
+        self._segments.get_or_create(self._segments.segment_id(end))[store_key] = aggregate
 
     def remove(self, session_key: Any) -> None:
         self.put(session_key, None)
@@ -158,7 +118,7 @@ class RocksDBSessionStore(SessionStore[bytes, bytes]):
         self._remove_expired_segments()
         if session_end < self._min_live_end():
             return None
-        db = self._segment(self._segment_id(session_end), create=False)
+        db = self._segments.get(self._segments.segment_id(session_end))
         return None if db is None else db.get(to_store_key(key, session_start, session_end))
 
     def _key_sessions(self, key: bytes, earliest_end: int, latest_start: int) -> list[_Session]:
@@ -167,7 +127,7 @@ class RocksDBSessionStore(SessionStore[bytes, bytes]):
         last = key + _TIMES.pack(_MAX_TIME, _MAX_TIME)
         size = len(key) + SUFFIX_SIZE
         out = []
-        for db in self._segments_from(low):
+        for db in self._segments.in_range(low):
             for stored, value in db.items(from_key=first):
                 if stored > last:
                     break
@@ -183,7 +143,7 @@ class RocksDBSessionStore(SessionStore[bytes, bytes]):
                         latest_start: int) -> list[_Session]:
         low = max(earliest_end, self._min_live_end())
         out = []
-        for db in self._segments_from(low):
+        for db in self._segments.in_range(low):
             items = db.items() if key_from is None else db.items(from_key=key_from)
             for stored, value in items:
                 key, start, end = from_store_key(stored)
@@ -229,4 +189,4 @@ class RocksDBSessionStore(SessionStore[bytes, bytes]):
 
     def approximate_num_entries(self) -> int:
         return sum(int(db.property_int_value("rocksdb.estimate-num-keys") or 0)
-                   for db in self._segments.values())
+                   for db in self._segments.all())

@@ -17,15 +17,11 @@ contract). Iterations are snapshots ordered by window start, then key.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
-from runtime.errors import StreamsError
 from runtime.state.api import StoreContext, WindowStore
-from runtime.state.internals.rocksdb_store import StoreDirectory, open_rocksdb, store_directory
-from runtime.state.internals.store_settings import current_settings
+from runtime.state.internals.rocksdb_segments import Segments
 from runtime.state.internals.window_key_schema import SUFFIX_SIZE, from_store_key, to_store_key
 
 __all__ = ["RocksDBWindowStore"]
@@ -34,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 _NO_TIMESTAMP = -1
 _MAX_SEQNUM = 2**31 - 1
-_MIN_SEGMENT_INTERVAL = 60_000
 
 
 class RocksDBWindowStore(WindowStore[bytes, bytes]):
@@ -48,11 +43,7 @@ class RocksDBWindowStore(WindowStore[bytes, bytes]):
         self._retention = retention_period
         self._window_size = window_size
         self._retain_duplicates = retain_duplicates
-        self._interval = (segment_interval if segment_interval is not None
-                          else max(retention_period // 2, _MIN_SEGMENT_INTERVAL))
-        self._state_dir = state_dir if state_dir is not None else current_settings().state_dir
-        self._dir: StoreDirectory | None = None
-        self._segments: dict[int, Any] = {}     # segment id -> open Rdict
+        self._segments = Segments(name, retention_period, state_dir, segment_interval)
         self._seqnum = 0
         self.observed_stream_time = _NO_TIMESTAMP
         self.expired_records = 0
@@ -79,55 +70,20 @@ class RocksDBWindowStore(WindowStore[bytes, bytes]):
 
     @property
     def is_open(self) -> bool:
-        return self._dir is not None
+        return self._segments.is_open
 
     def init(self, context: StoreContext) -> None:
-        if self._dir is not None:
-            raise StreamsError(f"store {self._name} is already open")
-        self._dir = store_directory(self._state_dir, context, self._name)
+        self._segments.init(context)
 
     def close(self) -> None:
-        for db in self._segments.values():
-            db.close()
-        self._segments.clear()
-        if self._dir is not None:
-            self._dir.release()
-            self._dir = None
+        self._segments.close()
 
-    # -- segments ---------------------------------------------------------------------
-    def _segment_id(self, window_start: int) -> int:
-        return window_start // self._interval
-
-    def _segment(self, segment_id: int, create: bool) -> Any:
-        db = self._segments.get(segment_id)
-        if db is None and create:
-            if self._dir is None:
-                raise StreamsError(f"store {self._name} is not open")
-            # Kafka names a segment <store>.<segment id * interval>
-            db = open_rocksdb(os.path.join(self._dir.path,
-                                           f"{self._name}.{segment_id * self._interval}"))
-            self._segments[segment_id] = db
-        return db
-
+    # -- segments (by window start) ---------------------------------------------------
     def _min_live_time(self) -> int:
         return self.observed_stream_time - self._retention + 1
 
     def _remove_expired_segments(self) -> None:
-        min_live = self._min_live_time()
-        for segment_id in [s for s in self._segments
-                           if (s + 1) * self._interval - 1 < min_live]:
-            db = self._segments.pop(segment_id)
-            db.close()
-            assert self._dir is not None
-            shutil.rmtree(os.path.join(self._dir.path,
-                                       f"{self._name}.{segment_id * self._interval}"),
-                          ignore_errors=True)
-
-    def _live_segments(self, time_from: int, time_to: int | None) -> list[tuple[int, Any]]:
-        low, high = self._segment_id(time_from), None if time_to is None else \
-            self._segment_id(time_to)
-        return [(s, self._segments[s]) for s in sorted(self._segments)
-                if s >= low and (high is None or s <= high)]
+        self._segments.drop_expired(self._min_live_time())
 
     # -- writes -----------------------------------------------------------------------
     def _next_seqnum(self) -> int:
@@ -154,11 +110,11 @@ class RocksDBWindowStore(WindowStore[bytes, bytes]):
             seqnum = 0
         store_key = to_store_key(key, window_start, seqnum)
         if value is None:
-            db = self._segment(self._segment_id(window_start), create=False)
+            db = self._segments.get(self._segments.segment_id(window_start))
             if db is not None:
                 del db[store_key]
             return
-        self._segment(self._segment_id(window_start), create=True)[store_key] = value
+        self._segments.get_or_create(self._segments.segment_id(window_start))[store_key] = value
 
     # -- reads ------------------------------------------------------------------------
     def _window(self, start: int) -> Any:
@@ -174,7 +130,7 @@ class RocksDBWindowStore(WindowStore[bytes, bytes]):
         first, last = to_store_key(key, low, 0), to_store_key(key, time_to, _MAX_SEQNUM)
         size = len(key) + SUFFIX_SIZE
         out = []
-        for _, db in self._live_segments(low, time_to):
+        for db in self._segments.in_range(low, time_to):
             for stored, value in db.items(from_key=first):
                 if stored > last:
                     break
@@ -193,7 +149,7 @@ class RocksDBWindowStore(WindowStore[bytes, bytes]):
             if time_from <= self.observed_stream_time - self._retention:
                 return None
             if not self._retain_duplicates:
-                db = self._segment(self._segment_id(time_from), create=False)
+                db = self._segments.get(self._segments.segment_id(time_from))
                 return None if db is None else db.get(to_store_key(key, time_from, 0))
             found = self._key_windows(key, time_from, time_from)
             return found[0][2] if found else None
@@ -208,7 +164,7 @@ class RocksDBWindowStore(WindowStore[bytes, bytes]):
         if time_to is not None and low > time_to:
             return []
         out = []
-        for _, db in self._live_segments(low, time_to):
+        for db in self._segments.in_range(low, time_to):
             for stored, value in db.items():
                 key, start, seqnum = from_store_key(stored)
                 if start >= low and (time_to is None or start <= time_to):
@@ -230,4 +186,4 @@ class RocksDBWindowStore(WindowStore[bytes, bytes]):
 
     def approximate_num_entries(self) -> int:
         return sum(int(db.property_int_value("rocksdb.estimate-num-keys") or 0)
-                   for db in self._segments.values())
+                   for db in self._segments.all())
