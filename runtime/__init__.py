@@ -35,11 +35,13 @@ from runtime.dsl import (
 )
 from runtime.errors import (
     DeserializationError,
+    IllegalStateError,
     ProcessingError,
     StoreNotFoundError,
     StreamsError,
     TopologyError,
 )
+from runtime.processor.restore_listener import StateRestoreListener
 from runtime.serdes import Serde, Serdes, WindowedSerdes
 from runtime.state import Stores, ValueAndTimestamp
 from runtime.topology import Topology, TopologyDescription
@@ -51,6 +53,7 @@ __all__ = [
     "DeserializationError",
     "GlobalKTable",
     "Grouped",
+    "IllegalStateError",
     "JoinWindows",
     "KGroupedStream",
     "KGroupedTable",
@@ -70,6 +73,7 @@ __all__ = [
     "SessionWindowedKStream",
     "SessionWindows",
     "SlidingWindows",
+    "StateRestoreListener",
     "StreamsError",
     "Suppressed",
     "TimeWindow",

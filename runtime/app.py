@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runtime.errors import StreamsError
+from runtime.errors import IllegalStateError, StreamsError
 from runtime.exec.clock import Clock, SystemClock
 from runtime.exec.engine_config import EngineConfig
 from runtime.exec.global_state import GlobalStateUpdater
@@ -28,6 +28,7 @@ from runtime.exec.task import StreamTask
 from runtime.exec.thread import StreamThread, ThreadState
 from runtime.kafka import ClientSupplier, KafkaClientSupplier
 from runtime.kafka.config import admin_config
+from runtime.processor.restore_listener import StateRestoreListener
 from runtime.state.checkpoint import CheckpointStore, RedisCheckpointStore
 
 __all__ = ["AppState", "StreamsApp"]
@@ -83,6 +84,7 @@ class StreamsApp:
         self._standby_updater: StandbyUpdater | None = None
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
+        self._restore_listener: StateRestoreListener | None = None
         self._aggregator = MetricsAggregator(self._config.application_id)
         # riffle.metrics.prometheus.port: the same snapshot, scraped (bound at start()).
         self._prometheus_config = {k: v for k, v in config.items() if str(k).startswith("riffle.metrics.prometheus.")}
@@ -113,10 +115,21 @@ class StreamsApp:
         """A fresh metrics snapshot (the same shape ``on_metrics`` receives)."""
         return self._snapshot(advance=False)
 
+    def set_global_state_restore_listener(self, listener: StateRestoreListener | None) -> None:
+        """Report the restoring of every active task's stores to ``listener`` (Kafka's
+        ``KafkaStreams#setGlobalStateRestoreListener``): its methods are called from the
+        stream threads, concurrently, between restore batches. Only before :meth:`start`;
+        afterwards raises IllegalStateError."""
+        with self._lock:
+            if self._state != AppState.CREATED:
+                raise IllegalStateError(f"a global state restore listener can be set only before start() "
+                                        f"(state {self._state})")
+            self._restore_listener = listener
+
     def start(self) -> None:
         with self._lock:
             if self._state != AppState.CREATED:
-                raise StreamsError(f"StreamsApp can be started only once (state {self._state})")
+                raise IllegalStateError(f"StreamsApp can be started only once (state {self._state})")
             self._set_state(AppState.REBALANCING)
             self._prometheus = start_endpoint(self._prometheus_config, self.metrics)
             self._supervisor = threading.Thread(
@@ -208,6 +221,7 @@ class StreamsApp:
                     checkpoints=self._checkpoints, clock=self._clock,
                     on_state_change=self._on_thread_state, task_factory=task_factory,
                     process_id=self._process_id, standbys=standbys,
+                    restore_listener=self._restore_listener,
                 )
                 self._threads.append(thread)
             for thread in self._threads:

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DeserializationError",
+    "IllegalStateError",
     "InvalidStateStoreError",
     "ProcessingError",
     "ProductionError",
@@ -28,6 +29,11 @@ class StreamsError(Exception):
 
 class ConfigError(StreamsError):
     """A configuration value is missing or invalid."""
+
+
+class IllegalStateError(StreamsError):
+    """A method was called in a state that does not allow it (Kafka's
+    ``IllegalStateException``), e.g. configuring an app after ``start()``."""
 
 
 class TopologyError(StreamsError):

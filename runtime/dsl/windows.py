@@ -57,6 +57,12 @@ class TimeWindows:
     def grace_period_ms(self) -> int:
         return self.grace_ms
 
+    def window_starts_for(self, timestamp: int) -> range:
+        """The starts of :meth:`windows_for`, without building the windows."""
+        advance = self.advance_ms
+        return range((max(0, timestamp - self.size_ms + advance) // advance) * advance,
+                     timestamp + 1, advance)
+
     def windows_for(self, timestamp: int) -> dict[int, TimeWindow]:
         """Every window containing ``timestamp``, by start, in ascending order.
 

@@ -1,6 +1,13 @@
 """The settings the engine on Kafka reads from a StreamsApp configuration (Kafka Streams
 keys plus ``riffle.*``), validated once, at construction. Keys shared with the core
-(guarantee, handlers, serdes) are parsed by ``runtime.config.StreamsConfig``."""
+(guarantee, handlers, serdes) are parsed by ``runtime.config.StreamsConfig``.
+
+``max.poll.records`` is a Java client setting that librdkafka lacks; the engine honours
+it itself as the most records one ``consume`` returns, with Kafka Streams' prefixes:
+``main.consumer.max.poll.records`` for the group consumer (default ``max.poll.records``,
+1000) and ``restore.consumer.max.poll.records`` for the changelog reader, which bounds
+the restore work a stream thread does between two rounds of processing (default
+``consumer.max.poll.records``, then ``max.poll.records``, then 1000)."""
 
 from __future__ import annotations
 
@@ -25,6 +32,14 @@ def _int(config: Mapping[str, Any], key: str, default: int, minimum: int) -> int
     return value
 
 
+def _first_int(config: Mapping[str, Any], keys: tuple[str, ...], default: int) -> int:
+    """The first of ``keys`` that is set (an integer >= 1), else ``default``."""
+    for key in keys:
+        if key in config:
+            return _int(config, key, default, 1)
+    return default
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     application_id: str
@@ -34,6 +49,7 @@ class EngineConfig:
     num_stream_threads: int
     poll_ms: int
     max_poll_records: int
+    restore_max_poll_records: int
     metrics_interval_ms: int
     redis_url: str | None
     continue_on_processing_error: bool
@@ -61,7 +77,10 @@ class EngineConfig:
             ),
             num_stream_threads=_int(config, "num.stream.threads", 1, 1),
             poll_ms=_int(config, "poll.ms", 100, 0),
-            max_poll_records=_int(config, "max.poll.records", 1000, 1),
+            max_poll_records=_first_int(config, ("main.consumer.max.poll.records", "consumer.max.poll.records",
+                                                 "max.poll.records"), 1000),
+            restore_max_poll_records=_first_int(config, ("restore.consumer.max.poll.records",
+                                                         "consumer.max.poll.records", "max.poll.records"), 1000),
             metrics_interval_ms=_int(config, "riffle.metrics.interval.ms", 1000, 10),
             redis_url=str(redis_url) if redis_url else None,
             continue_on_processing_error=streams.processing_handler() == HandlerResponse.CONTINUE,

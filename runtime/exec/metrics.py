@@ -96,7 +96,9 @@ class ThreadMetrics:
         # processed: only the latter lets a new owner reprocess (at_least_once).
         self.commits_failed = 0
         self.tasks_closed_dirty = 0
-        self._samples: deque[dict[str, Any]] = deque(maxlen=MAX_SAMPLES)
+        # (node, topic, key, value, timestamp) of the latest outputs, made JSON-safe only
+        # when published: most outputs are pushed out of the deque before anyone looks
+        self._samples: deque[tuple[str, str, Any, Any, int]] = deque(maxlen=MAX_SAMPLES)
         self._errors: deque[dict[str, Any]] = deque(maxlen=MAX_ERRORS)
         self._retired_nodes: dict[str, dict[str, float]] = {}
         # Kafka Streams' stream-thread-metrics sensors, recorded by the thread's loop.
@@ -108,6 +110,9 @@ class ThreadMetrics:
         # and changelog records restored (restore-total).
         self.task_busy: dict[str, float] = {}
         self.restored: dict[str, int] = {}
+        # Kafka's state-updater metrics, for the restoring this thread does itself.
+        self.restore_records = 0
+        self.active_restoring_tasks = 0
         self._window_start = time.monotonic()
         self._lock = threading.Lock()
         self._part: dict[str, Any] | None = None
@@ -117,10 +122,11 @@ class ThreadMetrics:
         if topic in self._internal_topics:
             return
         self.records_out += 1
-        self._samples.append(
-            {"node": sink_node, "topic": topic, "key": json_safe(key), "value": json_safe(value),
-             "timestamp": timestamp}
-        )
+        self._samples.append((sink_node, topic, key, value, timestamp))
+
+    def record_restore(self, records: int) -> None:
+        """A restore step applied ``records`` changelog records."""
+        self.restore_records += records
 
     def on_error(self, error: BaseException) -> None:
         """A record skipped by a log-and-continue handler inside a task: never silent."""
@@ -166,10 +172,13 @@ class ThreadMetrics:
         lags = [p["lag"] for p in partitions if p.get("lag") is not None]
         # The consumer's records-lag-max, over this thread's partitions.
         out["records-lag-max"] = max(lags) if lags else None
+        out["restore-records-total"] = self.restore_records
+        out["active-restoring-tasks"] = self.active_restoring_tasks
         return out
 
-    def task_window(self, tasks: Mapping[str, dict[str, Any]]) -> None:
-        """Add active-process-ratio and restore-total to the tasks' own metrics, and
+    def task_window(self, tasks: Mapping[str, dict[str, Any]], remaining: Mapping[str, int] | None = None) -> None:
+        """Add active-process-ratio, restore-total and restore-remaining-records-total
+        (``remaining``, for the tasks still restoring) to the tasks' own metrics, and
         start the next window."""
         now = time.monotonic()
         elapsed = now - self._window_start
@@ -178,7 +187,7 @@ class ThreadMetrics:
         for task_id, values in tasks.items():
             values["active-process-ratio"] = round(min(busy.get(task_id, 0.0) / elapsed, 1.0), 4) if elapsed > 0 else 0.0
             values["restore-total"] = self.restored.get(task_id, 0)
-            values["restore-remaining-records-total"] = 0  # restoration finishes before processing
+            values["restore-remaining-records-total"] = (remaining or {}).get(task_id, 0)
 
     def publish(self, *, state: str, tasks: Sequence[str], nodes: Mapping[str, Mapping[str, float]],
                 partitions: Sequence[Mapping[str, Any]],
@@ -192,7 +201,9 @@ class ThreadMetrics:
             "tasks": list(tasks),
             "nodes": {n: dict(m) for n, m in nodes.items()},
             "partitions": [dict(p) for p in partitions],
-            "samples": list(self._samples),
+            "samples": [{"node": node, "topic": topic, "key": json_safe(key),
+                         "value": json_safe(value), "timestamp": timestamp}
+                        for node, topic, key, value, timestamp in list(self._samples)],
             "errors": errors,
             "totals": {"records-in": self.records_in, "records-out": self.records_out,
                        "commit-failed-total": self.commits_failed,

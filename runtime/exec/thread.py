@@ -1,13 +1,25 @@
 """A stream thread: one group consumer, one producer, and the tasks of the partitions it
 owns (Kafka Streams' ``StreamThread``).
 
-Loop: poll a batch → create and restore the tasks of newly assigned partitions → hand
-each task its records (``process_batch``) → punctuate → at every commit interval flush
-the tasks and the producer, commit the consumed offsets synchronously, then checkpoint
-the stores to Redis (Kafka Streams' order: a checkpoint is written only by a member
-whose commit the group accepted). On revocation the affected tasks are committed and
-closed inside the revoke callback, while this member's generation is still valid; on
-loss they are closed without committing.
+Loop: poll a batch → create the tasks of newly assigned partitions → hand each running
+task its records (``process_batch``) → a bounded step of restoring → punctuate → at
+every commit interval flush the tasks and the producer, commit the consumed offsets
+synchronously, then checkpoint the stores to Redis (Kafka Streams' order: a checkpoint
+is written only by a member whose commit the group accepted). On revocation the
+affected tasks are committed and closed inside the revoke callback, while this member's
+generation is still valid; on loss they are closed without committing.
+
+Restoring (Kafka Streams' state updater, here on the stream thread): a new task with
+logged stores is RESTORING until the thread's ``ChangelogReader`` has brought every
+store to its changelog's end. Its input partitions are paused meanwhile, and what was
+fetched for them before the pause is held back; it processes nothing, punctuates
+nothing and commits nothing. Each loop iteration restores at most
+``restore.consumer.max.poll.records`` records, so the running tasks keep processing and
+the group consumer keeps being polled (polled without waiting while anything restores,
+as Kafka's thread does until all its tasks run); with no task running, the thread
+restores for up to ``poll.ms`` per iteration. The thread is RUNNING once no task
+restores. A restoring task that is revoked, lost or still restoring at shutdown is
+closed as it is: it has nothing to commit.
 
 A commit rejected because the group moved on (Kafka Streams' ``TaskMigratedException``)
 closes every task dirty: this member's claim is stale, so it must stop writing for
@@ -33,7 +45,7 @@ from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
 from runtime.exec.eos import eos_producer_config, eos_restore_consumer_config, transactional_id
 from runtime.exec.metrics import ThreadMetrics
 from runtime.exec.partition_group import PartitionGroup
-from runtime.exec.restore import ChangelogRestorer
+from runtime.exec.restore import ChangelogReader, RestoreProgress, RestoreResult
 from runtime.exec.standby import StandbyUpdater, copy_stores
 from runtime.exec.task import ConsumedRecord, StreamTask
 from runtime.kafka import (
@@ -47,6 +59,7 @@ from runtime.kafka import (
 )
 from runtime.kafka.config import main_consumer_config, producer_config, restore_consumer_config
 from runtime.kafka.exceptions import TransactionError
+from runtime.processor.restore_listener import StateRestoreListener
 from runtime.state.checkpoint import CheckpointStore
 
 __all__ = ["StreamThread", "ThreadState"]
@@ -90,6 +103,7 @@ class StreamThread(threading.Thread):
         task_factory: TaskFactory = StreamTask,
         process_id: str | None = None,
         standbys: StandbyUpdater | None = None,
+        restore_listener: StateRestoreListener | None = None,
     ) -> None:
         # Kafka Streams names threads "<client.id>-StreamThread-<n>", the client id
         # being unique per instance, so several instances in one process stay apart.
@@ -116,11 +130,12 @@ class StreamThread(threading.Thread):
         ))
         self._eos = config.processing_guarantee == EXACTLY_ONCE_V2
         restore_config = restore_consumer_config(raw, client_id=f"{name}-restore-consumer")
-        self._restorer = ChangelogRestorer(
+        self._reader = ChangelogReader(
             clients.consumer(eos_restore_consumer_config(restore_config) if self._eos else restore_config),
             application_id=config.application_id,
             checkpoints=checkpoints,
-            should_stop=self._shutdown_requested,
+            max_poll_records=config.restore_max_poll_records,
+            listener=restore_listener,
         )
         producer_settings = producer_config(raw, client_id=f"{name}-producer")
         self.transactional_id: str | None = None
@@ -138,7 +153,14 @@ class StreamThread(threading.Thread):
 
         self._shutdown = threading.Event()
         self._dirty = False
+        # Running tasks; restoring ones wait in _restoring (with their input paused in
+        # _restore_paused and already fetched records in _held) until restored.
         self._tasks: dict[TaskKey, Any] = {}
+        self._restoring: dict[TaskKey, Any] = {}
+        self._restore_paused: set[TP] = set()
+        self._held: dict[TaskKey, list[MessageProto]] = {}
+        # restoring from a standby's position: a failure means a fresh restore, not death
+        self._from_standby: set[TaskKey] = set()
         # Tasks reading several partitions process them in timestamp order from buffers.
         self._groups: dict[TaskKey, PartitionGroup] = {}
         self._paused: set[TP] = set()
@@ -166,9 +188,6 @@ class StreamThread(threading.Thread):
         """Ask the thread to finish its batch, commit and close (returns at once)."""
         self._shutdown.set()
 
-    def _shutdown_requested(self) -> bool:
-        return self._shutdown.is_set()
-
     def run(self) -> None:
         try:
             self._set_state(ThreadState.STARTING)
@@ -180,7 +199,9 @@ class StreamThread(threading.Thread):
             next_metrics = 0.0
             while not self._shutdown.is_set():
                 started = time.perf_counter()
-                messages = self._consumer.consume(self._config.max_poll_records, poll_s)
+                # While tasks restore, the restore step below is where the loop waits.
+                messages = self._consumer.consume(self._config.max_poll_records,
+                                                  0.0 if self._restoring else poll_s)
                 self.metrics.poll.record(time.perf_counter() - started)
                 if self._assignment_changed:
                     self._handle_assignment()
@@ -188,6 +209,8 @@ class StreamThread(threading.Thread):
                     self._guarded(self._process, messages)
                 if self._groups:
                     self._guarded(self._process_groups)
+                if self._restoring:
+                    self._guarded(self._restore_step, poll_s, bool(messages))
                 self._guarded(self._collector.poll)
                 if self._tasks:
                     wall_ms = self._clock.now_ms()
@@ -234,6 +257,7 @@ class StreamThread(threading.Thread):
         self._orphaned.clear()
         self._rewind.clear()
         self._paused.clear()   # a new member's partitions start unpaused
+        self._restore_paused.clear()
         self._subscribe()
 
     def _set_state(self, new: str) -> None:
@@ -274,6 +298,16 @@ class StreamThread(threading.Thread):
         self._orphaned -= gone
         self._rewind -= gone
         affected = {key for key, tps in self._task_partitions.items() if tps & gone}
+        for key in [k for k in affected if k in self._restoring]:
+            # Nothing processed, nothing to commit: closed as it is, wherever it got to.
+            affected.discard(key)
+            self._task_partitions[key] -= gone
+            self._restore_paused -= gone
+            for tp in gone:
+                self._next_offsets.pop(tp, None)
+                self._committed.pop(tp, None)
+            if not self._task_partitions[key]:
+                self._close_restoring(key)
         if not affected:
             return
         if clean:
@@ -321,30 +355,31 @@ class StreamThread(threading.Thread):
             if sub is None:
                 continue
             key = (sub, tp[1])
-            if key not in self._tasks:
-                self._tasks[key] = self._create_task(sub, tp[1])
+            if key not in self._tasks and key not in self._restoring:
+                self._restoring[key] = self._create_task(sub, tp[1])
                 self._task_partitions[key] = set()
                 new_keys.append(key)
             self._task_partitions[key].add(tp)
-            self._partition_task[tp] = self._tasks[key]
+            if key in self._tasks:
+                self._partition_task[tp] = self._tasks[key]
         if pending:
             self._load_committed(pending)
         rewind = [tp for tp in pending if tp in self._rewind]
         for key in new_keys:
-            try:
-                self._restore(key)
-            except TaskCorruptedError:
-                if not self._shutdown.is_set():
-                    raise
-                # Shutting down mid-restore: drop the half-restored task uncommitted.
-                self._close_task(key, clean=False)
-                return
-        self.active_tasks = frozenset(self._tasks)
+            self._start_restore(key)
+        self._update_active()
         self._update_groups()
+        self._pause_restoring()
         if rewind:
             self._rewind_to_committed(rewind)
-        logger.info("%s running tasks %s", self.name, ", ".join(self._task_ids()) or "(none)")
-        self._set_state(ThreadState.RUNNING)
+        if self._restoring:
+            # "running tasks" is logged once they all run (tests and operators read it)
+            logger.info("%s restoring tasks %s (running: %s)", self.name, ", ".join(self._restoring_ids()),
+                        ", ".join(self._task_ids()) or "none")
+            self._set_state(ThreadState.PARTITIONS_ASSIGNED)
+        else:
+            logger.info("%s running tasks %s", self.name, ", ".join(self._task_ids()) or "(none)")
+            self._set_state(ThreadState.RUNNING)
 
     def _create_task(self, sub: int, partition: int) -> Any:
         return self._task_factory(
@@ -356,37 +391,116 @@ class StreamThread(threading.Thread):
             observer=self.metrics,
         )
 
-    def _restore(self, key: TaskKey) -> None:
-        task = self._tasks[key]
+    # -- restoring ----------------------------------------------------------------------
+
+    def _start_restore(self, key: TaskKey, *, fresh: bool = False) -> None:
+        """Register the restoring task ``key`` with the changelog reader; a task with no
+        logged store runs at once. ``fresh``: ignore any standby."""
+        task = self._restoring[key]
+        if self._checkpoints is not None:
+            task.enable_checkpoint_changes()
+        if not task.changelog_partitions():
+            self._to_running(key, [])
+            return
         # A changelog that is a source topic is restored up to the committed offset.
         source_ends = {TopicPartition(t, p): self._committed.get((t, p), 0)
                        for t, p in self._task_partitions.get(key, ())}
-        if self._checkpoints is not None:
-            task.enable_checkpoint_changes()
-        positions = self._take_standby(key, task)
-        try:
-            results = self._restorer.restore_task(task, source_ends, positions)
-        except TaskCorruptedError:
-            if positions is None or self._shutdown.is_set():
-                raise
-            # The standby's position is gone from the changelog (recreated): start over.
-            logger.warning("%s: the standby of task %s is unusable; restoring it afresh",
-                           self.name, task.task_id, exc_info=True)
-            task.close()
-            task = self._tasks[key] = self._create_task(*key)
-            for tp in self._task_partitions.get(key, ()):
-                self._partition_task[tp] = task
-            if self._checkpoints is not None:
-                task.enable_checkpoint_changes()
-            results = self._restorer.restore_task(task, source_ends)
+        positions = None if fresh else self._take_standby(key, task)
+        if positions is not None:
+            self._from_standby.add(key)
+        self._reader.register(key, task, source_ends, positions)
+
+    def _pause_restoring(self) -> None:
+        new = sorted(tp for key in self._restoring for tp in self._task_partitions.get(key, ())
+                     if tp not in self._restore_paused)
+        if new:
+            self._consumer.pause([TopicPartition(*tp) for tp in new])
+            self._restore_paused.update(new)
+
+    def _restore_step(self, poll_s: float, busy: bool) -> None:
+        """Bounded restore work: one step while running tasks have records to process,
+        else steps until ``poll_s`` is spent (waiting in the restore consumer, not in
+        the group consumer's poll)."""
+        deadline = time.monotonic() + poll_s
+        timeout = 0.0 if busy else poll_s
+        while True:
+            progress = self._reader.restore_once(timeout)
+            self.metrics.record_restore(progress.records)
+            self._on_restore_progress(progress)
+            remaining = deadline - time.monotonic()
+            if busy or self._tasks or not self._restoring or remaining <= 0 or self._shutdown.is_set():
+                return
+            timeout = remaining
+
+    def _on_restore_progress(self, progress: RestoreProgress) -> None:
+        restored = self.metrics.restored
+        for key, records in progress.restored.items():
+            task = self._restoring.get(key)   # type: ignore[call-overload]
+            if task is not None:
+                restored[str(task.task_id)] = restored.get(str(task.task_id), 0) + records
+        for key, exc in progress.failed.items():
+            self._restore_failed(key, exc)  # type: ignore[arg-type]
+        for key, results in progress.completed.items():
+            self._to_running(key, results)  # type: ignore[arg-type]
+        if progress.completed and not self._restoring and self.state == ThreadState.PARTITIONS_ASSIGNED:
+            logger.info("%s running tasks %s", self.name, ", ".join(self._task_ids()))
+            self._set_state(ThreadState.RUNNING)
+
+    def _restore_failed(self, key: TaskKey, exc: TaskCorruptedError) -> None:
+        if self._shutdown.is_set():
+            self._close_restoring(key)   # closed half restored at shutdown anyway
+            return
+        if key not in self._from_standby:
+            raise exc
+        # The standby's position is gone from the changelog (recreated): start over.
+        logger.warning("%s: the standby of task %s is unusable; restoring it afresh",
+                       self.name, self._restoring[key].task_id, exc_info=exc)
+        self._from_standby.discard(key)
+        self._restoring[key].close()
+        self._restoring[key] = self._create_task(*key)
+        self._start_restore(key, fresh=True)
+
+    def _to_running(self, key: TaskKey, results: list[RestoreResult]) -> None:
+        task = self._restoring.pop(key)
+        self._from_standby.discard(key)
         for result in results:
             self._restored_end[result.changelog] = result.end_offset
-            restored = self.metrics.restored
-            restored[str(task.task_id)] = restored.get(str(task.task_id), 0) + result.records_replayed
             if result.checkpoint_offset is not None:
                 # What Redis holds: the next checkpoint adds only the replayed tail and
                 # later writes (none if the checkpoint is exactly the changelog end).
                 self._checkpointed[result.changelog] = result.checkpoint_offset
+        self._tasks[key] = task
+        tps = self._task_partitions.get(key, set())
+        for tp in tps:
+            self._partition_task[tp] = task
+        self._update_active()
+        self._update_groups()
+        held = self._held.pop(key, None)
+        if held:
+            # Fetched before the pause: processed first, in the order they came.
+            self._process(held)
+        self._resume(sorted(tps), self._restore_paused)
+
+    def _close_restoring(self, key: TaskKey) -> None:
+        """Close a task that is still restoring, as it is: it never processed a record."""
+        task = self._restoring.pop(key)
+        self._reader.unregister(key)
+        self._from_standby.discard(key)
+        self._held.pop(key, None)
+        tps = self._task_partitions.pop(key, set())
+        self._restore_paused -= tps
+        self._update_active()
+        for _store, (topic, partition) in task.changelog_partitions().items():
+            self._restored_end.pop(TopicPartition(topic, partition), None)
+            self._checkpointed.pop(TopicPartition(topic, partition), None)
+        try:
+            task.close()
+        except Exception as exc:
+            logger.warning("closing task %s failed: %s", task.task_id, exc)
+
+    def _update_active(self) -> None:
+        # what the standby updater reads: a restoring task is this instance's too
+        self.active_tasks = frozenset(self._tasks) | frozenset(self._restoring)
 
     def _take_standby(self, key: TaskKey, task: Any) -> dict[TopicPartition, int] | None:
         """Fill ``task`` from this instance's standby of it, if there is one; returns
@@ -416,14 +530,17 @@ class StreamThread(threading.Thread):
             self._orphaned |= set(partitions)
             self._rejoin()
             return
-        self._consumer.resume([TopicPartition(*tp) for tp in partitions])
+        # A restoring task's partitions stay paused until it runs.
+        running = [tp for tp in partitions if tp not in self._restore_paused]
+        if running:
+            self._consumer.resume([TopicPartition(*tp) for tp in running])
 
     def _handle_task_migrated(self, exc: CommitFailedError) -> None:
         """Kafka Streams' handleLostAll: the group rejected this member's generation, so
         none of its tasks may write again; close them all dirty and hold their
         partitions (paused) until a rebalance settles who owns them."""
         logger.warning("%s: %s; the group has moved on, closing tasks %s without committing",
-                       self.name, exc, ", ".join(self._task_ids()) or "(none)")
+                       self.name, exc, ", ".join(self._task_ids() + self._restoring_ids()) or "(none)")
         keys = list(self._tasks)
         self._count_dirty(keys)
         held = {tp for tps in self._task_partitions.values() for tp in tps}
@@ -431,6 +548,8 @@ class StreamThread(threading.Thread):
         self._pending_assigned = []
         for key in keys:
             self._close_task(key, clean=False)
+        for key in list(self._restoring):
+            self._close_restoring(key)
         for tp in held:
             self._next_offsets.pop(tp, None)
             self._committed.pop(tp, None)
@@ -475,6 +594,8 @@ class StreamThread(threading.Thread):
         held.update(tp for tp in self._pending_assigned if tp[0] in self._topic_to_sub)
         for key in keys:
             self._close_task(key, clean=False)
+        for key in list(self._restoring):
+            self._close_restoring(key)
         self._pending_assigned = []
         self._next_offsets.clear()
         self._committed.clear()
@@ -510,7 +631,7 @@ class StreamThread(threading.Thread):
 
     def _close_task(self, key: TaskKey, *, clean: bool = True) -> None:
         task = self._tasks.pop(key)
-        self.active_tasks = frozenset(self._tasks)
+        self._update_active()
         group = self._groups.pop(key, None)
         if group is not None:
             self._resume(group.partitions)
@@ -536,7 +657,7 @@ class StreamThread(threading.Thread):
     def _update_groups(self) -> None:
         """A partition group for every task that reads several partitions now."""
         for key, tps in self._task_partitions.items():
-            if len(tps) < 2 and key not in self._groups:
+            if (len(tps) < 2 and key not in self._groups) or key not in self._tasks:
                 continue
             group = self._groups.get(key)
             if group is None:
@@ -560,7 +681,10 @@ class StreamThread(threading.Thread):
             tp = (topic, partition)
             task = partition_task.get(tp)  # type: ignore[arg-type]
             if task is None:
-                continue  # revoked while this batch was fetched: the new owner reads it
+                key = (self._topic_to_sub.get(topic), partition)  # type: ignore[arg-type]
+                if key in self._restoring and tp in self._task_partitions[key]:  # type: ignore[operator]
+                    self._held.setdefault(key, []).append(message)  # type: ignore[arg-type]
+                continue  # or revoked while this batch was fetched: the new owner reads it
             offset = message.offset()
             record = ConsumedRecord(
                 topic, partition, offset, message.timestamp()[1],  # type: ignore[arg-type]
@@ -605,10 +729,13 @@ class StreamThread(threading.Thread):
             if drained:
                 self._resume(drained)
 
-    def _resume(self, partitions: Iterable[TP]) -> None:
-        resumed = [tp for tp in partitions if tp in self._paused]
+    def _resume(self, partitions: Iterable[TP], paused: set[TP] | None = None) -> None:
+        """Resume those of ``partitions`` in ``paused`` (default: paused by a full
+        partition-group buffer)."""
+        paused = self._paused if paused is None else paused
+        resumed = [tp for tp in partitions if tp in paused]
         if resumed:
-            self._paused.difference_update(resumed)
+            paused.difference_update(resumed)
             try:
                 self._consumer.resume([TopicPartition(*tp) for tp in resumed])
             except Exception:  # no longer assigned: nothing to resume
@@ -751,9 +878,19 @@ class StreamThread(threading.Thread):
                 clean = False
         for key in list(self._tasks):
             self._close_task(key, clean=clean)
+        self._drop_restoring()
         self._consumer.close()
         self._collector.close()
-        self._restorer.close()
+        self._reader.close()
+
+    def _drop_restoring(self) -> None:
+        if self._restoring:
+            logger.info("%s: closing tasks %s half restored", self.name, ", ".join(self._restoring_ids()))
+        for key in list(self._restoring):
+            try:
+                self._close_restoring(key)
+            except Exception:
+                logger.exception("closing task %s", key)
 
     def _close_dirty(self) -> None:
         self._dirty = True
@@ -764,7 +901,8 @@ class StreamThread(threading.Thread):
                 self._close_task(key, clean=False)
             except Exception:
                 logger.exception("closing task %s", key)
-        for close in (self._consumer.close, self._collector.close, self._restorer.close):
+        self._drop_restoring()
+        for close in (self._consumer.close, self._collector.close, self._reader.close):
             try:
                 close()
             except Exception:
@@ -775,24 +913,31 @@ class StreamThread(threading.Thread):
     def _task_ids(self) -> list[str]:
         return [str(t.task_id) for t in self._tasks.values()]
 
+    def _restoring_ids(self) -> list[str]:
+        return [str(t.task_id) for t in self._restoring.values()]
+
     def _publish_metrics(self, final: bool = False) -> None:
         try:
             partitions = []
+            remaining: dict[str, int] = {}
             if not final:
-                for tp in sorted(self._partition_task):
+                restoring = (tp for key in self._restoring for tp in self._task_partitions.get(key, ()))
+                for tp in sorted({*self._partition_task, *restoring}):
                     partitions.append(self._partition_metrics(tp))
+                remaining = {str(t.task_id): self._reader.remaining(key) for key, t in self._restoring.items()}
             nodes = self.metrics.node_totals([t.node_metrics() for t in self._tasks.values()])
             tasks: dict[str, Any] = {}
             stores: dict[str, Any] = {}
-            for t in self._tasks.values():
+            for t in [*self._tasks.values(), *self._restoring.values()]:
                 try:
                     tasks[str(t.task_id)] = t.task_metrics()
                     stores[str(t.task_id)] = t.store_metrics()
                 except Exception:  # e.g. a custom store without approximate_num_entries
                     logger.debug("metrics of task %s unavailable", t.task_id, exc_info=True)
-            self.metrics.task_window(tasks)
-            self.metrics.publish(state=self.state, tasks=self._task_ids(), nodes=nodes, partitions=partitions,
-                                 task_metrics=tasks, stores=stores)
+            self.metrics.active_restoring_tasks = len(self._restoring)
+            self.metrics.task_window(tasks, remaining)
+            self.metrics.publish(state=self.state, tasks=self._task_ids() + self._restoring_ids(), nodes=nodes,
+                                 partitions=partitions, task_metrics=tasks, stores=stores)
         except Exception:  # metrics must never stop processing
             logger.warning("%s: collecting metrics failed", self.name, exc_info=True)
 

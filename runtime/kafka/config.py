@@ -35,6 +35,18 @@ def _prefixed(config: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     return {k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)}
 
 
+# Java consumer settings that librdkafka rejects; the engine applies them itself
+# (runtime/exec/engine_config.py).
+_ENGINE_CONSUMER_KEYS = ("max.poll.records",)
+
+
+def _consumer_prefixed(config: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    out = _prefixed(config, prefix)
+    for key in _ENGINE_CONSUMER_KEYS:
+        out.pop(key, None)
+    return out
+
+
 def main_consumer_config(
     config: Mapping[str, Any], *, client_id: str, assignment_strategy: str, exactly_once: bool = False
 ) -> dict[str, Any]:
@@ -53,8 +65,8 @@ def main_consumer_config(
         "isolation.level": "read_committed" if exactly_once else "read_uncommitted",
     }
     out.update(_shared(config))
-    out.update(_prefixed(config, "consumer."))
-    out.update(_prefixed(config, "main.consumer."))
+    out.update(_consumer_prefixed(config, "consumer."))
+    out.update(_consumer_prefixed(config, "main.consumer."))
     return out
 
 
@@ -75,8 +87,8 @@ def restore_consumer_config(config: Mapping[str, Any], *, client_id: str) -> dic
         "isolation.level": "read_uncommitted",
     }
     out.update(_shared(config))
-    out.update(_prefixed(config, "consumer."))
-    out.update(_prefixed(config, "restore.consumer."))
+    out.update(_consumer_prefixed(config, "consumer."))
+    out.update(_consumer_prefixed(config, "restore.consumer."))
     return out
 
 

@@ -11,6 +11,7 @@ from runtime.processor.api import (
     Punctuator,
 )
 from runtime.processor.record import Record, RecordContext, RecordMetadata
+from runtime.processor.restore_listener import StateRestoreListener
 from runtime.processor.timestamp_extractors import (
     ConsumerRecord,
     FailOnInvalidTimestamp,
@@ -34,6 +35,7 @@ __all__ = [
     "Record",
     "RecordContext",
     "RecordMetadata",
+    "StateRestoreListener",
     "TimestampExtractor",
     "UsePartitionTimeOnInvalidTimestamp",
     "ValueFieldTimestampExtractor",

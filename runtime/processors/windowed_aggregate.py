@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from runtime.dsl.windowed import Windowed
+from runtime.dsl.windowed import TimeWindow, Windowed
 from runtime.dsl.windows import TimeWindows
 from runtime.processor.api import ProcessorContext
 from runtime.processor.record import Record
@@ -88,13 +88,16 @@ class _WindowAggregateProcessor(DslProcessor):
         if ts > self.observed_stream_time:
             self.observed_stream_time = ts
         supplier = self.supplier
-        close_time = self.observed_stream_time - supplier.windows.grace_ms
+        windows = supplier.windows
+        close_time = self.observed_stream_time - windows.grace_ms
+        size = windows.size_ms
         store = self.store
-        for start, window in supplier.windows.windows_for(ts).items():
-            if window.end <= close_time:
+        for start in windows.window_starts_for(ts):
+            end = start + size
+            if end <= close_time:
                 logger.debug("Skipping record for expired window. key=[%s] timestamp=[%d] "
                              "window=[%d,%d) expiration=[%d] streamTime=[%d]", key, ts, start,
-                             window.end, close_time, self.observed_stream_time)
+                             end, close_time, self.observed_stream_time)
                 record_dropped(self.context, "expired window")
                 continue
             old = store.fetch(key, start)
@@ -116,5 +119,5 @@ class _WindowAggregateProcessor(DslProcessor):
             if self.cached:
                 continue  # the cache forwards at flush
             sent_old = old_agg if supplier.send_old_values else None
-            self.forward(Record(Windowed(key, window), Change(new_agg, sent_old), new_ts,
-                                record[3]))
+            self.forward(Record(Windowed(key, TimeWindow(start, end)), Change(new_agg, sent_old),
+                                new_ts, record[3]))

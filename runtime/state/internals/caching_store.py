@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from runtime.state.api import KeyValueStore, StateStore, StoreContext
-from runtime.state.internals.thread_cache import CacheEntry, DirtyEntry, NamedCache, ThreadCache
+from runtime.state.internals.thread_cache import (
+    NO_TYPED,
+    CacheEntry,
+    DirtyEntry,
+    NamedCache,
+    ThreadCache,
+)
 from runtime.state.internals.wrapped import StoreLayer, WrappedKeyValueStore
 
-__all__ = ["CachingKeyValueStore", "CachingLayer", "FlushListener", "has_dirty_caches",
-           "set_flush_listener"]
+__all__ = ["CachingKeyValueStore", "CachingLayer", "FlushListener", "TypedCodec",
+           "has_dirty_caches", "set_flush_listener"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +35,18 @@ logger = logging.getLogger(__name__)
 FlushListener = Callable[[Any, Any, Any, int, Any], None]
 # the same below the metered layer: raw key bytes (or windowed raw key), raw values
 RawFlushListener = Callable[[Any, bytes | None, bytes | None, int, Any], None]
+
+
+class TypedCodec(NamedTuple):
+    """How a caching layer holds a store's values typed (all four from the metered
+    layer): ``normalize`` a written value (= decode(encode(v)), raising as encode
+    would; None means delete), ``copy`` a normalized value for a reader, ``encode``
+    and ``decode`` bytes."""
+
+    normalize: Callable[[Any], Any]
+    copy: Callable[[Any], Any]
+    encode: Callable[[Any], bytes | None]
+    decode: Callable[[bytes | None], Any]
 
 
 class FlushContext:
@@ -55,6 +73,7 @@ class CachingLayer(StoreLayer):
     _flush_context: FlushContext | None = None
     _listener: RawFlushListener | None = None
     _send_old_values = False
+    _codec: TypedCodec | None = None
 
     def __init__(self, wrapped: Any, thread_cache: ThreadCache) -> None:
         self.wrapped = wrapped
@@ -76,6 +95,11 @@ class CachingLayer(StoreLayer):
         self._listener = listener
         self._send_old_values = send_old_values
 
+    def use_typed(self, codec: TypedCodec) -> None:
+        """Hold values typed from now on (called by the metered layer after init)."""
+        self._codec = codec
+        self._named().encode = codec.encode
+
     def _put_dirty(self, key: bytes, value: bytes | None) -> None:
         """Cache a write with the current record's context; evict if over the size."""
         headers_of = self._headers_of
@@ -85,6 +109,34 @@ class CachingLayer(StoreLayer):
         owner = self.thread_cache
         if owner.size_bytes > owner.max_bytes:
             owner.maybe_evict(cache)
+
+    def _put_typed(self, key: bytes, value: Any) -> None:
+        codec = self._codec
+        assert codec is not None
+        value = codec.normalize(value)
+        if value is None:
+            self._put_dirty(key, None)
+            return
+        headers_of = self._headers_of
+        cache = self._cache
+        assert cache is not None, "store used before init"
+        cache.put_typed(key, value, self._timestamp_of(),
+                        headers_of() if headers_of is not None else None)
+        owner = self.thread_cache
+        if owner.size_bytes > owner.max_bytes:
+            owner.maybe_evict(cache)
+
+    def _typed_value(self, entry: CacheEntry) -> Any:
+        """A copy of the typed value of a cached entry (decoded once, then kept).
+        CachingWindowStore.fetch_typed has this inlined."""
+        if entry.value is None:
+            return None
+        codec = self._codec
+        assert codec is not None
+        typed = entry.typed
+        if typed is NO_TYPED:
+            typed = entry.typed = codec.decode(entry.value)
+        return codec.copy(typed)
 
     def _named(self) -> NamedCache:
         cache = self._cache
@@ -154,6 +206,27 @@ class CachingKeyValueStore(CachingLayer, WrappedKeyValueStore):
 
     def put(self, key: bytes, value: bytes | None) -> None:
         self._put_dirty(key, value)
+
+    # -- typed (see the module docstring) ----------------------------------------------
+    def get_typed(self, key: bytes) -> Any:
+        cache = self._named()
+        entry = cache.lookup(key)
+        if entry is not None:
+            return self._typed_value(entry)
+        raw: bytes | None = self.wrapped.get(key)
+        if raw is None:
+            return None
+        codec = self._codec
+        assert codec is not None
+        typed = codec.decode(raw)
+        cache.put(key, CacheEntry(raw, typed=typed))
+        owner = self.thread_cache
+        if owner.size_bytes > owner.max_bytes:
+            owner.maybe_evict(cache)
+        return codec.copy(typed)
+
+    def put_typed(self, key: bytes, value: Any) -> None:
+        self._put_typed(key, value)
 
     def put_if_absent(self, key: bytes, value: bytes) -> bytes | None:
         old = self.get(key)

@@ -8,13 +8,18 @@ from typing import Any
 
 from runtime.errors import SerializationError, StreamsError
 from runtime.serdes import Serde
+from runtime.serdes.internals.value_copy import copier_for
 from runtime.state.api import KeyValueStore, StoreContext, ValueAndTimestamp
+from runtime.state.internals.caching_store import CachingLayer, TypedCodec
 from runtime.state.internals.timestamped_bytes import timestamp_of, with_timestamp
 from runtime.state.internals.wrapped import WrappedKeyValueStore
 
 __all__ = [
     "MeteredKeyValueStore", "MeteredTimestampedKeyValueStore", "StoreSerdes", "TimestampedValues",
     "latency_metrics", "time_operations"]
+
+
+_IMMUTABLE_KEYS = frozenset({str, int, bytes})
 
 
 class StoreSerdes:
@@ -25,6 +30,11 @@ class StoreSerdes:
     key_serde: Serde[Any] | None
     value_serde: Serde[Any] | None
     _topic: str | None
+    wrapped: Any
+    # the caching layer right below, when it holds this store's values typed
+    _typed: Any = None
+    _memo_key: Any = object()
+    _memo_raw: bytes = b""
 
     def init(self, context: StoreContext) -> None:
         # Serdes left open in the topology fall back to the application's defaults, and
@@ -35,15 +45,33 @@ class StoreSerdes:
             self.value_serde = context.default_value_serde()
         self._topic = context.changelog_topic(self.name)
         super().init(context)  # type: ignore[misc]
+        layer = self.wrapped
+        if isinstance(layer, CachingLayer) and hasattr(layer, "put_typed"):
+            codec = self._typed_codec()
+            if codec is not None:
+                layer.use_typed(codec)
+                self._typed = layer
+
+    def _typed_codec(self) -> TypedCodec | None:
+        copier = copier_for(self.value_serde)
+        if copier is None:
+            return None
+        return TypedCodec(copier.normalize, copier.copy, self._value, self._from_value)
 
     # -- serde helpers -------------------------------------------------------------
     def _key(self, key: Any) -> bytes:
+        # a processor reads and writes the same key several times in a row (a windowed
+        # aggregation: every window of the record); immutable keys are serialized once
+        if key is self._memo_key:
+            return self._memo_raw
         if key is None:
             raise StreamsError(f"store {self.name}: keys must not be None")
         assert self.key_serde is not None
         raw = self.key_serde.serialize(key, self._topic)
         if raw is None:
             raise SerializationError(f"store {self.name}: key {key!r} serialized to None")
+        if type(key) in _IMMUTABLE_KEYS:
+            self._memo_key, self._memo_raw = key, raw
         return raw
 
     def _value(self, value: Any) -> bytes | None:
@@ -82,18 +110,38 @@ class MeteredKeyValueStore(StoreSerdes, WrappedKeyValueStore):
     # -- KeyValueStore ---------------------------------------------------------------
     def get(self, key: Any) -> Any:
         self.metrics["get-total"] += 1
+        typed = self._typed
+        if typed is not None:
+            return typed.get_typed(self._key(key))
         return self._from_value(self.wrapped.get(self._key(key)))
 
     def put(self, key: Any, value: Any) -> None:
         self.metrics["put-total"] += 1
+        typed = self._typed
+        if typed is not None:
+            typed.put_typed(self._key(key), value)
+            return
         self.wrapped.put(self._key(key), self._value(value))
 
     def put_if_absent(self, key: Any, value: Any) -> Any:
         self.metrics["put-total"] += 1
+        typed = self._typed
+        if typed is not None:
+            raw = self._key(key)
+            old = typed.get_typed(raw)
+            if old is None:
+                typed.put_typed(raw, value)
+            return old
         return self._from_value(self.wrapped.put_if_absent(self._key(key), self._value(value)))
 
     def delete(self, key: Any) -> Any:
         self.metrics["delete-total"] += 1
+        typed = self._typed
+        if typed is not None:
+            raw = self._key(key)
+            old = typed.get_typed(raw)
+            typed.put_typed(raw, None)
+            return old
         return self._from_value(self.wrapped.delete(self._key(key)))
 
     def range(self, from_key: Any, to_key: Any) -> Iterator[tuple[Any, Any]]:
@@ -121,13 +169,39 @@ class TimestampedValues:
     def _value(self, value: Any) -> bytes | None:
         if value is None:
             return None
+        self._check_timestamped(value)
+        assert self.value_serde is not None
+        return with_timestamp(self.value_serde.serialize(value.value, self._topic),
+                              value.timestamp)
+
+    def _check_timestamped(self, value: Any) -> None:
         if not isinstance(value, ValueAndTimestamp):
             raise StreamsError(
                 f"store {self.name} is timestamped: put ValueAndTimestamp(value, timestamp), "
                 f"got {value!r}")
-        assert self.value_serde is not None
-        return with_timestamp(self.value_serde.serialize(value.value, self._topic),
-                              value.timestamp)
+
+    def _typed_codec(self) -> TypedCodec | None:
+        copier = copier_for(self.value_serde)
+        if copier is None:
+            return None
+        normalize_value, copy_value = copier.normalize, copier.copy
+        check = self._check_timestamped
+        new = tuple.__new__  # half the cost of ValueAndTimestamp(...) on this hot path
+
+        def normalize(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is not ValueAndTimestamp:
+                check(value)
+            inner = value[0]
+            # a None value is written as a delete, as with_timestamp(None) is
+            return None if inner is None else new(ValueAndTimestamp,
+                                                  (normalize_value(inner), value[1]))
+
+        def copy(value: Any) -> Any:
+            return new(ValueAndTimestamp, (copy_value(value[0]), value[1]))
+
+        return TypedCodec(normalize, copy, self._value, self._from_value)
 
     def _from_value(self, raw: bytes | None) -> Any:
         if raw is None:

@@ -7,6 +7,12 @@ least recently used entries *of the cache written to*; evicting a dirty entry fi
 flushes every dirty entry of that cache, the evicted one first, through its listener
 (the caching store writes them down and forwards them). A flush hands the dirty entries
 over in the order of their latest update, then forgets deleted keys.
+
+An entry may hold its value typed instead of as bytes (``PENDING`` bytes, the object in
+``typed``): a caching layer over a serde with a copier writes values that way, so that
+updates compacted in the cache are serialized once, at flush. The cache turns them into
+bytes with its ``encode`` before anyone outside sees ``value``. Until then their size is
+a guess (the size of the entry they replace), corrected when they are encoded.
 """
 
 from __future__ import annotations
@@ -17,28 +23,47 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["CacheEntry", "DirtyEntry", "NamedCache", "ThreadCache", "entry_size"]
+__all__ = ["NO_TYPED", "PENDING", "CacheEntry", "DirtyEntry", "NamedCache", "ThreadCache",
+           "entry_size"]
 
 logger = logging.getLogger(__name__)
 
 # What a cached entry costs besides its key and value bytes, counted like Kafka's
 # LRUNode/LRUCacheEntry: three references, the dirty flag, offset, timestamp, partition.
 _ENTRY_OVERHEAD = 8 + 8 + 8 + 1 + 8 + 8 + 4
+# the guessed size of a typed value not yet encoded, when no earlier entry tells better
+_TYPED_GUESS = 64
+
+
+class _Marker:
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+PENDING: Any = _Marker("PENDING")    # value: not encoded yet, see ``typed``
+NO_TYPED: Any = _Marker("NO_TYPED")  # typed: no typed copy held
 
 
 class CacheEntry:
     """A cached value (None: a cached delete) with the context of the record that wrote
     it, which travels downstream when the entry is flushed."""
 
-    __slots__ = ("value", "dirty", "timestamp", "headers", "size")
+    __slots__ = ("value", "dirty", "timestamp", "headers", "size", "typed")
 
     def __init__(self, value: bytes | None, dirty: bool = False, timestamp: int = -1,
-                 headers: Any = None) -> None:
+                 headers: Any = None, typed: Any = NO_TYPED) -> None:
         self.value = value
         self.dirty = dirty
         self.timestamp = timestamp
         self.headers = headers
         self.size = 0
+        # a pristine typed copy of the value, never handed out (readers get copies)
+        self.typed = typed
 
 
 class DirtyEntry(NamedTuple):
@@ -68,6 +93,8 @@ class NamedCache:
         self._entries: OrderedDict[bytes, CacheEntry] = OrderedDict()
         self._dirty: dict[bytes, None] = {}      # insertion-ordered set
         self.listener: FlushListener | None = None
+        # typed value -> bytes, for entries written typed (PENDING bytes)
+        self.encode: Callable[[Any], bytes | None] | None = None
         self.size_bytes = 0
         self.hits = self.misses = self.overwrites = self.evictions = self.flushes = 0
 
@@ -79,6 +106,13 @@ class NamedCache:
         return len(self._dirty)
 
     def get(self, key: bytes) -> CacheEntry | None:
+        entry = self.lookup(key)
+        if entry is not None and entry.value is PENDING:
+            self._encode(key, entry)
+        return entry
+
+    def lookup(self, key: bytes) -> CacheEntry | None:
+        """The entry of ``key`` as it is: its ``value`` may be PENDING."""
         entry = self._entries.get(key)
         if entry is None:
             self.misses += 1
@@ -87,6 +121,16 @@ class NamedCache:
         self._entries.move_to_end(key)
         return entry
 
+    def _encode(self, key: bytes, entry: CacheEntry, tracked: bool = True) -> bytes | None:
+        encode = self.encode
+        assert encode is not None, f"cache {self.name}: a typed entry but no encoder"
+        raw = entry.value = encode(entry.typed)
+        if tracked:  # an evicted entry no longer counts
+            size = entry_size(key, entry)
+            self._resize(size - entry.size)
+            entry.size = size
+        return raw
+
     def put(self, key: bytes, entry: CacheEntry) -> None:
         dirty = self._dirty
         if not entry.dirty and key in dirty:
@@ -94,7 +138,11 @@ class NamedCache:
             raise RuntimeError(f"cache {self.name}: clean entry put over a dirty one")
         entries = self._entries
         old = entries.get(key)
-        size = entry.size = entry_size(key, entry)
+        if entry.value is PENDING:
+            size = entry.size = (old.size if old is not None
+                                 else len(key) + _ENTRY_OVERHEAD + _TYPED_GUESS)
+        else:
+            size = entry.size = entry_size(key, entry)
         if old is not None:
             self.overwrites += 1
             size -= old.size
@@ -107,6 +155,22 @@ class NamedCache:
             if key in dirty:
                 del dirty[key]
             dirty[key] = None
+
+    def put_typed(self, key: bytes, typed: Any, timestamp: int, headers: Any) -> None:
+        """A dirty typed write (value PENDING). Rewriting a key whose typed write is not
+        yet flushed, the common case between commits, updates that entry in place."""
+        entry = self._entries.get(key)
+        if entry is None or not entry.dirty or entry.value is not PENDING:
+            self.put(key, CacheEntry(PENDING, True, timestamp, headers, typed))
+            return
+        entry.typed = typed
+        entry.timestamp = timestamp
+        entry.headers = headers
+        self.overwrites += 1
+        self._entries.move_to_end(key)
+        dirty = self._dirty
+        del dirty[key]
+        dirty[key] = None
 
     def delete(self, key: bytes) -> CacheEntry | None:
         entry = self._entries.pop(key, None)
@@ -122,8 +186,12 @@ class NamedCache:
     def entries_between(self, from_key: bytes | None,
                         to_key: bytes | None) -> list[tuple[bytes, CacheEntry]]:
         """Cached entries with keys in [from_key, to_key] (None: unbounded), by key."""
-        return sorted((k, e) for k, e in self._entries.items()
-                      if (from_key is None or k >= from_key) and (to_key is None or k <= to_key))
+        found = sorted((k, e) for k, e in self._entries.items()
+                       if (from_key is None or k >= from_key) and (to_key is None or k <= to_key))
+        for key, entry in found:
+            if entry.value is PENDING:
+                self._encode(key, entry)
+        return found
 
     def keys(self) -> Iterator[bytes]:
         return iter(list(self._entries))
@@ -137,11 +205,15 @@ class NamedCache:
         batch: list[DirtyEntry] = []
         if evicted is not None:
             key, entry = evicted
+            if entry.value is PENDING:
+                self._encode(key, entry, tracked=False)
             batch.append(DirtyEntry(key, entry.value, entry.timestamp, entry.headers))
             entry.dirty = False
         deleted = []
         for key in self._dirty:
             entry = self._entries[key]
+            if entry.value is PENDING:
+                self._encode(key, entry)
             batch.append(DirtyEntry(key, entry.value, entry.timestamp, entry.headers))
             entry.dirty = False
             if entry.value is None:

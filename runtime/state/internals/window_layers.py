@@ -105,10 +105,17 @@ class MeteredWindowStore(StoreSerdes, WrappedWindowStore):
 
     def put(self, key: Any, value: Any, window_start: int) -> None:
         self.metrics["put-total"] += 1
+        typed = self._typed
+        if typed is not None:
+            typed.put_typed(self._key(key), value, window_start)
+            return
         self.wrapped.put(self._key(key), self._value(value), window_start)
 
     def fetch(self, key: Any, time_from: int, time_to: int | None = None) -> Any:
         self.metrics["fetch-total"] += 1
+        typed = self._typed
+        if typed is not None and time_to is None:
+            return typed.fetch_typed(self._key(key), time_from)
         found = self.wrapped.fetch(self._key(key), time_from, time_to)
         if time_to is None:
             return self._from_value(found)
