@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import logging
 import signal
 import sys
 import threading
@@ -144,6 +145,10 @@ def main() -> None:
     parser.add_argument("--commit-interval", type=float, default=1.0)
     parser.add_argument("--profile")
     args = parser.parse_args()
+    # the engine's INFO lines (assignment, restore, running tasks) with times go to the
+    # run's worker.log, to see where a run's start-up time goes
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(name)s %(message)s",
+                        datefmt="%H:%M:%S")
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
