@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/restore_bench.py [--keys 1000000] [--updates 1000]
 
 Produces a ``--keys``-key store's changelog (one record per key, compacted topic) to
 KAFKA_BOOTSTRAP_SERVERS or a development broker started here, then, through the
-engine's own ChangelogRestorer and a StreamTask's in-memory table store:
+engine's own ChangelogReader and a StreamTask's in-memory table store:
 
 (b) replays the whole changelog into an empty store (no checkpoint);
     writes that store's first, whole, checkpoint to Redis (REDIS_URL, default
@@ -32,7 +32,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 from runtime import Serdes, StreamsBuilder  # noqa: E402
 from runtime.exec import ConsumedRecord, MockClock, StreamTask  # noqa: E402
-from runtime.exec.restore import ChangelogRestorer  # noqa: E402
+from runtime.exec.restore import ChangelogReader  # noqa: E402
 from runtime.kafka import KafkaConsumer  # noqa: E402
 from runtime.kafka.config import restore_consumer_config  # noqa: E402
 from runtime.state.checkpoint import RedisCheckpointStore  # noqa: E402
@@ -75,10 +75,10 @@ def produce_changelog(bootstrap: str, topic: str, keys: int) -> None:
         raise SystemExit("the changelog was not fully produced")
 
 
-def restorer(bootstrap: str, app_id: str, checkpoints: RedisCheckpointStore | None) -> ChangelogRestorer:
+def restorer(bootstrap: str, app_id: str, checkpoints: RedisCheckpointStore | None) -> ChangelogReader:
     consumer = KafkaConsumer(restore_consumer_config(
         {"application.id": app_id, "bootstrap.servers": bootstrap}, client_id="restore-bench"))
-    return ChangelogRestorer(consumer, application_id=app_id, checkpoints=checkpoints, stall_timeout_s=60)
+    return ChangelogReader(consumer, application_id=app_id, checkpoints=checkpoints, stall_timeout_s=60)
 
 
 def timed_restore(bootstrap: str, app_id: str, task: StreamTask,

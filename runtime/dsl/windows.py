@@ -68,13 +68,8 @@ class TimeWindows:
 
         Windows never start before the epoch, so a record near 0 belongs to fewer windows.
         """
-        size, advance = self.size_ms, self.advance_ms
-        start = (max(0, timestamp - size + advance) // advance) * advance
-        windows: dict[int, TimeWindow] = {}
-        while start <= timestamp:
-            windows[start] = TimeWindow(start, start + size)
-            start += advance
-        return windows
+        size = self.size_ms
+        return {start: TimeWindow(start, start + size) for start in self.window_starts_for(timestamp)}
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, TimeWindows) and self.size_ms == other.size_ms

@@ -39,7 +39,7 @@ from runtime.kafka import (
 from runtime.processor.restore_listener import StateRestoreListener
 from runtime.state.checkpoint import Checkpoint, CheckpointStore
 
-__all__ = ["ChangelogReader", "ChangelogRestorer", "RestorableTask", "RestoreProgress", "RestoreResult"]
+__all__ = ["ChangelogReader", "RestorableTask", "RestoreProgress", "RestoreResult"]
 
 logger = logging.getLogger(__name__)
 
@@ -430,7 +430,3 @@ class ChangelogReader:
             method(*args)
         except Exception:  # the user's code: it must not stop the restore
             logger.warning("state restore listener %s failed for %s", name, args[0], exc_info=True)
-
-
-# The former name, from when a task was restored in one blocking call.
-ChangelogRestorer = ChangelogReader

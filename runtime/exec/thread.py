@@ -490,13 +490,17 @@ class StreamThread(threading.Thread):
         tps = self._task_partitions.pop(key, set())
         self._restore_paused -= tps
         self._update_active()
-        for _store, (topic, partition) in task.changelog_partitions().items():
-            self._restored_end.pop(TopicPartition(topic, partition), None)
-            self._checkpointed.pop(TopicPartition(topic, partition), None)
+        self._forget_changelogs(task)
         try:
             task.close()
         except Exception as exc:
             logger.warning("closing task %s failed: %s", task.task_id, exc)
+
+    def _forget_changelogs(self, task: Any) -> None:
+        """Drop what this thread knew of a closing task's changelog positions."""
+        for _store, (topic, partition) in task.changelog_partitions().items():
+            self._restored_end.pop(TopicPartition(topic, partition), None)
+            self._checkpointed.pop(TopicPartition(topic, partition), None)
 
     def _update_active(self) -> None:
         # what the standby updater reads: a restoring task is this instance's too
@@ -642,9 +646,7 @@ class StreamThread(threading.Thread):
             self.metrics.retire_task(task.node_metrics())
         except Exception:  # metrics must never block closing a task
             logger.debug("node metrics of task %s unavailable", task.task_id, exc_info=True)
-        for _store, (topic, partition) in task.changelog_partitions().items():
-            self._restored_end.pop(TopicPartition(topic, partition), None)
-            self._checkpointed.pop(TopicPartition(topic, partition), None)
+        self._forget_changelogs(task)
         try:
             task.close()
         except Exception as exc:

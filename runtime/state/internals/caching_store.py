@@ -127,8 +127,7 @@ class CachingLayer(StoreLayer):
             owner.maybe_evict(cache)
 
     def _typed_value(self, entry: CacheEntry) -> Any:
-        """A copy of the typed value of a cached entry (decoded once, then kept).
-        CachingWindowStore.fetch_typed has this inlined."""
+        """A copy of the typed value of a cached entry (decoded once, then kept)."""
         if entry.value is None:
             return None
         codec = self._codec

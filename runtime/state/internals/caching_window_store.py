@@ -16,8 +16,7 @@ from typing import Any
 
 from runtime.state.api import WindowStore
 from runtime.state.internals.caching_store import CachingLayer
-from runtime.state.internals.thread_cache import NO_TYPED, ThreadCache
-from runtime.state.internals.window_key_schema import SUFFIX as _SUFFIX
+from runtime.state.internals.thread_cache import ThreadCache
 from runtime.state.internals.window_key_schema import from_store_key, to_store_key
 from runtime.state.internals.window_layers import WrappedWindowStore
 
@@ -68,28 +67,20 @@ class CachingWindowStore(CachingLayer, WrappedWindowStore):
         self._put_dirty(to_store_key(key, window_start), value)
 
     def fetch_typed(self, key: bytes, window_start: int) -> Any:
-        """The typed value of one window (the metered layer holds values typed). The
-        hot path of windowed aggregations: _typed_value and to_store_key inlined."""
-        if window_start <= self.observed_stream_time - self._retention:
+        """The typed value of one window (the metered layer holds values typed)."""
+        if self._expired(window_start):
             return None
-        entry = self._cache.lookup(key + _SUFFIX.pack(window_start, 0))  # type: ignore[union-attr]
+        entry = self._named().lookup(to_store_key(key, window_start))
+        if entry is not None:
+            return self._typed_value(entry)
         codec = self._codec
         assert codec is not None
-        if entry is None:
-            return codec.decode(self.wrapped.fetch(key, window_start))
-        typed = entry.typed
-        if typed is NO_TYPED:
-            if entry.value is None:
-                return None
-            typed = entry.typed = codec.decode(entry.value)
-        elif entry.value is None:
-            return None
-        return codec.copy(typed)
+        return codec.decode(self.wrapped.fetch(key, window_start))
 
     def put_typed(self, key: bytes, value: Any, window_start: int) -> None:
         if window_start > self.observed_stream_time:
             self.observed_stream_time = window_start
-        self._put_typed(key + _SUFFIX.pack(window_start, 0), value)
+        self._put_typed(to_store_key(key, window_start), value)
 
     def fetch(self, key: bytes, time_from: int, time_to: int | None = None) -> Any:
         if time_to is None:

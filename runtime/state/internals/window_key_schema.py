@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["SUFFIX", "SUFFIX_SIZE", "from_store_key", "to_store_key"]
+__all__ = ["SUFFIX_SIZE", "from_store_key", "to_store_key"]
 
-SUFFIX = _SUFFIX = struct.Struct(">qi")  # (window start, seqnum)
+_SUFFIX = struct.Struct(">qi")
 SUFFIX_SIZE = _SUFFIX.size  # 12
 
 

@@ -17,6 +17,7 @@ from runtime.exec.engine_config import EngineConfig
 from runtime.exec.thread import StreamThread, ThreadState
 from runtime.kafka import TopicPartition, TopicPartitionOffset
 from tests.runtime.exec.restore_fakes import FakeChangelogConsumer, Message, RecordingListener, StoresTask, records
+from tests.runtime.kafka.test_task_migrated import NullProducer
 
 IN0, IN1 = TopicPartition("in", 0), TopicPartition("in", 1)
 CL0, CL1 = TopicPartition("app-s-changelog", 0), TopicPartition("app-s-changelog", 1)
@@ -107,20 +108,6 @@ class StallingChangelogConsumer(FakeChangelogConsumer):
         if not out:
             time.sleep(min(timeout, 0.005))
         return out
-
-
-class NullProducer:
-    def produce(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def poll(self, timeout: float = 0.0) -> int:
-        return 0
-
-    def flush(self, timeout: float) -> int:
-        return 0
-
-    def close(self) -> None:
-        pass
 
 
 class Task(StoresTask):

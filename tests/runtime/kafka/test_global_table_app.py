@@ -161,7 +161,7 @@ def test_source_topic_changelog_restored_up_to_the_committed_offset(
         unique_name: Callable[[str], str]) -> None:
     # Kafka's StoreChangelogReader ends the restore of a source-topic changelog at the
     # committed offset: the records after it are processed, and must meet the old state.
-    from runtime.exec.restore import ChangelogRestorer
+    from runtime.exec.restore import ChangelogReader
     from runtime.kafka import KafkaConsumer, TopicPartition
     from runtime.kafka.config import restore_consumer_config
 
@@ -187,7 +187,7 @@ def test_source_topic_changelog_restored_up_to_the_committed_offset(
     app_id = unique_name("src")
     consumer = KafkaConsumer(restore_consumer_config(
         {"application.id": app_id, "bootstrap.servers": kafka_bootstrap}, client_id="r"))
-    restorer = ChangelogRestorer(consumer, application_id=app_id, checkpoints=None,
+    restorer = ChangelogReader(consumer, application_id=app_id, checkpoints=None,
                                  stall_timeout_s=15)
     try:
         task = Task()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 
-from runtime.exec.restore import ChangelogRestorer
+from runtime.exec.restore import ChangelogReader
 from runtime.kafka import KafkaConsumer, KafkaProducer
 from runtime.kafka.config import producer_config, restore_consumer_config
 from runtime.state.checkpoint import RedisCheckpointStore
@@ -66,10 +66,10 @@ def _write(bootstrap: str, topic: str, records: list[tuple[bytes, bytes | None]]
     return offsets
 
 
-def _restorer(bootstrap: str, app_id: str, checkpoints: RedisCheckpointStore | None) -> ChangelogRestorer:
+def _restorer(bootstrap: str, app_id: str, checkpoints: RedisCheckpointStore | None) -> ChangelogReader:
     consumer = KafkaConsumer(restore_consumer_config(
         {"application.id": app_id, "bootstrap.servers": bootstrap}, client_id="restore"))
-    return ChangelogRestorer(consumer, application_id=app_id, checkpoints=checkpoints, stall_timeout_s=15)
+    return ChangelogReader(consumer, application_id=app_id, checkpoints=checkpoints, stall_timeout_s=15)
 
 
 def test_without_checkpoint_the_whole_changelog_is_replayed(
