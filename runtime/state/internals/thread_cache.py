@@ -121,15 +121,14 @@ class NamedCache:
         self._entries.move_to_end(key)
         return entry
 
-    def _encode(self, key: bytes, entry: CacheEntry, tracked: bool = True) -> bytes | None:
+    def _encode(self, key: bytes, entry: CacheEntry, tracked: bool = True) -> None:
         encode = self.encode
         assert encode is not None, f"cache {self.name}: a typed entry but no encoder"
-        raw = entry.value = encode(entry.typed)
+        entry.value = encode(entry.typed)
         if tracked:  # an evicted entry no longer counts
             size = entry_size(key, entry)
             self._resize(size - entry.size)
             entry.size = size
-        return raw
 
     def put(self, key: bytes, entry: CacheEntry) -> None:
         dirty = self._dirty
@@ -151,10 +150,14 @@ class NamedCache:
         self.size_bytes += size
         self._owner.size_bytes += size
         if entry.dirty:
-            # latest update last: a flush sends keys in the order they were last written
-            if key in dirty:
-                del dirty[key]
-            dirty[key] = None
+            self._mark_dirty(key)
+
+    def _mark_dirty(self, key: bytes) -> None:
+        # latest update last: a flush sends keys in the order they were last written
+        dirty = self._dirty
+        if key in dirty:
+            del dirty[key]
+        dirty[key] = None
 
     def put_typed(self, key: bytes, typed: Any, timestamp: int, headers: Any) -> None:
         """A dirty typed write (value PENDING). Rewriting a key whose typed write is not
@@ -168,9 +171,7 @@ class NamedCache:
         entry.headers = headers
         self.overwrites += 1
         self._entries.move_to_end(key)
-        dirty = self._dirty
-        del dirty[key]
-        dirty[key] = None
+        self._mark_dirty(key)
 
     def delete(self, key: bytes) -> CacheEntry | None:
         entry = self._entries.pop(key, None)
