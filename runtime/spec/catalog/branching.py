@@ -12,7 +12,7 @@ from typing import Any
 
 from runtime.spec.catalog.model import NodeType, Port, expression_param, params_schema
 
-__all__ = ["BRANCHING", "BRANCH_NAME_PATTERN", "output_ports", "split_outputs"]
+__all__ = ["BRANCHING", "BRANCH_NAME_PATTERN", "branch_processor_name", "output_ports", "split_outputs"]
 
 # Branch names become port names and the suffix of the branch processor's name
 # (<split id>-<branch>), so they follow Kafka's legal characters like node ids.
@@ -24,6 +24,12 @@ _BRANCH_NAME = {
     "title": "Branch name",
     "description": "Names the branch's output port and its processor (<node id>-<name>).",
 }
+
+
+def branch_processor_name(node_id: str, branch: str) -> str:
+    """The DSL name of a branch: the split's name followed by the branch's (Kafka's
+    BranchedKStream concatenates them); the dash keeps ``<id>-<branch>`` readable."""
+    return f"{node_id}-{branch}"
 
 
 def split_outputs(params: Mapping[str, Any]) -> tuple[Port, ...]:

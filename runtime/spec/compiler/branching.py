@@ -6,18 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from runtime.spec.catalog.branching import branch_processor_name
 from runtime.spec.compiler.context import CompileContext
 from runtime.spec.document import Node
 
-__all__ = ["HANDLERS", "branch_processor_name"]
+__all__ = ["HANDLERS"]
 
 Inputs = Mapping[str, list[Any]]
-
-
-def branch_processor_name(node_id: str, branch: str) -> str:
-    """The DSL name of a branch: the split's name followed by the branch's (Kafka's
-    BranchedKStream concatenates them); the dash keeps ``<id>-<branch>`` readable."""
-    return f"{node_id}-{branch}"
 
 
 def _split(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
@@ -30,6 +25,7 @@ def _split(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
         # "predicate" as a predicate).
         predicate = ctx.expression(replace(node, params={"predicate": branch["predicate"]}),
                                    "predicate")
+        # The DSL appends the branch name to the split's: "-<name>" makes <id>-<name>.
         branched = ctx.call(branched, "branch", predicate, name=f"-{branch['name']}")
         names.append(branch["name"])
     default = node.params.get("default_branch")

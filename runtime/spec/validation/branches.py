@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from runtime.spec.catalog.branching import branch_processor_name
 from runtime.spec.errors import Problem
 from runtime.spec.expressions import ExpressionError, compile_expression
 from runtime.spec.graph import Graph
@@ -47,6 +48,13 @@ def check_branches(graph: Graph) -> Iterator[Problem]:
                               f"{ports[default]}; branch names must be unique")
             else:
                 ports[default] = "params.default_branch"
+        for name, path in ports.items():
+            processor = branch_processor_name(node_id, name)
+            if processor in graph.nodes:
+                yield Problem(node_id, f"{path}.name" if path.startswith("params.branches") else path,
+                              "error",
+                              f"the branch {name!r} would name its processor {processor!r}, which "
+                              "is the id of another node; rename the branch or that node")
         used = {e.source_port for e in graph.outgoing.get(node_id, ())}
         for name, path in ports.items():
             if name not in used:

@@ -651,6 +651,16 @@ def test_branch_names_must_be_unique_and_predicates_must_compile() -> None:
     assert all(node == "route" for node, _ in paths)
 
 
+def test_a_branch_processor_name_must_not_be_another_nodes_id() -> None:
+    doc = document(
+        [ORDERS, ("route", "stream.split", {"branches": [{"name": "big", "predicate": "True"}]}),
+         ("route-big", "stream.peek", {}), sink_node()],
+        [("orders", "route"), ("route:big", "route-big"), ("route-big", "out")])
+    assert problems(doc, "error") == [
+        ("route", "params.branches.0.name", "the branch 'big' would name its processor "
+         "'route-big', which is the id of another node; rename the branch or that node")]
+
+
 def test_an_unconnected_branch_is_a_warning() -> None:
     doc = document(
         [ORDERS, ("route", "stream.split", {"branches": [{"name": "a", "predicate": "True"},
