@@ -77,6 +77,9 @@ export function portsForNode(
 ): NodePorts {
   const inputs = [...(entry?.inputs ?? [])];
   const outputs = [...(entry?.outputs ?? [])];
+  for (const port of paramOutputPorts(node, entry)) {
+    if (!outputs.some((p) => p.name === port.name)) outputs.push(port);
+  }
   for (const edge of edges) {
     if (edge.target === node.id && !inputs.some((p) => p.name === edge.target_port)) {
       inputs.push({ name: edge.target_port, kind: "stream" });
@@ -86,6 +89,39 @@ export function portsForNode(
     }
   }
   return { inputs, outputs };
+}
+
+interface OutputPortsSpec {
+  kind?: string;
+  name_from?: string;
+}
+
+/**
+ * Output ports named by the node's params, as a split's branches: a param whose schema
+ * carries `x-output-ports` gives one port per list item (named by the item's
+ * `name_from` field) or, for a string param, one port named by its value.
+ */
+export function paramOutputPorts(
+  node: DocumentNode,
+  entry: CatalogEntry | undefined,
+): CatalogPort[] {
+  const ports: CatalogPort[] = [];
+  const properties = entry?.params_schema.properties ?? {};
+  for (const [param, schema] of Object.entries(properties)) {
+    const spec = schema["x-output-ports"] as OutputPortsSpec | undefined;
+    if (!spec) continue;
+    const kind = spec.kind ?? "stream";
+    const value = (node.params ?? {})[param];
+    const items = Array.isArray(value) ? value : [value];
+    for (const item of items) {
+      const name =
+        spec.name_from && item && typeof item === "object"
+          ? (item as Record<string, unknown>)[spec.name_from]
+          : item;
+      if (typeof name === "string" && name !== "") ports.push({ name, kind });
+    }
+  }
+  return ports;
 }
 
 /** Human label of a port kind: "global_table" → "global table". */

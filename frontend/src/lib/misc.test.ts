@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { nodeFamily, portKindLabel } from "./catalog";
+import { nodeFamily, portKindLabel, portsForNode } from "./catalog";
+import type { CatalogEntry } from "../types/catalog";
 import { readCookie } from "./cookies";
 import { describeParamValue, keyParams } from "./key-params";
 import { matchRoute, paths } from "./routes";
@@ -24,6 +25,60 @@ describe("nodeFamily", () => {
 
   it("prints port kinds with spaces", () => {
     expect(portKindLabel("global_table")).toBe("global table");
+  });
+});
+
+describe("portsForNode", () => {
+  // the shape of runtime.spec's stream.split entry: ports named by the params
+  const split: CatalogEntry = {
+    type: "stream.split",
+    category: "stateless",
+    title: "Split",
+    description: "",
+    inputs: [{ name: "in", kind: "stream" }],
+    outputs: [],
+    params_schema: {
+      type: "object",
+      properties: {
+        branches: {
+          type: "array",
+          "x-output-ports": { name_from: "name", kind: "stream" },
+        },
+        default_branch: { type: "string", "x-output-ports": { kind: "stream" } },
+      },
+    },
+  };
+
+  it("draws one output per branch and one for the default branch", () => {
+    const node = {
+      id: "route",
+      type: "stream.split",
+      label: "",
+      params: {
+        branches: [
+          { name: "large", predicate: "True" },
+          { name: "small", predicate: "False" },
+        ],
+        default_branch: "rest",
+      },
+      position: { x: 0, y: 0 },
+    };
+    expect(portsForNode(node, split, []).outputs.map((p) => p.name)).toEqual([
+      "large",
+      "small",
+      "rest",
+    ]);
+  });
+
+  it("draws no branch port before the branch has a name", () => {
+    const node = {
+      id: "route",
+      type: "stream.split",
+      label: "",
+      params: { branches: [{ name: "", predicate: "True" }] },
+      position: { x: 0, y: 0 },
+    };
+    expect(portsForNode(node, split, []).outputs).toEqual([]);
   });
 });
 
