@@ -232,9 +232,12 @@ def test_a_failing_metrics_callback_never_stops_the_app(
 
     app = _run_until_output(dsl_word_count(lines_topic, counts_topic), _config(kafka_bootstrap, app_id, None),
                             kafka_bootstrap, counts_topic, dict(word_counts(lines)), on_metrics=broken)
-    wait_until(lambda: len(calls) >= 3, 10, "three callbacks")
-    assert app.state == "RUNNING"
-    assert app.close(30)
+    try:
+        wait_until(lambda: len(calls) >= 3, 20, "three callbacks")
+        assert app.state == "RUNNING", app.error
+    finally:
+        # closed whatever happened: an app left running would go on into the next tests
+        assert app.close(30)
 
 
 def test_redis_down_skips_checkpoints_and_keeps_processing(
