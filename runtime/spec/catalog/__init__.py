@@ -20,6 +20,7 @@ from runtime.spec.catalog.model import (
     NodeType,
     Port,
 )
+from runtime.spec.catalog.processors import PROCESSORS
 from runtime.spec.catalog.sinks import SINKS
 from runtime.spec.catalog.sources import SOURCES
 from runtime.spec.catalog.stateless import STATELESS
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 NODE_TYPES: dict[str, NodeType] = {
-    t.type: t for t in (*SOURCES, *STATELESS, *GROUPING, *AGGREGATION, *WINDOWS, *JOINS, *SINKS)
+    t.type: t for t in (*SOURCES, *STATELESS, *GROUPING, *AGGREGATION, *WINDOWS, *JOINS, *PROCESSORS, *SINKS)
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from runtime.errors import StreamsError
 from runtime.spec.catalog import NODE_TYPES
 from runtime.spec.compiler.context import CompileContext, Handler, Unsupported
+from runtime.spec.compiler.processors import HANDLERS as _PROCESSORS
 from runtime.spec.compiler.stateful import HANDLERS as _STATEFUL
 from runtime.spec.compiler.streams import HANDLERS as _STREAMS
 from runtime.spec.document import Document
@@ -19,7 +20,7 @@ __all__ = ["compile_document"]
 
 logger = logging.getLogger(__name__)
 
-HANDLERS: dict[str, Handler] = {**_STREAMS, **_STATEFUL}
+HANDLERS: dict[str, Handler] = {**_STREAMS, **_STATEFUL, **_PROCESSORS}
 
 
 def compile_document(doc: Document) -> Any:

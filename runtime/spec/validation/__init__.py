@@ -8,6 +8,7 @@ from runtime.spec.graph import Graph
 from runtime.spec.validation.dataflow import check_dataflow, store_name
 from runtime.spec.validation.edges import check_cycles, check_edges, check_inputs
 from runtime.spec.validation.nodes import check_nodes, check_settings
+from runtime.spec.validation.processors import check_processors
 
 __all__ = ["store_name", "validate"]
 
@@ -27,4 +28,5 @@ def validate(doc: Document) -> list[Problem]:
     cycles = list(check_cycles(graph))
     problems.extend(cycles)
     problems.extend(check_dataflow(graph))
+    problems.extend(check_processors(graph))
     return problems
