@@ -119,16 +119,20 @@ class _Checker:
         if function.budgeted and not called:
             raise self.fail(f"{node.id}() can only be called, not passed as a value", node)
 
-    def _user_function(self, name: str, node: ast.AST) -> bool:
+    def _user_function(self, name: str, node: ast.AST, *, strict: bool = True) -> bool:
+        """Whether ``name`` is a registered function; a broken entry point of that name
+        is reported (strict) or taken as no function (a loop variable may use the name)."""
         try:
             return find_function(name) is not None
         except UdfError as exc:
+            if not strict:
+                return False
             raise self.fail(str(exc), node) from None
 
     def _bind(self, target: ast.AST, scope: set[str]) -> None:
         if isinstance(target, ast.Name):
             self._check_identifier(target.id, target)
-            if target.id in FUNCTIONS or self._user_function(target.id, target):
+            if target.id in FUNCTIONS or self._user_function(target.id, target, strict=False):
                 raise self.fail(f"{target.id!r} is a function name; choose another loop variable", target)
             scope.add(target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):

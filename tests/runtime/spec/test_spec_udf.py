@@ -141,6 +141,34 @@ def test_the_function_reference_lists_registered_functions(registered: None) -> 
     assert entry["origin"] == "register_function()"
 
 
+def test_a_document_uses_a_registered_function_like_a_built_in(registered: None) -> None:
+    data = chain(SOURCE, n("loud", "stream.map_values", mapper="shout(value)"),
+                 n("out", "sink.topic", topic="output"))
+    doc = load_document(data)
+    assert validate(doc) == []
+    with TopologyTestDriver(compile_document(doc)) as driver:
+        driver.create_input_topic("input", Serdes.string(), Serdes.string()).pipe_value_list(["hey", "you"])
+        out = driver.create_output_topic("output", Serdes.string(), Serdes.string())
+        assert out.read_values_to_list() == ["HEY!", "YOU!"]
+
+
+def test_a_document_using_an_unregistered_function_names_node_and_param() -> None:
+    data = chain(SOURCE, n("loud", "stream.map_values", mapper="shout(value)"),
+                 n("out", "sink.topic", topic="output"))
+    assert [(p.node_id, p.path, p.message) for p in validate(load_document(data)) if p.severity == "error"] == [(
+        "loud", "params.mapper",
+        "unknown name 'shout' (this expression sees value and the listed functions) (line 1, column 1)",
+    )]
+
+
+def test_the_public_names_are_exported() -> None:
+    import runtime.spec as spec
+
+    assert spec.register_function is udf.register_function
+    assert spec.register_processor is udf.register_processor
+    assert spec.UdfError is udf.UdfError
+
+
 # --- entry points ---------------------------------------------------------------------------
 
 @pytest.fixture
@@ -211,6 +239,8 @@ def test_broken_entry_points_are_named_and_the_others_still_work(installed: str)
     with pytest.raises(ExpressionError, match="the function 'missing_module' cannot be used: entry point "
                                               "missing_module = .* failed to load: ModuleNotFoundError"):
         compile_expression("missing_module(value)", "value_mapper")
+    # A loop variable may still use the name of a broken entry point.
+    assert compile_expression("[missing_module for missing_module in value]", "value_mapper")("ab") == ["a", "b"]
     # The built-in len is untouched by the entry point that tried to take its name.
     assert compile_expression("len(value)", "value_mapper")("abc") == 3
 
@@ -375,3 +405,38 @@ def test_store_params_are_checked_by_the_schema(registered: None) -> None:
     data = counting_document({"name": "counts", "type": "redis"})
     errors = [(p.node_id, p.path, p.message) for p in validate(load_document(data)) if p.severity == "error"]
     assert errors == [("count", "params.stores.0.type", "'redis' is not one of 'in_memory', 'rocks_db'")]
+
+
+def test_a_name_defined_by_two_distributions_is_refused_for_both(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = f"riffle_twice_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{module}.py").write_text("def one(x):\n    return 1\n\ndef two(x):\n    return 2\n",
+                                           encoding="utf-8")
+    for dist, target in (("first", "one"), ("second", "two")):
+        info = tmp_path / f"riffle_{dist}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: riffle-{dist}\nVersion: 1.0\n",
+                                       encoding="utf-8")
+        (info / "entry_points.txt").write_text(f"[riffle.functions]\nambiguous = {module}:{target}\n",
+                                               encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        udf.reload_entry_points()
+        [error] = udf.entry_point_errors()
+        assert error.startswith("the function 'ambiguous' is defined twice: by entry point ambiguous = ")
+        assert "riffle-first 1.0" in error and "riffle-second 1.0" in error
+        # Neither wins by installation order.
+        with pytest.raises(ExpressionError, match="the function 'ambiguous' cannot be used"):
+            compile_expression("ambiguous(value)", "value_mapper")
+    finally:
+        monkeypatch.undo()
+        sys.modules.pop(module, None)
+        udf.reload_entry_points()
+    assert udf.entry_point_errors() == []
+
+
+def test_registered_processors_are_listed_for_the_editor(registered: None) -> None:
+    listed = {p["name"]: p for p in udf.registered_processors()}
+    assert set(listed) >= {"running_count", "key_by_value"}
+    assert listed["running_count"]["description"] == (
+        "Counts records per key in the store 'counts' and forwards the count as the value.")
