@@ -105,6 +105,7 @@ class GlobalStateUpdater(threading.Thread):
                           for p in range(partitions[t])]
         if not self._assigned:
             return
+        self._consumer.load_metadata(sorted(self._tasks), timeout=1.0)
         self._consumer.assign([TopicPartitionOffset(tp.topic, tp.partition, OFFSET_BEGINNING)
                                for tp in self._assigned])
         pending = set(self._assigned)

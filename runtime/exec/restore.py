@@ -133,6 +133,7 @@ class ChangelogReader:
         self._reassign = False
         self._assigned = False
         self._assigned_marks: dict[TopicPartition, tuple[int, int] | None] = {}
+        self._known_topics: set[str] = set()   # whose metadata the consumer has loaded
 
     def close(self) -> None:
         self._consumer.close()
@@ -417,6 +418,10 @@ class ChangelogReader:
         offsets = [TopicPartitionOffset(tp.topic, tp.partition, c.position) for tp, c in sorted(self._active.items())]
         self._assigned_marks = {tp: self._consumer.watermarks(tp, cached=True) for tp in self._active}
         if offsets:
+            new_topics = sorted({o.topic for o in offsets} - self._known_topics)
+            if new_topics:
+                self._consumer.load_metadata(new_topics, timeout=1.0)
+                self._known_topics.update(new_topics)
             self._consumer.assign(offsets)
         elif self._assigned:
             self._consumer.unassign()

@@ -102,6 +102,18 @@ class KafkaConsumer:
             [confluent_kafka.TopicPartition(o.topic, o.partition, o.offset) for o in offsets]
         )
 
+    def load_metadata(self, topics: Iterable[str], timeout: float) -> None:
+        """Fetch the metadata of ``topics`` now. A partition assigned before the client
+        knows its leader waits for librdkafka's offset-query retry (500 ms); asked
+        first, its offset lookup and fetch start at once. Best effort: on failure the
+        client looks the leader up itself, as without this call."""
+        client = self._client
+        for topic in topics:
+            try:
+                client.list_topics(topic, timeout=timeout)
+            except confluent_kafka.KafkaException as exc:
+                logger.debug("metadata of %s not loaded: %s", topic, exc)
+
     def unassign(self) -> None:
         if self._consumer is not None:
             self._consumer.unassign()

@@ -36,6 +36,8 @@ __all__ = ["KStreamWindowAggregate", "WindowStoreValueGetterSupplier"]
 logger = logging.getLogger(__name__)
 
 _NO_TIMESTAMP = -1
+# ValueAndTimestamp without its checks, on the per-window path
+_make = tuple.__new__
 
 
 class WindowStoreValueGetterSupplier(StoreValueGetterSupplier):
@@ -87,37 +89,53 @@ class _WindowAggregateProcessor(DslProcessor):
             return
         if ts > self.observed_stream_time:
             self.observed_stream_time = ts
-        supplier = self.supplier
-        windows = supplier.windows
+        windows = self.supplier.windows
         close_time = self.observed_stream_time - windows.grace_ms
         size = windows.size_ms
-        store = self.store
+        live = []
         for start in windows.window_starts_for(ts):
-            end = start + size
-            if end <= close_time:
+            if start + size <= close_time:
                 logger.debug("Skipping record for expired window. key=[%s] timestamp=[%d] "
                              "window=[%d,%d) expiration=[%d] streamTime=[%d]", key, ts, start,
-                             end, close_time, self.observed_stream_time)
+                             start + size, close_time, self.observed_stream_time)
                 record_dropped(self.context, "expired window")
                 continue
+            live.append(start)
+        if not live:
+            return
+        aggregate = self._aggregate
+        if self.cached:  # the cache forwards at flush
+            self.store.update_windows(key, live, lambda _start, old: aggregate(key, value, ts, old))
+            return
+        store = self.store
+        send_old_values = self.supplier.send_old_values
+        for start in live:
             old = store.fetch(key, start)
-            if old is None:
-                old_agg = None
-                new_ts = ts
-                if supplier.initializer is None:
-                    new_agg = value
-                else:
-                    new_agg = supplier.aggregator(key, value, supplier.initializer())
-            else:
-                old_agg = old[0]
-                new_ts = ts if ts > old[1] else old[1]
-                if supplier.initializer is None:
-                    new_agg = supplier.aggregator(old_agg, value)
-                else:
-                    new_agg = supplier.aggregator(key, value, old_agg)
-            store.put(key, ValueAndTimestamp.make(new_agg, new_ts), start)
-            if self.cached:
-                continue  # the cache forwards at flush
-            sent_old = old_agg if supplier.send_old_values else None
-            self.forward(Record(Windowed(key, TimeWindow(start, end)), Change(new_agg, sent_old),
+            new = aggregate(key, value, ts, old)
+            store.put(key, new, start)
+            # a None aggregate (a delete) goes on as a None value with the timestamp it
+            # would have had
+            new_ts = new[1] if new is not None else ts if old is None else max(ts, old[1])
+            self.forward(Record(Windowed(key, TimeWindow(start, start + size)),
+                                Change(None if new is None else new[0],
+                                       old[0] if send_old_values and old is not None else None),
                                 new_ts, record[3]))
+
+    def _aggregate(self, key: Any, value: Any, ts: int,
+                   old: ValueAndTimestamp | None) -> ValueAndTimestamp | None:
+        """The window's new aggregate with the largest record timestamp in it; None
+        (a delete) when the aggregator returns None, as ValueAndTimestamp.make."""
+        supplier = self.supplier
+        if old is None:
+            new_ts = ts
+            if supplier.initializer is None:
+                new_agg = value
+            else:
+                new_agg = supplier.aggregator(key, value, supplier.initializer())
+        else:
+            new_ts = ts if ts > old[1] else old[1]
+            if supplier.initializer is None:
+                new_agg = supplier.aggregator(old[0], value)
+            else:
+                new_agg = supplier.aggregator(key, value, old[0])
+        return None if new_agg is None else _make(ValueAndTimestamp, (new_agg, new_ts))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from runtime.spec.catalog.branching import BRANCHING
 from runtime.spec.catalog.grouping import AGGREGATION, GROUPING
 from runtime.spec.catalog.joins import JOINS
 from runtime.spec.catalog.model import (
@@ -24,7 +25,8 @@ from runtime.spec.catalog.processors import PROCESSORS
 from runtime.spec.catalog.sinks import SINKS
 from runtime.spec.catalog.sources import SOURCES
 from runtime.spec.catalog.stateless import STATELESS
-from runtime.spec.catalog.windows import WINDOW_REQUIRED, WINDOWS
+from runtime.spec.catalog.tables import TABLES
+from runtime.spec.catalog.windows import SUPPRESSION, WINDOW_REQUIRED, WINDOWS
 
 __all__ = [
     "CATEGORIES",
@@ -42,6 +44,8 @@ __all__ = [
 NODE_TYPES: dict[str, NodeType] = {
     t.type: t for t in (*SOURCES, *STATELESS, *GROUPING, *AGGREGATION, *WINDOWS, *JOINS, *PROCESSORS, *SINKS)
 }
+# Operators added for full DSL coverage (issue 5, H1).
+NODE_TYPES.update((t.type, t) for t in (*BRANCHING, *TABLES, *SUPPRESSION))
 
 
 def node_type(name: str) -> NodeType | None:

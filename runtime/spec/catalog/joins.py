@@ -1,4 +1,5 @@
-"""Joins: stream with table, stream with stream within a time window."""
+"""Joins: stream with table or global table, streams within a window, tables (by key or by
+a foreign key)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from runtime.spec.catalog.model import (
     expression_param,
     params_schema,
     serde_param,
+    store_param,
 )
 
 __all__ = ["JOINS"]
@@ -80,5 +82,95 @@ JOINS = (
         outputs=(Port("out", "stream", "joined"),),
         needs_keyed_input=True,
         expressions={"joiner": "joiner"},
+    ),
+    NodeType(
+        type="join.stream_global_table",
+        category="joins",
+        title="Join stream with global table",
+        description="Enriches each stream record with the global table's value for a key "
+                    "computed from the record (a lookup; table updates alone produce "
+                    "nothing). No repartitioning: every instance has the whole table. Inner: "
+                    "records without a row are dropped; left: they pass with right = None.",
+        params=params_schema(
+            {
+                "join": {"type": "string", "enum": ["inner", "left"], "default": "inner",
+                         "title": "Join type", "description": "inner or left."},
+                "key_selector": expression_param("mapper", "Lookup key",
+                                                 "The key to look up in the global table, "
+                                                 "computed from the record's key and value.",
+                                                 'value["zip"]'),
+                "joiner": expression_param("joiner", "Joined value", _JOINER_HELP,
+                                           '{**left, "city": right["city"]}'),
+            },
+            required=("key_selector", "joiner"),
+        ),
+        example={"params": {"join": "left", "key_selector": 'value["zip"]',
+                            "joiner": '{**left, "city": right["city"] if right else None}'},
+                 "note": "orders with the city of their zip code"},
+        inputs=(Port("left", "stream", "stream"), Port("right", "global_table", "global table")),
+        outputs=(Port("out", "stream", "joined"),),
+        expressions={"key_selector": "mapper", "joiner": "joiner"},
+    ),
+    NodeType(
+        type="join.table_table",
+        category="joins",
+        title="Join tables",
+        description="Joins two tables on their key; the result is a table updated whenever "
+                    "either side changes, with the larger of the two rows' timestamps. Inner: "
+                    "keys in both; left: every key of the left table (right = None when "
+                    "missing); outer: keys of either. A result that disappears is deleted. "
+                    "Both tables must be partitioned by the same key.",
+        params=params_schema(
+            {
+                "join": {"type": "string", "enum": ["inner", "left", "outer"], "default": "inner",
+                         "title": "Join type", "description": "inner, left or outer."},
+                "joiner": expression_param("joiner", "Joined value", _JOINER_HELP,
+                                           '{**left, "address": right}'),
+                "store": {**store_param(),
+                          "description": "Keeps the joined table in a state store of this name "
+                                         "(changelog <application.id>-<store>-changelog); not "
+                                         "materialized if not set."},
+            },
+            required=("joiner",),
+        ),
+        example={"params": {"join": "left", "joiner": '{"user": left, "address": right}'},
+                 "note": "users with their address, if known"},
+        inputs=(Port("left", "table", "left table"), Port("right", "table", "right table")),
+        outputs=(Port("out", "table", "joined"),),
+        needs_keyed_input=True,
+        expressions={"joiner": "joiner"},
+    ),
+    NodeType(
+        type="join.foreign_key",
+        category="joins",
+        title="Join tables by foreign key",
+        description="Joins each row of the left table with the right table's row whose key is "
+                    "the foreign key extracted from the left row's value (many-to-one). The "
+                    "result is keyed like the left table and updated when either side "
+                    "changes. Inner: rows with a match; left: every left row (right = None "
+                    "when missing). The tables need not be co-partitioned: internal "
+                    "subscription topics route the lookups.",
+        params=params_schema(
+            {
+                "join": {"type": "string", "enum": ["inner", "left"], "default": "inner",
+                         "title": "Join type", "description": "inner or left."},
+                "foreign_key": expression_param("value_mapper", "Foreign key",
+                                                "The right table's key, computed from the "
+                                                "left row's value.", 'value["customer_id"]'),
+                "joiner": expression_param("joiner", "Joined value", _JOINER_HELP,
+                                           '{**left, "customer": right}'),
+                "store": {**store_param(),
+                          "description": "Keeps the joined table in a state store of this name "
+                                         "(changelog <application.id>-<store>-changelog); not "
+                                         "materialized if not set."},
+            },
+            required=("foreign_key", "joiner"),
+        ),
+        example={"params": {"foreign_key": 'value["customer_id"]',
+                            "joiner": '{**left, "customer": right["name"]}'},
+                 "note": "orders with their customer's name"},
+        inputs=(Port("left", "table", "left table"), Port("right", "table", "right table")),
+        outputs=(Port("out", "table", "joined"),),
+        expressions={"foreign_key": "value_mapper", "joiner": "joiner"},
     ),
 )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from runtime.spec.catalog.model import NodeType, Port, expression_param, params_schema
+from runtime.spec.catalog.model import (
+    NodeType,
+    Port,
+    expression_param,
+    params_schema,
+    serde_param,
+)
 
 __all__ = ["STATELESS"]
 
@@ -119,6 +125,56 @@ STATELESS = (
         "predicate", "predicate", "Keep when",
         "A condition over key and value.", "value >= 10", "rows with a count of at least 10",
         inputs=_TABLE_IN, outputs=_TABLE_OUT,
+    ),
+    _one_expression(
+        "table.filter_not", "Filter out table rows", "Drops the table rows for which the "
+        "predicate is true; an update that passes it deletes the row downstream.",
+        "predicate", "predicate", "Drop when",
+        "A condition over key and value.", 'value["status"] == "closed"', "only open accounts",
+        inputs=_TABLE_IN, outputs=_TABLE_OUT,
+    ),
+    NodeType(
+        type="stream.repartition",
+        category="stateless",
+        title="Repartition",
+        description="Writes the stream through an internal topic (<application.id>-<node "
+                    "id>-repartition) partitioned by the current key, e.g. after a key change "
+                    "so that several later groupings or joins share one repartition, or to "
+                    "change the number of partitions.",
+        params=params_schema({
+            "key_serde": serde_param("How keys are written to the repartition topic; defaults "
+                                     "to the stream's key serde."),
+            "value_serde": serde_param("How values are written to the repartition topic; "
+                                       "defaults to the stream's value serde."),
+            "num_partitions": {"type": "integer", "minimum": 1, "title": "Partitions",
+                               "description": "Partitions of the repartition topic; defaults "
+                                              "to those of the input topics."},
+        }),
+        example={"params": {"num_partitions": 6, "value_serde": "json"},
+                 "note": "spreads orders re-keyed by user over 6 partitions"},
+        inputs=_IN,
+        outputs=_OUT,
+    ),
+    NodeType(
+        type="stream.foreach",
+        # A terminal step, so it sits with the sinks in the palette.
+        category="sinks",
+        title="For each (log)",
+        description="Logs every record and ends the stream (Kafka Streams' foreach). Actions "
+                    "with side effects are not expressions; only logging is offered. Use Peek "
+                    "to log and continue.",
+        params=params_schema({
+            "level": {"type": "string", "enum": ["debug", "info", "warning"], "default": "info",
+                      "title": "Log level", "description": "The level of the log lines."},
+            "message": expression_param("mapper", "Message",
+                                        "What to log, computed from key and value; without it "
+                                        "the key and the value are logged.",
+                                        '"order " + str(key) + ": " + str(value["amount"])'),
+        }),
+        example={"params": {"level": "info", "message": 'value["amount"]'},
+                 "note": "logs each order's amount"},
+        inputs=_IN,
+        expressions={"message": "mapper"},
     ),
     _one_expression(
         "table.map_values", "Map table values", "Replaces each row's value.",

@@ -14,7 +14,7 @@ from runtime.spec.catalog.model import (
     store_param,
 )
 
-__all__ = ["WINDOWS", "WINDOW_REQUIRED"]
+__all__ = ["SUPPRESSION", "SUPPRESS_MODES", "WINDOWS", "WINDOW_REQUIRED"]
 
 # Which durations each window type needs (Kafka Streams' factory methods).
 WINDOW_REQUIRED: dict[str, tuple[str, ...]] = {
@@ -132,5 +132,42 @@ WINDOWS = (
         outputs=_TABLE_OUT,
         expressions={"initializer": "initializer", "aggregator": "aggregator",
                      "merger": "session_merger"},
+    ),
+)
+
+# How each suppression mode maps onto Kafka's Suppressed factories.
+SUPPRESS_MODES = ("window_closes", "time_limit")
+
+SUPPRESSION = (
+    NodeType(
+        type="table.suppress",
+        category="windows",
+        title="Suppress updates",
+        description="Holds back a table's updates. Until the window closes: only the final "
+                    "result of each window, once stream time passes window end + grace (the "
+                    "input must come from a windowed aggregation; the buffer is unbounded). "
+                    "Until a time limit: a key's latest value once stream time is the limit "
+                    "past its first held-back update, or earlier when the buffer is full.",
+        params=params_schema(
+            {
+                "until": {"type": "string", "enum": list(SUPPRESS_MODES),
+                          "default": "window_closes", "title": "Emit",
+                          "description": "window_closes: final window results; time_limit: "
+                                         "at most one update per key per time limit."},
+                "time_limit_ms": duration_param("Time limit (ms)",
+                                                "time_limit only: how long to wait for more "
+                                                "updates of a key."),
+                "max_records": {"type": "integer", "minimum": 1, "title": "Buffer size (keys)",
+                                "description": "time_limit only: at most this many keys are "
+                                               "held back; when full the oldest is emitted "
+                                               "early. Unbounded if not set."},
+            },
+            allOf=[{"if": {"properties": {"until": {"const": "time_limit"}}, "required": ["until"]},
+                    "then": {"required": ["time_limit_ms"]}}],
+        ),
+        example={"params": {"until": "window_closes"},
+                 "note": "one final count per window instead of every update"},
+        inputs=(Port("in", "table", "windowed table"),),
+        outputs=(Port("out", "table", "windowed table"),),
     ),
 )

@@ -8,7 +8,7 @@ from typing import Any
 from runtime.spec.compiler.context import CompileContext
 from runtime.spec.document import Node
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "store_argument"]
 
 Inputs = Mapping[str, list[Any]]
 
@@ -28,7 +28,7 @@ def _group_by(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]
     return {"out": grouped}
 
 
-def _store(ctx: CompileContext, node: Node) -> Any:
+def store_argument(ctx: CompileContext, node: Node) -> Any:
     """The store argument: its name, or a Materialized when the node sets serdes."""
     name = ctx.store(node)
     key, value = node.params.get("key_serde"), node.params.get("value_serde")
@@ -43,13 +43,13 @@ def _store(ctx: CompileContext, node: Node) -> Any:
 
 def _count(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (grouped,) = inputs["in"]
-    return {"out": ctx.call(grouped, "count", name=node.id, store=_store(ctx, node))}
+    return {"out": ctx.call(grouped, "count", name=node.id, store=store_argument(ctx, node))}
 
 
 def _reduce(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (grouped,) = inputs["in"]
     return {"out": ctx.call(grouped, "reduce", ctx.expression(node, "reducer"),
-                            name=node.id, store=_store(ctx, node))}
+                            name=node.id, store=store_argument(ctx, node))}
 
 
 def _aggregate(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
@@ -123,6 +123,34 @@ def _stream_stream_join(ctx: CompileContext, node: Node, inputs: Inputs) -> dict
     return {"out": joined}
 
 
+def _stream_global_table_join(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    (stream,), (global_table,) = inputs["left"], inputs["right"]
+    method = _JOIN_METHODS[node.params.get("join", "inner")]
+    # Kafka's join(globalTable, keySelector, joiner): the selector comes first.
+    joined = ctx.call(stream, method, global_table, ctx.expression(node, "key_selector"),
+                      ctx.expression(node, "joiner"), name=node.id)
+    return {"out": joined}
+
+
+def _table_table_join(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    (left,), (right,) = inputs["left"], inputs["right"]
+    method = _JOIN_METHODS[node.params.get("join", "inner")]
+    # Materialized only when asked for, as in Kafka: a store adds a changelog topic.
+    kwargs = {"store": ctx.store(node)} if node.params.get("store") else {}
+    joined = ctx.call(left, method, right, ctx.expression(node, "joiner"), name=node.id, **kwargs)
+    return {"out": joined}
+
+
+def _foreign_key_join(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    (left,), (right,) = inputs["left"], inputs["right"]
+    method = _JOIN_METHODS[node.params.get("join", "inner")]
+    kwargs = {"store": ctx.store(node)} if node.params.get("store") else {}
+    # Kafka's join(other, foreignKeyExtractor, joiner) on KTable.
+    joined = ctx.call(left, method, right, ctx.expression(node, "foreign_key"),
+                      ctx.expression(node, "joiner"), name=node.id, **kwargs)
+    return {"out": joined}
+
+
 HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
     "stream.group_by_key": _group_by_key,
     "stream.group_by": _group_by,
@@ -135,4 +163,7 @@ HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
     "windowed.aggregate": _aggregate,
     "join.stream_table": _stream_table_join,
     "join.stream_stream": _stream_stream_join,
+    "join.stream_global_table": _stream_global_table_join,
+    "join.table_table": _table_table_join,
+    "join.foreign_key": _foreign_key_join,
 }

@@ -52,6 +52,36 @@ def _peek(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     return {"out": ctx.call(upstream, "peek", log_record, name=node.id)}
 
 
+def _foreach(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    (upstream,) = inputs["in"]
+    level = logging.getLevelName(str(node.params.get("level", "info")).upper())
+    node_id = node.id
+    # A sandboxed expression cannot have side effects, so the only action offered is a
+    # log line, whose text the optional message expression computes.
+    message = ctx.expression(node, "message") if node.params.get("message") else None
+
+    def log_record(key: Any, value: Any) -> None:
+        if message is None:
+            logger.log(level, "%s: key=%r value=%r", node_id, key, value)
+        else:
+            logger.log(level, "%s: %s", node_id, message(key, value))
+
+    ctx.call(upstream, "foreach", log_record, name=node.id)
+    return {}
+
+
+def _repartition(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
+    (upstream,) = inputs["in"]
+    params = node.params
+    # Serdes and partitions left out are the DSL's defaults (the stream's serdes, the
+    # input topics' partition count), as in Kafka's Repartitioned.
+    kwargs = {field: ctx.serde(params[field]) for field in ("key_serde", "value_serde")
+              if params.get(field)}
+    if params.get("num_partitions") is not None:
+        kwargs["num_partitions"] = params["num_partitions"]
+    return {"out": ctx.call(upstream, "repartition", name=node.id, **kwargs)}
+
+
 def _merge(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     first, *others = inputs["in"]
     merged = first
@@ -89,5 +119,8 @@ HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
     "table.to_stream": _to_stream,
     "table.filter": _with_expression("filter", "predicate"),
     "table.map_values": _with_expression("map_values", "mapper"),
+    "table.filter_not": _with_expression("filter_not", "predicate"),
+    "stream.foreach": _foreach,
+    "stream.repartition": _repartition,
     "sink.topic": _sink,
 }

@@ -30,6 +30,9 @@ class _Origin:
 
     topics: frozenset[str]  # source topics reached without a repartition in between
     repartition_required: bool  # a key may have changed; a keyed step repartitions first
+    # Repartition topics with a partition count the document fixes (Repartition's
+    # num_partitions): (topic, count).
+    fixed: frozenset[tuple[str, int]] = frozenset()
 
 
 _NONE = _Origin(frozenset(), False)
@@ -56,11 +59,11 @@ def check_topics_exist(graph: Graph, topics: Mapping[str, int]) -> Iterator[Prob
                           "will stop at start-up until it is created")
 
 
-def _origins(graph: Graph) -> tuple[dict[str, _Origin], dict[str, list[frozenset[str]]]]:
-    """Each node's origin, and for each join the topics each of its inputs brings."""
+def _origins(graph: Graph) -> dict[str, list[_Origin]]:
+    """For each join, what each of its inputs brings (Kafka's co-partition group)."""
     order, _ = graph.topological_order()  # nodes in cycles are left out (reported elsewhere)
     origins: dict[str, _Origin] = {}
-    sides: dict[str, list[frozenset[str]]] = {}
+    sides: dict[str, list[_Origin]] = {}
     for node_id in order:
         node = graph.nodes[node_id]
         node_type = NODE_TYPES.get(node.type)
@@ -79,43 +82,70 @@ def _origins(graph: Graph) -> tuple[dict[str, _Origin], dict[str, list[frozenset
         if node.type == "source.global_table" or not node_type.inputs:
             origins[node_id] = _NONE  # every instance reads all of a global table: no co-partitioning
             continue
-        brought: list[frozenset[str]] = []
+        brought: dict[str, _Origin] = {}
         required = False
         for port in node_type.inputs:
             if port.kind == "global_table":
                 continue
-            side: set[str] = set()
+            topics_: set[str] = set()
+            fixed: set[tuple[str, int]] = set()
             for edge in graph.inputs(node_id, port.name):
                 origin = origins.get(edge.source, _NONE)
                 if node_type.needs_keyed_input and port.kind == "stream" and origin.repartition_required:
                     continue  # this side goes through a repartition topic sized to match
-                side |= origin.topics
+                topics_ |= origin.topics
+                fixed |= origin.fixed
                 required = required or (port.kind == "stream" and origin.repartition_required)
-            brought.append(frozenset(side))
-        if node.type == "stream.group_by":
-            origins[node_id] = _NONE  # always through a repartition topic
+            brought[port.name] = _Origin(frozenset(topics_), False, frozenset(fixed))
+        output_kinds = {p.kind for p in node_type.outputs}
+        if node.type == "stream.repartition":
+            count = node.params.get("num_partitions")
+            fixed_count = frozenset([(f"{node_id}-repartition", count)]) if isinstance(count, int) else frozenset()
+            origins[node_id] = _Origin(frozenset(), False, fixed_count)
+            continue
+        if node_type.key_changing and output_kinds != {"stream"}:
+            origins[node_id] = _NONE  # Group by (stream or table): always through a repartition topic
+            continue
+        if node.type == "join.foreign_key":
+            # The result is keyed and partitioned like the left table (Kafka co-partitions
+            # it with the response topic, which it sizes); the right side routes by topic.
+            origins[node_id] = brought.get("left", _NONE)
             continue
         if node_type.needs_keyed_input:
             if len(brought) > 1:
-                sides[node_id] = brought
+                sides[node_id] = list(brought.values())
             required = False
-        output_kinds = {p.kind for p in node_type.outputs}
         origins[node_id] = _Origin(
-            frozenset().union(*brought),
+            frozenset().union(*(o.topics for o in brought.values())),
             output_kinds == {"stream"} and (node_type.key_changing or required),
+            frozenset().union(*(o.fixed for o in brought.values())),
         )
-    return origins, sides
+    return sides
 
 
 def check_copartitioning(graph: Graph, topics: Mapping[str, int]) -> Iterator[Problem]:
-    _, sides = _origins(graph)
-    for node_id, brought in sides.items():
-        group = sorted(t for t in frozenset().union(*brought) if t in topics)
-        counts = {topics[t] for t in group}
-        if len(counts) <= 1:
-            continue
-        listed = ", ".join(f"{t!r} ({topics[t]} partitions)" for t in group)
-        yield Problem(node_id, "", "error",
-                      f"topics not co-partitioned: {listed}; a join reads its inputs side by "
-                      "side, partition by partition, so their topics need the same number of "
-                      "partitions (give them the same count, or repartition one side first)")
+    """Kafka Streams' CopartitionedTopicsEnforcer, per join, before the application runs."""
+    for node_id, brought in _origins(graph).items():
+        external = sorted(t for t in frozenset().union(*(o.topics for o in brought)) if t in topics)
+        fixed = sorted(frozenset().union(*(o.fixed for o in brought)))
+        counts = {topics[t] for t in external}
+        if len(counts) > 1:
+            listed = ", ".join(f"{t!r} ({topics[t]} partitions)" for t in external)
+            yield Problem(node_id, "", "error",
+                          f"topics not co-partitioned: {listed}; a join reads its inputs side by "
+                          "side, partition by partition, so their topics need the same number of "
+                          "partitions (give them the same count, or repartition one side first)")
+        elif counts:
+            (wanted,) = counts
+            for topic, count in fixed:
+                if count != wanted:
+                    sources = ", ".join(repr(t) for t in external)
+                    yield Problem(node_id, "", "error",
+                                  f"the repartition topic {topic!r} is set to {count} partitions, but "
+                                  f"this join reads it side by side with {sources} ({wanted} "
+                                  "partitions); give both the same number")
+        elif len({count for _, count in fixed}) > 1:
+            listed = ", ".join(f"{t!r} ({count} partitions)" for t, count in fixed)
+            yield Problem(node_id, "", "error",
+                          f"repartition topics not co-partitioned: {listed}; a join reads them "
+                          "side by side, so they need the same number of partitions")

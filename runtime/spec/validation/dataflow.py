@@ -8,13 +8,26 @@ from collections.abc import Iterator
 from runtime.spec.catalog import NODE_TYPES
 from runtime.spec.errors import Problem
 from runtime.spec.graph import Graph
+from runtime.spec.validation.branches import check_branches
 
 __all__ = ["check_dataflow", "store_name"]
 
 _STATEFUL = frozenset({
     "source.table", "source.global_table", "grouped.count", "grouped.reduce", "grouped.aggregate",
-    "windowed.count", "windowed.reduce", "windowed.aggregate",
+    "windowed.count", "windowed.reduce", "windowed.aggregate", "stream.to_table",
+    "grouped_table.count", "grouped_table.reduce", "grouped_table.aggregate",
+    # The suppression buffer is the store <node id>-store (Suppressed.withName).
+    "table.suppress",
 })
+# Joins that own a store only when the node names one (they are materialized on demand).
+_STATEFUL_IF_NAMED = frozenset({"join.table_table", "join.foreign_key"})
+_WINDOWED_AGGREGATIONS = frozenset({"windowed.count", "windowed.reduce", "windowed.aggregate"})
+# Steps that group by a new key and therefore always write through a repartition topic.
+_REGROUPING = {
+    "stream.group_by": "grouping by a new key sends every record through an internal topic",
+    "table.group_by": "grouping a table by a new key sends every update (old and new value) "
+                      "through an internal topic",
+}
 
 
 def store_name(node_id: str, params: dict[str, object]) -> str:
@@ -26,6 +39,9 @@ def check_dataflow(graph: Graph) -> Iterator[Problem]:
     yield from _repartitions(graph)
     yield from _stores(graph)
     yield from _session_mergers(graph)
+    yield from _suppressions(graph)
+    # Split branches are output ports, so they are checked here with the data flow.
+    yield from check_branches(graph)
     yield from _topics_read_twice(graph)
     yield from _loops_through_kafka(graph)
 
@@ -33,8 +49,10 @@ def check_dataflow(graph: Graph) -> Iterator[Problem]:
 def _key_changer(graph: Graph, node_id: str, memo: dict[str, str | None], visiting: set[str]) -> str | None:
     """The id of a key-changing step on the way to ``node_id``'s stream output, if any.
 
-    Follows stream steps upstream until a source or a step that already works on
-    partitioned data (a grouping, a join, a table).
+    Follows the stream inputs of steps upstream until a source or a step that already
+    works on partitioned data (a grouping, a join on the key, a table, a repartition).
+    A global table join passes a key change on, as in Kafka Streams: it does not
+    repartition its stream.
     """
     if node_id in memo:
         return memo[node_id]
@@ -42,14 +60,18 @@ def _key_changer(graph: Graph, node_id: str, memo: dict[str, str | None], visiti
         return None  # a cycle; reported elsewhere
     visiting.add(node_id)
     found: str | None = None
-    node_type = NODE_TYPES.get(graph.nodes[node_id].type)
+    node = graph.nodes[node_id]
+    node_type = NODE_TYPES.get(node.type)
     if node_type is not None:
+        stream_ports = {p.name for p in node_type.inputs if p.kind == "stream"}
         if node_type.key_changing:
             found = node_id
-        elif not node_type.needs_keyed_input and node_type.inputs and all(
-            p.kind == "stream" for p in node_type.inputs
-        ):
+        elif (not node_type.needs_keyed_input and node.type != "stream.repartition"
+              and (node.type == "stream.split"  # its stream outputs are dynamic
+                   or any(p.kind == "stream" for p in node_type.outputs))):
             for edge in graph.incoming.get(node_id, ()):
+                if edge.target_port not in stream_ports:
+                    continue
                 found = _key_changer(graph, edge.source, memo, visiting)
                 if found:
                     break
@@ -62,12 +84,11 @@ def _repartitions(graph: Graph) -> Iterator[Problem]:
     memo: dict[str, str | None] = {}
     for node_id, node in graph.nodes.items():
         node_type = NODE_TYPES.get(node.type)
-        if node_type is None or (not node_type.needs_keyed_input and node.type != "stream.group_by"):
+        if node_type is None or (not node_type.needs_keyed_input and node.type not in _REGROUPING):
             continue
-        if node.type == "stream.group_by":
+        if node.type in _REGROUPING:
             yield Problem(node_id, "", "warning",
-                          "a repartition topic will be created here: grouping by a new key "
-                          "sends every record through an internal topic")
+                          f"a repartition topic will be created here: {_REGROUPING[node.type]}")
             continue
         for port in node_type.inputs:
             if port.kind != "stream":
@@ -84,7 +105,7 @@ def _repartitions(graph: Graph) -> Iterator[Problem]:
 def _stores(graph: Graph) -> Iterator[Problem]:
     owners: dict[str, list[str]] = defaultdict(list)
     for node_id, node in graph.nodes.items():
-        if node.type in _STATEFUL:
+        if node.type in _STATEFUL or (node.type in _STATEFUL_IF_NAMED and node.params.get("store")):
             owners[store_name(node_id, node.params)].append(node_id)
     for store, ids in owners.items():
         for node_id in ids[1:] if len(ids) > 1 else ():
@@ -105,6 +126,37 @@ def _session_mergers(graph: Graph) -> Iterator[Problem]:
                           "sessions that grow together")
         elif has_merger and windows and not session:
             yield Problem(node_id, "params.merger", "warning", "the merger is used only with session windows")
+
+
+def _windowed_upstream(graph: Graph, node_id: str, seen: set[str]) -> bool:
+    """Whether every path into ``node_id`` starts at a windowed aggregation (where Kafka
+    finds the grace period that decides when a window closes)."""
+    node = graph.nodes[node_id]
+    if node.type in _WINDOWED_AGGREGATIONS:
+        return True
+    parents = [e.source for e in graph.incoming.get(node_id, ())]
+    if not parents or node_id in seen:
+        return False
+    seen.add(node_id)
+    return all(_windowed_upstream(graph, parent, seen) for parent in parents)
+
+
+def _suppressions(graph: Graph) -> Iterator[Problem]:
+    for node_id, node in graph.nodes.items():
+        if node.type != "table.suppress":
+            continue
+        if node.params.get("until", "window_closes") != "window_closes":
+            continue
+        for field in ("time_limit_ms", "max_records"):
+            if field in node.params:
+                yield Problem(node_id, f"params.{field}", "warning",
+                              f"{field} is used only when suppressing until a time limit")
+        parents = [e.source for e in graph.inputs(node_id, "in")]
+        if parents and not all(_windowed_upstream(graph, p, {node_id}) for p in parents):
+            yield Problem(node_id, "inputs.in", "error",
+                          "suppressing until the window closes needs a windowed aggregation "
+                          "upstream (Count, Reduce or Aggregate per window): only windows "
+                          "close; use 'until a time limit' for other tables")
 
 
 def _source_topics(graph: Graph) -> Iterator[tuple[str, str, str]]:

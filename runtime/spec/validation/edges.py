@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from runtime.spec.catalog import NODE_TYPES
+from runtime.spec.catalog.branching import output_ports
 from runtime.spec.document import Document
 from runtime.spec.errors import Problem
 from runtime.spec.graph import Graph
@@ -30,7 +31,15 @@ _HINTS = {
     ("windowed_stream", "grouped_stream"): "add 'Window' between them",
     ("windowed_stream", "stream"): "group the stream, then add 'Window'",
     ("grouped_stream", "table"): "turn the table into a stream with 'To stream' and group that",
-    ("table", "stream"): "read the topic as a table, or aggregate the stream",
+    ("table", "stream"): "read the topic as a table, add 'To table', or aggregate the stream",
+    ("table", "grouped_table"): "add an aggregation such as Count rows",
+    ("grouped_table", "table"): "add 'Group table by' between them",
+    ("grouped_stream", "grouped_table"): "a grouped table takes table aggregations (Count rows, "
+                                         "Reduce rows, Aggregate rows)",
+    ("grouped_table", "grouped_stream"): "a grouped stream takes stream aggregations (Count, "
+                                         "Reduce, Aggregate)",
+    ("global_table", "table"): "read the topic with a Global table source",
+    ("table", "global_table"): "a global table can only be joined with a stream",
 }
 
 
@@ -69,12 +78,16 @@ def check_edges(doc: Document, graph: Graph) -> Iterator[Problem]:
         target_type = NODE_TYPES.get(graph.nodes[edge.target].type)
         if source_type is None or target_type is None:
             continue  # unknown types are reported with the node
-        out_port = source_type.output(edge.source_port)
+        # A split's outputs are its branches, so ports come from the node's params.
+        outputs = output_ports(source_type, graph.nodes[edge.source].params)
+        out_port = next((p for p in outputs if p.name == edge.source_port), None)
         in_port = target_type.input(edge.target_port)
         if out_port is None:
-            names = ", ".join(repr(p.name) for p in source_type.outputs) or "none"
+            names = ", ".join(repr(p.name) for p in outputs) or "none"
             yield Problem(edge.source, f"{where}.source_port", "error",
-                          f"{_title(graph, edge.source)} has no output {edge.source_port!r} (outputs: {names})")
+                          f"{_title(graph, edge.source)} has no output {edge.source_port!r} (outputs: {names})"
+                          + ("; a split's outputs are named after its branches"
+                             if source_type.type == "stream.split" else ""))
         if in_port is None:
             names = ", ".join(repr(p.name) for p in target_type.inputs) or "none"
             yield Problem(edge.target, f"{where}.target_port", "error",

@@ -163,6 +163,14 @@ class NamedCache:
         """A dirty typed write (value PENDING). Rewriting a key whose typed write is not
         yet flushed, the common case between commits, updates that entry in place."""
         entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        self.rewrite_typed(key, entry, typed, timestamp, headers)
+
+    def rewrite_typed(self, key: bytes, entry: CacheEntry | None, typed: Any, timestamp: int,
+                      headers: Any) -> None:
+        """:meth:`put_typed` for a key whose current entry (or None) a :meth:`lookup`
+        has just returned: a read-modify-write then costs one lookup."""
         if entry is None or not entry.dirty or entry.value is not PENDING:
             self.put(key, CacheEntry(PENDING, True, timestamp, headers, typed))
             return
@@ -170,7 +178,6 @@ class NamedCache:
         entry.timestamp = timestamp
         entry.headers = headers
         self.overwrites += 1
-        self._entries.move_to_end(key)
         self._mark_dirty(key)
 
     def delete(self, key: bytes) -> CacheEntry | None:

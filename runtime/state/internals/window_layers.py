@@ -5,7 +5,7 @@ A facade (what the test driver hands out) unwraps :class:`ValueAndTimestamp` val
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from runtime.serdes import Serde
@@ -120,6 +120,23 @@ class MeteredWindowStore(StoreSerdes, WrappedWindowStore):
         if time_to is None:
             return self._from_value(found)
         return iter([(start, self._from_value(v)) for start, v in found])
+
+    def update_windows(self, key: Any, window_starts: Sequence[int],
+                       update: Callable[[int, Any], Any]) -> None:
+        """Read-modify-write of windows of one key: for each start in turn,
+        ``put(key, update(start, fetch(key, start)), start)``. ``update`` gets a value of
+        its own, as from ``fetch``. With the record cache holding values typed, each
+        window costs one cache lookup and the key is serialized once."""
+        typed = self._typed
+        # timed operations (metrics.recording.level DEBUG) shadow fetch and put
+        if typed is not None and "latencies" not in self.__dict__:
+            metrics = self.metrics
+            metrics["fetch-total"] += len(window_starts)
+            metrics["put-total"] += len(window_starts)
+            typed.update_typed(self._key(key), window_starts, update)
+            return
+        for start in window_starts:
+            self.put(key, update(start, self.fetch(key, start)), start)
 
     def _windowed(self, it: Iterator[tuple[Any, bytes]]) -> Iterator[tuple[Any, Any]]:
         from runtime.dsl.windowed import Windowed

@@ -68,6 +68,7 @@ class FakeChangelogConsumer:
         self.positions: dict[TopicPartition, int] = {}
         self._eof: set[TopicPartition] = set()
         self._broken: set[TopicPartition] = set()
+        self.metadata_loaded: list[str] = []
         self.assignments: list[list[TopicPartitionOffset]] = []
         self.returned: list[int] = []   # events per consume()
         self.closed = False
@@ -84,6 +85,9 @@ class FakeChangelogConsumer:
     def _low(self, tp: TopicPartition) -> int:
         records = self.logs.get(tp, [])
         return records[0][0] if records else 0
+
+    def load_metadata(self, topics: Iterable[str], timeout: float) -> None:
+        self.metadata_loaded.extend(topics)
 
     def assign(self, offsets: Sequence[TopicPartitionOffset]) -> None:
         self.assignments.append(list(offsets))

@@ -75,6 +75,21 @@ def test_each_step_is_bounded_and_tasks_restore_side_by_side() -> None:
     assert consumer.assignments[-1] == []                     # nothing left to fetch
 
 
+def test_topic_metadata_is_loaded_once_per_topic_before_its_first_assignment() -> None:
+    # librdkafka delays the first fetch of a partition whose leader it does not know
+    # yet (offset-query retry, 500 ms); the reader asks for the metadata first
+    consumer = FakeChangelogConsumer({A: records(2), B: records(2)})
+    reader = _reader(consumer)
+    reader.register("A", StoresTask("0_0", {"a": (A.topic, A.partition)}))
+    reader.restore_once(0.0)
+    assert consumer.metadata_loaded == [A.topic]
+    reader.register("B", StoresTask("0_1", {"b": (B.topic, B.partition)}))
+    _run(reader)
+    reader.register("A2", StoresTask("0_0", {"a": (A.topic, A.partition)}))
+    _run(reader)
+    assert consumer.metadata_loaded == [A.topic, B.topic]
+
+
 def test_a_checkpoint_is_applied_once_the_changelog_proves_its_offset_then_the_tail() -> None:
     consumer = FakeChangelogConsumer({A: records(4)})
     listener = RecordingListener()

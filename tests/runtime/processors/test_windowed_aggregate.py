@@ -142,6 +142,26 @@ def test_reduce_and_aggregate_per_window() -> None:
         assert driver.get_timestamped_window_store("sums").fetch("k", 0) == (3, 50)
 
 
+def test_an_aggregator_returning_none_deletes_the_window() -> None:
+    # KStreamWindowAggregate puts ValueAndTimestamp.make(newAgg, ...) = null, a delete,
+    # and forwards newAgg = null with the timestamp the window would have had
+    b = StreamsBuilder()
+    (b.stream("in", key_serde=STRING, value_serde=STRING).group_by_key()
+     .windowed_by(TimeWindows.of_size_and_grace(100, 100))
+     .aggregate(lambda: [], lambda k, v, agg: None if v == "reset" else agg + [v],
+                store="lists", value_serde=Serdes.json())
+     .to_stream().map(lambda k, v: (str(k), v))
+     .to("out", key_serde=STRING, value_serde=Serdes.json()))
+    with TopologyTestDriver(b.build()) as driver:
+        source = driver.create_input_topic("in", STRING, STRING)
+        for value, ts in [("x", 10), ("reset", 5), ("y", 20)]:
+            source.pipe_input("k", value, timestamp=ts)
+        out = driver.create_output_topic("out", STRING, Serdes.json()).read_records_to_list()
+        assert [(r.key, r.value, r.timestamp) for r in out] == [
+            ("[k@0/100]", ["x"], 10), ("[k@0/100]", None, 10), ("[k@0/100]", ["y"], 20)]
+        assert driver.get_window_store("lists").fetch("k", 0) == ["y"]
+
+
 def test_windowed_table_key_serde_defaults_to_the_time_windowed_layout() -> None:
     b = StreamsBuilder()
     (b.stream("in", key_serde=STRING, value_serde=STRING).group_by_key()

@@ -98,6 +98,18 @@ def test_json_copies_share_nothing_mutable() -> None:
     assert original == {"a": [1, {"b": [2]}], "c": {"d": 3}}
 
 
+def test_json_copies_of_flat_values_are_new_objects() -> None:
+    copier = copier_for(JSON)
+    assert copier is not None
+    flat_dict, flat_list = {"n": 1, "x": 2.5, "s": "t", "z": None}, [1, "a", None, True]
+    for original in (flat_dict, flat_list):
+        copy = copier.copy(original)
+        assert copy == original and copy is not original and type(copy) is type(original)
+    copy = copier.copy(flat_dict)
+    copy["n"] = 2
+    assert flat_dict["n"] == 1
+
+
 @pytest.mark.parametrize("serde, value", [
     (Serdes.string(), "plain"), (Serdes.string(), "ünïcode"), (Serdes.string(), "\ud800"),
     (Serdes.string(), 5), (Serdes.long(), 2**63 - 1), (Serdes.long(), 2**63),

@@ -402,13 +402,13 @@ def rec(offset: int, key: str, value: int, ts: int,
 DOCS_INPUT = [("A", 1, 1), ("D", 5, 2), ("A", 20, 3), ("A", 300, 4)]
 
 
-def make_task(topology: Topology, tmp_path: Any, cache_bytes: int) -> tuple[StreamTask,
-                                                                           ListCollector]:
+def make_task(topology: Topology, tmp_path: Any, cache_bytes: int,
+              config: dict[str, Any] | None = None) -> tuple[StreamTask, ListCollector]:
     collector = ListCollector()
     task = StreamTask(topology, 0, 0, application_id="cache-test", collector=collector,
                       config={"statestore.cache.max.bytes": cache_bytes,
                               "state.dir": str(tmp_path), "default.key.serde": "string",
-                              "default.value.serde": "long"},
+                              "default.value.serde": "long", **(config or {})},
                       clock=MockClock(0))
     return task, collector
 
@@ -475,10 +475,13 @@ def test_a_tiny_cache_evicts_and_forwards_between_commits(tmp_path: Any) -> None
         task.close()
 
 
-def test_windowed_count_forwards_the_latest_count_per_window_at_commit(tmp_path: Any) -> None:
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_windowed_count_forwards_the_latest_count_per_window_at_commit(
+        tmp_path: Any, level: str) -> None:
     # KStreamWindowAggregate through a cached window store (Kafka caches windowed
     # aggregation stores by default): one record per window and commit, with the
-    # window's latest count and largest timestamp.
+    # window's latest count and largest timestamp. At DEBUG the store's operations are
+    # timed, and the aggregation's fused read-modify-write gives way to timed ones.
     from runtime import TimeWindows
 
     b = StreamsBuilder()
@@ -490,9 +493,9 @@ def test_windowed_count_forwards_the_latest_count_per_window_at_commit(tmp_path:
      .map(lambda w, c: (f"{w.key}@{w.window.start}", c))
      .to("out", key_serde=STRING, value_serde=LONG))
     topology = b.build()
-    # the DSL does not ask for caching on window stores yet: ask on its builder
-    topology.build_subtopology(0, "cache-test").stores[0].with_caching_enabled()
-    task, collector = make_task(topology, tmp_path, 10 * 1024 * 1024)
+    assert topology.build_subtopology(0, "cache-test").stores[0].caching_enabled
+    task, collector = make_task(topology, tmp_path, 10 * 1024 * 1024,
+                                {"metrics.recording.level": level})
     try:
         records = [("a", 1, 1), ("a", 1, 4), ("b", 1, 5), ("a", 1, 12), ("a", 1, 3)]
         task.process_batch([rec(i, k, v, ts) for i, (k, v, ts) in enumerate(records)])
@@ -505,6 +508,9 @@ def test_windowed_count_forwards_the_latest_count_per_window_at_commit(tmp_path:
         task.process(rec(6, "a", 1, 2))    # late: dropped, nothing cached for it
         task.flush()
         assert collector.to("out")[3:] == [("b@40", 1, 40)]
+        metrics = task.store_metrics()["wcounts"]
+        assert (metrics["put-total"], metrics["fetch-total"]) == (6, 6)
+        assert (metrics.get("put-latency-avg", 0) > 0) == (level == "DEBUG")
     finally:
         task.close()
 

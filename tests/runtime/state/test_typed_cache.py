@@ -5,6 +5,7 @@ runs the same store with a JSON serde subclass, which has no copier."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -201,8 +202,13 @@ def test_typed_and_bytes_key_value_caches_agree(ops: list[tuple[Any, ...]]) -> N
     assert runs[0] == runs[1]
 
 
+window_starts = st.sampled_from([0, 10, 20, 150])
 window_ops = st.lists(st.one_of(
-    st.tuples(st.just("put"), kv_keys, json_values, st.sampled_from([0, 10, 20, 150])),
+    st.tuples(st.just("put"), kv_keys, json_values, window_starts),
+    # update_windows(key, starts, f): f mutates the old value it gets, or returns None
+    # (a delete); at the start "raise_at" (when given) it raises after mutating
+    st.tuples(st.just("update"), kv_keys, st.lists(window_starts, max_size=4), json_values,
+              st.sampled_from([None, 0, 10, 20, 150])),
     st.tuples(st.just("fetch"), kv_keys, st.sampled_from([0, 10, 20, 150])),
     st.tuples(st.just("range"), kv_keys),
     st.tuples(st.just("flush")),
@@ -223,6 +229,8 @@ def test_typed_and_bytes_window_caches_agree(ops: list[tuple[Any, ...]]) -> None
             if op == "put":
                 value = None if args[1] is None else ValueAndTimestamp(args[1], n)
                 store.put(args[0], value, args[2])
+            elif op == "update":
+                seen.append(update_windows(store, *args))
             elif op == "fetch":
                 seen.append(store.fetch(args[0], args[1]))
             elif op == "range":
@@ -232,3 +240,49 @@ def test_typed_and_bytes_window_caches_agree(ops: list[tuple[Any, ...]]) -> None
         store.flush()
         runs.append((seen, ctx.logged, forwarded.calls, sorted(innermost(store).all())))
     assert runs[0] == runs[1]
+
+
+def update_windows(store: Any, key: str, starts: list[int], value: Any,
+                   raise_at: int | None) -> list[Any]:
+    """What the update function saw, through a read-modify-write of several windows."""
+    calls: list[Any] = []
+
+    def update(start: int, old: Any) -> Any:
+        calls.append((start, copy.deepcopy(old)))
+        if old is not None and isinstance(old.value, dict):
+            old.value["updated"] = value   # in place, as many aggregators do
+        if start == raise_at:  # after mutating: the store must not see it
+            raise ValueError("aggregator failed")
+        if old is not None and isinstance(old.value, dict):
+            return ValueAndTimestamp(old.value, old.timestamp + 1)
+        return None if value is None else ValueAndTimestamp(value, start)
+
+    try:
+        store.update_windows(key, starts, update)
+    except ValueError:
+        calls.append("raised")
+    return calls
+
+
+def test_update_windows_reads_and_writes_each_window_in_turn() -> None:
+    for serde in (Serdes.json(), BytesJson()):
+        store, ctx = window_store(serde, ThreadCache(1 << 20))
+        store.put("a", ValueAndTimestamp({"n": 1}, 5), 10)
+        seen = update_windows(store, "a", [10, 20, 10], "x", None)
+        # the third call sees what the first wrote: each window is written before the next
+        assert seen == [(10, ValueAndTimestamp({"n": 1}, 5)), (20, None),
+                        (10, ValueAndTimestamp({"n": 1, "updated": "x"}, 6))], serde
+        assert store.fetch("a", 10) == ValueAndTimestamp({"n": 1, "updated": "x"}, 7)
+        assert store.fetch("a", 20) == ValueAndTimestamp("x", 20)
+        assert store.metrics["fetch-total"] == 5 and store.metrics["put-total"] == 4
+
+
+def test_update_windows_that_fails_keeps_the_windows_written_before() -> None:
+    for serde in (Serdes.json(), BytesJson()):
+        store, ctx = window_store(serde, ThreadCache(1 << 20))
+        store.put("a", ValueAndTimestamp({"n": 1}, 5), 20)
+        seen = update_windows(store, "a", [10, 20], "x", 20)
+        assert seen[-1] == "raised"
+        assert store.fetch("a", 10) == ValueAndTimestamp("x", 10)
+        # the failed update mutated only its own copy of the window
+        assert store.fetch("a", 20) == ValueAndTimestamp({"n": 1}, 5), serde
