@@ -3,7 +3,8 @@
 - :func:`load_document` / :func:`dump_document`: JSON form ⇄ :class:`Document`;
   :func:`document_schema` is the JSON Schema editors check against.
 - :func:`node_catalog`: every node type with its ports, params schema and help.
-- :func:`validate`: every :class:`Problem` at once, with node id and param path.
+- :func:`validate`: every :class:`Problem` at once, with node id and param path;
+  given the cluster's topics (name → partitions) it also checks co-partitioning.
 - :func:`compile_document`: a document → a ``runtime`` Topology through the DSL,
   each node's id passed as the DSL ``name=``.
 - :func:`compile_expression`: the sandboxed expression language of node params.
