@@ -3,10 +3,14 @@
 - :func:`load_document` / :func:`dump_document`: JSON form ⇄ :class:`Document`;
   :func:`document_schema` is the JSON Schema editors check against.
 - :func:`node_catalog`: every node type with its ports, params schema and help.
-- :func:`validate`: every :class:`Problem` at once, with node id and param path.
+- :func:`validate`: every :class:`Problem` at once, with node id and param path;
+  given the cluster's topics (name → partitions) it also checks co-partitioning.
 - :func:`compile_document`: a document → a ``runtime`` Topology through the DSL,
   each node's id passed as the DSL ``name=``.
 - :func:`compile_expression`: the sandboxed expression language of node params.
+- :func:`register_function` / :func:`register_processor`: user-defined Python code,
+  usually installed as entry points (:mod:`runtime.spec.udf`), usable by name in
+  expressions and in Process nodes.
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ from runtime.spec.expressions import (
     function_reference,
 )
 from runtime.spec.schema import document_schema
+from runtime.spec.udf import (
+    UdfError,
+    entry_point_errors,
+    register_function,
+    register_processor,
+    registered_processors,
+)
 from runtime.spec.validation import validate
 
 __all__ = [
@@ -47,14 +58,19 @@ __all__ = [
     "Problem",
     "Settings",
     "SpecError",
+    "UdfError",
     "compile_document",
     "compile_expression",
     "document_schema",
     "dump_document",
+    "entry_point_errors",
     "function_reference",
     "list_examples",
     "load_document",
     "load_example",
     "node_catalog",
+    "register_function",
+    "register_processor",
+    "registered_processors",
     "validate",
 ]

@@ -9,6 +9,7 @@ from runtime.errors import StreamsError
 from runtime.spec.catalog import NODE_TYPES
 from runtime.spec.compiler.branching import HANDLERS as _BRANCHING
 from runtime.spec.compiler.context import CompileContext, Handler, Unsupported
+from runtime.spec.compiler.processors import HANDLERS as _PROCESSORS
 from runtime.spec.compiler.stateful import HANDLERS as _STATEFUL
 from runtime.spec.compiler.streams import HANDLERS as _STREAMS
 from runtime.spec.compiler.tables import HANDLERS as _TABLES
@@ -21,7 +22,7 @@ __all__ = ["compile_document"]
 
 logger = logging.getLogger(__name__)
 
-HANDLERS: dict[str, Handler] = {**_STREAMS, **_STATEFUL, **_BRANCHING, **_TABLES}
+HANDLERS: dict[str, Handler] = {**_STREAMS, **_STATEFUL, **_BRANCHING, **_TABLES, **_PROCESSORS}
 
 
 def compile_document(doc: Document) -> Any:
