@@ -7,6 +7,8 @@
 - :func:`compile_document`: a document → a ``runtime`` Topology through the DSL,
   each node's id passed as the DSL ``name=``.
 - :func:`compile_expression`: the sandboxed expression language of node params.
+- :func:`export_python`: a document → a readable Python program building the same
+  topology with the DSL (``describe()`` equal).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from runtime.spec.document import (
 )
 from runtime.spec.errors import Problem, SpecError
 from runtime.spec.examples import list_examples, load_example
+from runtime.spec.export import export_python
 from runtime.spec.expressions import (
     ExpressionError,
     ExpressionLimitError,
@@ -32,6 +35,7 @@ from runtime.spec.expressions import (
     compile_expression,
     function_reference,
 )
+from runtime.spec.record_logger import RecordLogger
 from runtime.spec.schema import document_schema
 from runtime.spec.validation import validate
 
@@ -45,12 +49,14 @@ __all__ = [
     "Node",
     "Position",
     "Problem",
+    "RecordLogger",
     "Settings",
     "SpecError",
     "compile_document",
     "compile_expression",
     "document_schema",
     "dump_document",
+    "export_python",
     "function_reference",
     "list_examples",
     "load_document",
