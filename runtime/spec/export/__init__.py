@@ -82,6 +82,9 @@ def _body(statements: list[Statement], order: list[Node], renderer: Renderer) ->
 def _statement(statement: Statement, renderer: Renderer) -> str:
     prefix = f"{statement.target} = " if statement.target else ""
     value = renderer.block(statement.value, len(_INDENT) + len(prefix), len(_INDENT), top=statement.makes)
+    if statement.target and not statement.makes:
+        # ``b = a``: the nodes after this one read ``b``, as the document's edges say.
+        renderer.names[id(statement.value)] = statement.target
     return f"{_INDENT}{prefix}{value}"
 
 

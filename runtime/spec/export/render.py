@@ -15,7 +15,6 @@ import importlib
 import math
 import re
 import textwrap
-from collections.abc import Mapping
 from typing import Any
 
 from runtime.spec.export.recorder import Attr, Call, Expr, Name, Subscript
@@ -94,7 +93,7 @@ def _public_path(obj: Any) -> tuple[str, str] | None:
 class Renderer:
     """Renders values given the variable of each named call and the inlined calls."""
 
-    def __init__(self, names: Mapping[int, str], inline: set[int]) -> None:
+    def __init__(self, names: dict[int, str], inline: set[int]) -> None:
         self.names, self.inline = names, inline
         self.imports: dict[str, set[str]] = {}  # module -> names ("" for ``import x``)
 
