@@ -78,7 +78,9 @@ def _public_path(obj: Any) -> tuple[str, str] | None:
     name = getattr(obj, "__qualname__", None)
     if not isinstance(name, str) or "." in name or "<" in name:
         return None
-    for module_name in (*_PUBLIC_MODULES, getattr(obj, "__module__", None)):
+    # The shortest package that offers it: ``runtime.processor``, not ``runtime.processor.api``.
+    parts = str(getattr(obj, "__module__", "") or "").split(".")
+    for module_name in (*_PUBLIC_MODULES, *(".".join(parts[:i]) for i in range(1, len(parts) + 1))):
         if not module_name:
             continue
         try:

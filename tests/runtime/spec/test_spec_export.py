@@ -8,7 +8,10 @@ count, the records it produces must equal counts computed without the engine).
 from __future__ import annotations
 
 import ast
+import datetime
 import json
+import logging
+import math
 import os
 import re
 import subprocess
@@ -21,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime import Serdes
+from runtime import Serdes, TimeWindows
 from runtime.__main__ import main
 from runtime.spec import (
     RecordLogger,
@@ -34,7 +37,9 @@ from runtime.spec import (
     load_example,
 )
 from runtime.spec.compiler import HANDLERS
+from runtime.processor import PunctuationType
 from runtime.spec.export.layout import identifier
+from runtime.spec.export.render import Renderer
 from runtime.testing import TopologyTestDriver
 
 REPO = Path(__file__).resolve().parents[3]
@@ -93,9 +98,8 @@ def test_each_exported_example_is_readable(name: str) -> None:
         assert f"    # {node.id}: {node.label} ({node.type})" in source
     lines = source.splitlines()
     assert all(len(line) <= 100 for line in lines)
-    assert all((len(line) - len(line.lstrip(" "))) % 4 == 0 for line in lines if line.strip()
-               and not line.startswith(("Kafka", "Trade", "Page", "every", "word", "from", "Generated",
-                                        "builds")))
+    body = lines[lines.index("def build_topology() -> Topology:") + 1:]
+    assert all((len(line) - len(line.lstrip(" "))) % 4 == 0 for line in body)
     assert "\t" not in source
     assert not any(isinstance(n, ast.Lambda) for n in ast.walk(tree))
 
@@ -290,6 +294,42 @@ def test_a_handler_passing_a_closure_cannot_be_exported_and_the_problem_names_th
     assert [(p.node_id, p.severity) for p in info.value.problems] == [("log", "error")]
     assert "cannot be exported as Python" in info.value.problems[0].message
     assert "<lambda>" in info.value.problems[0].message
+
+
+def test_peek_logs_each_record_at_its_level(caplog: pytest.LogCaptureFixture) -> None:
+    doc = document([
+        {"id": "in", "type": "source.stream", "params": {"topics": ["in"]}},
+        {"id": "log", "type": "stream.peek", "params": {"level": "warning"}},
+        {"id": "out", "type": "sink.topic", "params": {"topic": "out"}},
+    ])
+    topology = run_program(export_python(doc))["build_topology"]()
+    with caplog.at_level(logging.DEBUG, logger="runtime.spec"), TopologyTestDriver(topology) as driver:
+        driver.create_input_topic("in", Serdes.string(), Serdes.string()).pipe_input("k", "v")
+        assert driver.create_output_topic("out", Serdes.string(), Serdes.string()).read_key_values_to_list() == [
+            ("k", "v")]
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name.startswith("runtime.spec")] == [
+        (logging.WARNING, "log: key='k' value='v'")]
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 0, -7, 2.5, float("inf"), float("-inf"), "it's \"quoted\"\n\x00",
+    [1, [2, "three"]], (1,), (), {"a": {"b": None}, "c": [1.0]},
+    datetime.timedelta(milliseconds=1500), logging.INFO, PunctuationType.WALL_CLOCK_TIME,
+    RecordLogger("n", "debug"), TimeWindows,
+])
+def test_values_a_handler_passes_are_written_as_source_that_evaluates_to_them(value: Any) -> None:
+    renderer = Renderer({}, set())
+    text = renderer.flat(value)
+    namespace: dict[str, Any] = {}
+    for module, names in renderer.imports.items():
+        exec(f"import {module}" if names == {""} else f"from {module} import {', '.join(names)}",  # noqa: S102
+             namespace)
+    assert eval(text, namespace) == value  # noqa: S307 - rendered by the code under test from literals
+
+
+def test_a_nan_is_written_as_a_float_call() -> None:
+    text = Renderer({}, set()).flat(float("nan"))
+    assert text == "float('nan')" and math.isnan(eval(text))  # noqa: S307
 
 
 # -- errors -----------------------------------------------------------------------------------
