@@ -56,13 +56,13 @@ def export_python(doc: Document) -> str:
     assert isinstance(builder, Call)
     plan = plan_statements(ctx.recorder.calls, builder, outputs, order, names, node_vars, taken)
     renderer = Renderer(names, plan.inline)
-    body = _body(plan.statements, order, renderer)
+    body = _body(doc, plan.statements, order, renderer)
     program = _program(doc, renderer, body, taken)
     ast.parse(program)  # a bug here must not hand out a broken program
     return program
 
 
-def _body(statements: list[Statement], order: list[Node], renderer: Renderer) -> list[str]:
+def _body(doc: Document, statements: list[Statement], order: list[Node], renderer: Renderer) -> list[str]:
     by_node: dict[str | None, list[Statement]] = {}
     for statement in statements:
         by_node.setdefault(statement.node.id if statement.node else None, []).append(statement)
@@ -73,7 +73,7 @@ def _body(statements: list[Statement], order: list[Node], renderer: Renderer) ->
         try:
             lines += [_statement(s, renderer) for s in by_node.get(node.id, [])]
         except Unexportable as exc:
-            raise SpecError(f"the document {node.id!r} cannot be exported",
+            raise SpecError(f"the document {doc.name!r} cannot be exported",
                             [Problem(node.id, "", "error", f"this node cannot be exported as Python: {exc}")]
                             ) from exc
     return lines

@@ -104,19 +104,15 @@ def plan_statements(
     statements.append(Statement(None, "builder", builder, (-1, builder._seq)))
 
     # Node outputs get the node's name; each becomes a statement of that node.
-    output_ids: set[int] = set()
     ports_of: dict[str, list[str]] = {}
     for node_id, port in outputs:
         ports_of.setdefault(node_id, []).append(port)
     for (node_id, port), value in outputs.items():
-        var = node_vars[node_id] if len(ports_of[node_id]) == 1 else f"{node_vars[node_id]}_{port}"
-        if var != node_vars[node_id]:
-            taken.add(var)
+        var = node_vars[node_id] if len(ports_of[node_id]) == 1 else identifier(f"{node_vars[node_id]}_{port}", taken)
         node = node_order[index[node_id]]
         if isinstance(value, Call) and id(value) not in names and value._node is not None \
                 and value._node.id == node_id:
             names[id(value)] = var
-            output_ids.add(id(value))
             statements.append(Statement(node, var, value, (index[node_id], value._seq)))
         elif isinstance(value, Expr):
             # An upstream object passed on (a one-input merge) or a part of a result
@@ -156,6 +152,8 @@ def plan_statements(
                    if derived_from_builder(c)]
         mismatch = next((i for i, (a, b) in enumerate(zip(recorded, written)) if a is not b), None)
         if mismatch is None:
+            if len(written) != len(recorded):  # cannot happen: each call is written exactly once
+                raise AssertionError("the export writes a different number of DSL calls than were made")
             break
         moved = recorded[mismatch]
         if id(moved) not in inline:  # cannot happen: every out-of-line call runs at its place

@@ -294,6 +294,7 @@ def test_a_handler_passing_a_closure_cannot_be_exported_and_the_problem_names_th
     assert [(p.node_id, p.severity) for p in info.value.problems] == [("log", "error")]
     assert "cannot be exported as Python" in info.value.problems[0].message
     assert "<lambda>" in info.value.problems[0].message
+    assert str(info.value).startswith("the document 'doc' cannot be exported: log: this node cannot be exported")
 
 
 def test_peek_logs_each_record_at_its_level(caplog: pytest.LogCaptureFixture) -> None:
