@@ -48,19 +48,11 @@ def _peek(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
 
 def _foreach(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (upstream,) = inputs["in"]
-    level = logging.getLevelName(str(node.params.get("level", "info")).upper())
-    node_id = node.id
     # A sandboxed expression cannot have side effects, so the only action offered is a
     # log line, whose text the optional message expression computes.
     message = ctx.expression(node, "message") if node.params.get("message") else None
-
-    def log_record(key: Any, value: Any) -> None:
-        if message is None:
-            logger.log(level, "%s: key=%r value=%r", node_id, key, value)
-        else:
-            logger.log(level, "%s: %s", node_id, message(key, value))
-
-    ctx.call(upstream, "foreach", log_record, name=node.id)
+    logger = RecordLogger(node.id, str(node.params.get("level", "info")), message)
+    ctx.call(upstream, "foreach", logger, name=node.id)
     return {}
 
 

@@ -10,6 +10,7 @@ that order; otherwise it gets a variable of its own.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import keyword
 import re
 from collections.abc import Iterator, Mapping
@@ -19,7 +20,7 @@ from typing import Any
 from runtime.spec.document import Node
 from runtime.spec.export.recorder import Attr, Call, Expr, Subscript
 
-__all__ = ["Plan", "Statement", "calls_in", "identifier", "plan_statements"]
+__all__ = ["Plan", "Statement", "calls_in", "contents", "identifier", "init_fields", "plan_statements"]
 
 # Names the program defines or imports itself; a node may not take them.
 RESERVED = frozenset({"builder", "build_topology", "annotations", "compile_expression", "datetime"})
@@ -65,13 +66,31 @@ def calls_in(value: Any) -> Iterator[Call]:
     elif isinstance(value, Subscript):
         yield from calls_in(value._base)
         yield from calls_in(value._key)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
+    else:
+        for item in contents(value):
             yield from calls_in(item)
+
+
+def contents(value: Any) -> Iterator[Any]:
+    """The items of a container, or the fields of a dataclass instance (such as a
+    RecordLogger holding a compiled message), in the order they are written."""
+    if isinstance(value, (list, tuple)):
+        yield from value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from calls_in(key)
-            yield from calls_in(item)
+            yield key
+            yield item
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in init_fields(value):
+            yield getattr(value, f.name)
+
+
+def init_fields(value: Any) -> list[dataclasses.Field[Any]]:
+    """The fields a dataclass instance is written with: those its constructor takes
+    and that differ from their defaults."""
+    return [f for f in dataclasses.fields(value)
+            if f.init and (f.default is dataclasses.MISSING or getattr(value, f.name) is not f.default
+                           and getattr(value, f.name) != f.default)]
 
 
 def call_parts(call: Call) -> Iterator[Any]:
@@ -188,11 +207,7 @@ def _evaluation(value: Any, inline: set[int], top: bool = False) -> Iterator[Cal
     elif isinstance(value, Subscript):
         yield from _evaluation(value._base, inline)
         yield from _evaluation(value._key, inline)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _evaluation(item, inline)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _evaluation(key, inline)
+    else:
+        for item in contents(value):
             yield from _evaluation(item, inline)
 

@@ -17,6 +17,7 @@ import re
 import textwrap
 from typing import Any
 
+from runtime.spec.export.layout import init_fields
 from runtime.spec.export.recorder import Attr, Call, Expr, Name, Subscript
 
 __all__ = ["LIMIT", "Renderer", "comment_lines", "docstring"]
@@ -138,7 +139,7 @@ class Renderer:
             return f"{self._import_object(type(value))}.{value.name}"
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             cls = self._import_object(type(value))
-            fields = [f for f in dataclasses.fields(value) if f.init]
+            fields = init_fields(value)
             return f"{cls}({', '.join(f'{f.name}={self.flat(getattr(value, f.name))}' for f in fields)})"
         if isinstance(value, type) or callable(value):
             return self._import_object(value)
@@ -176,6 +177,10 @@ class Renderer:
                 return "(\n" + "\n".join(inner + line for line in lines) + f"\n{pad})"
             func = self.flat(value._func)
             return func + self._call_tail(value, column + len(func), indent, extra)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            cls = self._import_object(type(value))
+            kwargs = {f.name: getattr(value, f.name) for f in init_fields(value)}
+            return cls + self._tail((), kwargs, column + len(cls), indent, extra)
         if isinstance(value, str) and len(flat) > 8:
             pieces = _split(value, LIMIT - indent - 4)
             if len(pieces) > 1:
@@ -198,8 +203,12 @@ class Renderer:
         return links
 
     def _call_tail(self, call: Call, column: int, indent: int, extra: int = 0) -> str:
-        """``(arguments)`` of ``call``: on one line, on the next line, or one a line."""
-        arguments = self._arguments(call)
+        return self._tail(call._args, call._kwargs, column, indent, extra)
+
+    def _tail(self, args: tuple[Any, ...], kwargs: dict[str, Any], column: int, indent: int,
+              extra: int = 0) -> str:
+        """``(arguments)``: on one line, on the next line, or one a line."""
+        arguments = [self.flat(a) for a in args] + [f"{k}={self.flat(v)}" for k, v in kwargs.items()]
         one_line = f"({', '.join(arguments)})"
         if column + len(one_line) + extra <= LIMIT:
             return one_line
@@ -207,6 +216,6 @@ class Renderer:
         joined = ", ".join(arguments)
         if indent + 4 + len(joined) <= LIMIT:
             return f"(\n{inner}{joined}\n{pad})"
-        items = [self.block(a, indent + 4, indent + 4, 1) for a in call._args]
-        items += [f"{k}={self.block(v, indent + 5 + len(k), indent + 4, 1)}" for k, v in call._kwargs.items()]
+        items = [self.block(a, indent + 4, indent + 4, 1) for a in args]
+        items += [f"{k}={self.block(v, indent + 5 + len(k), indent + 4, 1)}" for k, v in kwargs.items()]
         return "(\n" + "".join(f"{inner}{item},\n" for item in items) + pad + ")"
