@@ -466,6 +466,8 @@ _STATELESS = [
     ("stream.flat_map_values", {"mapper": "[value]"}),
     ("stream.select_key", {"key": "key"}),
     ("stream.peek", {"level": "warning"}),
+    ("stream.repartition", {}),
+    ("stream.repartition", {"num_partitions": 3, "value_serde": "json"}),
 ]
 _WINDOWS = [
     None,
@@ -475,63 +477,98 @@ _WINDOWS = [
     {"window": "session", "gap_ms": 30},
 ]
 # Ids that collide once made identifiers, keywords, builtins and the program's own names.
-_IDS = st.sampled_from(["a", "a-b", "a.b", "a_b", "class", "filter", "builder", "1x", "Node", "to",
-                        "compile_expression", "x--y", "in", "out", "map", "stream"])
+_IDS = ["a", "a-b", "a.b", "a_b", "class", "filter", "builder", "1x", "Node", "to", "compile_expression",
+        "x--y", "in", "out", "map", "stream", "Topology", "b", "c", "d", "e", "f"]
 
 
 @st.composite
 def valid_documents(draw: st.DrawFn) -> Any:
-    ids = iter(draw(st.lists(_IDS, min_size=14, max_size=14, unique=True)))
+    """Valid documents over the node types the compiler supports: sources, a merge,
+    stateless steps, then a sink, a foreach, a split into sinks, a (windowed)
+    aggregation, or a table grouping; ids that are awkward as Python names."""
+    ids = iter(draw(st.permutations(_IDS)))
     text = st.text(max_size=20)
+    serde = st.sampled_from(["string", "json", "long", "bytes"])
     nodes: list[dict[str, Any]] = []
-    edges: list[tuple[str, str, str]] = []
+    edges: list[tuple[str, str, str, str]] = []
 
     def add(node_type: str, params: dict[str, Any], *sources: tuple[str, str]) -> str:
         node_id = next(ids)
         nodes.append({"id": node_id, "type": node_type, "label": draw(text), "params": params})
-        edges.extend((s, node_id, port) for s, port in sources)
+        edges.extend((s, port, node_id, "in") for s, port in sources)
         return node_id
 
-    serde = st.sampled_from(["string", "json", "long", "bytes"])
-    current = add("source.stream", {"topics": draw(st.lists(st.sampled_from(["t1", "t2", "t3"]), min_size=1,
-                                                               max_size=2, unique=True)),
-                                    "value_serde": draw(serde)})
+    def end(source: str, port: str = "out") -> None:
+        if draw(st.booleans()):
+            add("sink.topic", {"topic": draw(st.sampled_from(["o1", "o2"])), "value_serde": draw(serde)},
+                (source, port))
+        else:
+            add("stream.foreach", draw(st.sampled_from([{}, {"level": "debug", "message": "str(value)"}])),
+                (source, port))
+
+    topics = draw(st.lists(st.sampled_from(["t1", "t2", "t3"]), min_size=1, max_size=2, unique=True))
+    current = add("source.stream", {"topics": topics, "value_serde": draw(serde)})
     if draw(st.booleans()):
         other = add("source.stream", {"topics": ["t4"]})
-        current = add("stream.merge", {}, (current, "in"), (other, "in"))
+        current = add("stream.merge", {}, (current, "out"), (other, "out"))
     for node_type, params in draw(st.lists(st.sampled_from(_STATELESS), max_size=3)):
-        current = add(node_type, dict(params), (current, "in"))
-    if draw(st.booleans()):
+        current = add(node_type, dict(params), (current, "out"))
+    ending = draw(st.sampled_from(["end", "split", "aggregate", "table"]))
+    if ending == "split":
+        branches = [{"name": "big", "predicate": "True"}, {"name": "small", "predicate": "key is None"}]
+        params = {"branches": branches[:draw(st.integers(1, 2))]}
         if draw(st.booleans()):
-            current = add("stream.group_by_key", {"value_serde": draw(serde)}, (current, "in"))
+            params["default_branch"] = "other"
+        split = add("stream.split", params, (current, "out"))
+        for port in [b["name"] for b in params["branches"]] + ([params["default_branch"]] if
+                                                                "default_branch" in params else []):
+            end(split, port)
+        return _load(draw, nodes, edges)
+    if ending == "aggregate":
+        if draw(st.booleans()):
+            current = add("stream.group_by_key", {"value_serde": draw(serde)}, (current, "out"))
         else:
-            current = add("stream.group_by", {"key": "str(key)"}, (current, "in"))
+            current = add("stream.group_by", {"key": "str(key)"}, (current, "out"))
         window = draw(st.sampled_from(_WINDOWS))
         prefix = "grouped"
         if window is not None:
-            current = add("grouped.windowed_by", dict(window), (current, "in"))
+            current = add("grouped.windowed_by", dict(window), (current, "out"))
             prefix = "windowed"
         kind = draw(st.sampled_from(["count", "reduce", "aggregate"]))
-        params: dict[str, Any] = {
-            "count": {},
-            "reduce": {"reducer": "value"},
-            "aggregate": {"initializer": "0", "aggregator": "agg + 1"},
-        }[kind]
+        params = {"count": {}, "reduce": {"reducer": "value"},
+                  "aggregate": {"initializer": "0", "aggregator": "agg + 1"}}[kind]
         if kind == "aggregate" and window is not None and window["window"] == "session":
             params["merger"] = "agg1 + agg2"
         if draw(st.booleans()):
             params["key_serde"] = "string"
-        current = add(f"{prefix}.{kind}", params, (current, "in"))
-        current = add("table.to_stream", {}, (current, "in"))
-    add("sink.topic", {"topic": draw(st.sampled_from(["o1", "o2"])), "value_serde": draw(serde)}, (current, "in"))
+        current = add(f"{prefix}.{kind}", params, (current, "out"))
+        current = add("table.to_stream", {}, (current, "out"))
+    elif ending == "table":
+        current = add("stream.to_table", {}, (current, "out"))
+        if draw(st.booleans()):
+            current = add("table.filter_not", {"predicate": "value is None"}, (current, "out"))
+        current = add("table.group_by", {"selector": "(key, value)"}, (current, "out"))
+        kind = draw(st.sampled_from(["count", "reduce", "aggregate"]))
+        params = {"count": {}, "reduce": {"adder": "value", "subtractor": "agg"},
+                  "aggregate": {"initializer": "0", "adder": "agg + 1", "subtractor": "agg - 1"}}[kind]
+        current = add(f"grouped_table.{kind}", params, (current, "out"))
+        if draw(st.booleans()):
+            current = add("table.suppress", {"until": "time_limit", "time_limit_ms": 100}, (current, "out"))
+        current = add("table.to_stream", {}, (current, "out"))
+    end(current)
+    return _load(draw, nodes, edges)
+
+
+def _load(draw: st.DrawFn, nodes: list[dict[str, Any]], edges: list[tuple[str, str, str, str]]) -> Any:
     return load_document({
-        "format_version": 1, "name": draw(st.text(min_size=1, max_size=30)), "description": draw(text),
-        "nodes": nodes,
-        "edges": [{"id": f"e{i}", "source": s, "target": t, "target_port": p} for i, (s, t, p) in enumerate(edges)],
+        "format_version": 1, "name": draw(st.text(min_size=1, max_size=30)),
+        "description": draw(st.text(max_size=40)), "nodes": nodes,
+        "edges": [{"id": f"e{i}", "source": s, "source_port": sp, "target": t, "target_port": tp}
+                  for i, (s, sp, t, tp) in enumerate(edges)],
     })
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_documents())
 def test_generated_documents_export_to_programs_building_the_same_topology(doc: Any) -> None:
     source = assert_same_topology(doc)
