@@ -11,6 +11,8 @@
 - :func:`register_function` / :func:`register_processor`: user-defined Python code,
   usually installed as entry points (:mod:`runtime.spec.udf`), usable by name in
   expressions and in Process nodes.
+- :func:`export_python`: a document → a readable Python program building the same
+  topology with the DSL (``describe()`` equal).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from runtime.spec.document import (
 )
 from runtime.spec.errors import Problem, SpecError
 from runtime.spec.examples import list_examples, load_example
+from runtime.spec.export import export_python
 from runtime.spec.expressions import (
     ExpressionError,
     ExpressionLimitError,
@@ -36,6 +39,7 @@ from runtime.spec.expressions import (
     compile_expression,
     function_reference,
 )
+from runtime.spec.record_logger import RecordLogger
 from runtime.spec.schema import document_schema
 from runtime.spec.udf import (
     UdfError,
@@ -56,6 +60,7 @@ __all__ = [
     "Node",
     "Position",
     "Problem",
+    "RecordLogger",
     "Settings",
     "SpecError",
     "UdfError",
@@ -64,6 +69,7 @@ __all__ = [
     "document_schema",
     "dump_document",
     "entry_point_errors",
+    "export_python",
     "function_reference",
     "list_examples",
     "load_document",
