@@ -44,6 +44,7 @@ from runtime.spec.schema import document_schema
 from runtime.spec.udf import (
     UdfError,
     entry_point_errors,
+    processor_factory,
     register_function,
     register_processor,
     registered_processors,
@@ -75,6 +76,7 @@ __all__ = [
     "load_document",
     "load_example",
     "node_catalog",
+    "processor_factory",
     "register_function",
     "register_processor",
     "registered_processors",

@@ -23,7 +23,8 @@ from runtime.spec.export.recorder import Attr, Call, Expr, Subscript
 __all__ = ["Plan", "Statement", "calls_in", "contents", "identifier", "init_fields", "plan_statements"]
 
 # Names the program defines or imports itself; a node may not take them.
-RESERVED = frozenset({"builder", "build_topology", "annotations", "compile_expression", "datetime"})
+RESERVED = frozenset({"builder", "build_topology", "annotations", "compile_expression",
+                      "processor_factory", "datetime"})
 
 
 @dataclass

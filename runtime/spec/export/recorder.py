@@ -127,3 +127,9 @@ class RecordingContext(CompileContext):
         source, kind = node.params[param], NODE_TYPES[node.type].expressions[param]
         compile_expression(source, kind)
         return self.recorder.name("compile_expression")(source, kind)
+
+    def processor(self, name: str) -> Callable[[], Any]:
+        # A registered processor is looked up by name when the program runs, as when
+        # the document compiles: it must be installed there too (an entry point).
+        super().processor(name)   # unknown here: the export fails as the compile does
+        return self.recorder.name("processor_factory")(name)

@@ -26,6 +26,8 @@ LIMIT = 99  # longest line we aim for; only a literal longer than that is split
 
 # Public modules tried first when a value's class or function has to be imported.
 _PUBLIC_MODULES = ("runtime.spec", "runtime")
+# What the exported program imports from runtime.spec rather than runtime
+_SPEC_NAMES = frozenset({"compile_expression", "processor_factory"})
 
 
 class Unexportable(ValueError):
@@ -146,7 +148,7 @@ class Renderer:
         raise Unexportable(f"a {type(value).__name__} cannot be written as Python source")
 
     def _import_name(self, ident: str) -> None:
-        module = "runtime.spec" if ident == "compile_expression" else "runtime"
+        module = "runtime.spec" if ident in _SPEC_NAMES else "runtime"
         self.imports.setdefault(module, set()).add(ident)
 
     def _import_object(self, obj: Any) -> str:

@@ -320,6 +320,16 @@ def test_the_store_type_picks_the_stores_factory(registered: None, store_type: s
         assert driver.get_key_value_store("counts").persistent is persistent
 
 
+def test_an_exported_process_node_looks_its_processor_up_by_name(registered: None) -> None:
+    from runtime.spec import export_python
+
+    program = export_python(load_document(counting_document()))
+    assert "processor_factory('running_count')" in program
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(program, "<exported>", "exec"), namespace)  # our generated code
+    assert str(namespace["build_topology"]().describe()) == str(hand_written_counting().describe())
+
+
 def test_a_compiled_process_node_runs_in_the_test_driver(registered: None) -> None:
     with TopologyTestDriver(compile_document(load_document(counting_document()))) as driver:
         source = driver.create_input_topic("input", Serdes.string(), Serdes.string())
