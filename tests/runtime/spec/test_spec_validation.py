@@ -304,6 +304,13 @@ def test_a_window_missing_its_size() -> None:
     assert errors(window_doc(window="tumbling")) == [("w", "params.size_ms", "missing required parameter 'size_ms'")]
 
 
+def test_a_window_kind_of_the_wrong_json_type_is_a_schema_error() -> None:
+    # found by tests/runtime/spec/test_spec_fuzz.py: a list here once raised TypeError
+    found = errors(window_doc(window=["tumbling"], size_ms=5))
+    assert {(node_id, path) for node_id, path, _ in found} == {("w", "params.window")}
+    assert "['tumbling'] is not of type 'string'" in [message for *_, message in found]
+
+
 def test_a_hopping_window_advancing_more_than_its_size() -> None:
     assert errors(window_doc(window="hopping", size_ms=1000, advance_ms=5000)) == [(
         "w", "params.advance_ms", "the advance (5000 ms) must not be larger than the window size (1000 ms)",
