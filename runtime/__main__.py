@@ -3,6 +3,8 @@
 - ``run TARGET``: run a topology (``module:attribute`` or a document ``.json``) until
   SIGTERM/SIGINT; configuration from ``--config FILE`` and ``--set key=value``.
 - ``reset``: Kafka Streams' Application Reset Tool (see ``runtime.tools.reset``).
+- ``export-python DOCUMENT``: a topology document (``.json``) as a Python program that
+  builds the same topology with the DSL (``runtime.spec.export_python``).
 """
 
 from __future__ import annotations
@@ -41,7 +43,27 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--by-duration", metavar="PnDTnHnMn.nS", help="this long before now")
     reset.add_argument("--redis-url", help="also delete the application's Redis checkpoints")
     reset.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+
+    export = commands.add_parser("export-python", help="write a topology document (.json) as a Python "
+                                 "program that builds the same topology with the DSL")
+    export.add_argument("document", help="the document's .json file")
+    export.add_argument("-o", "--output", metavar="FILE", help="write the program here (default: stdout)")
     return parser
+
+
+def _export_python(args: argparse.Namespace) -> int:
+    import json
+
+    from runtime.spec import export_python, load_document
+
+    with open(args.document, encoding="utf-8") as handle:
+        program = export_python(load_document(json.load(handle)))
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(program)
+    else:
+        sys.stdout.write(program)
+    return 0
 
 
 def _topics(text: str) -> list[str]:
@@ -88,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return _reset(args) if args.command == "reset" else _run(args)
+        commands = {"reset": _reset, "export-python": _export_python, "run": _run}
+        return commands[args.command](args)
     except (StreamsError, ValueError, OSError, ImportError, AttributeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,10 +3,16 @@
 - :func:`load_document` / :func:`dump_document`: JSON form ⇄ :class:`Document`;
   :func:`document_schema` is the JSON Schema editors check against.
 - :func:`node_catalog`: every node type with its ports, params schema and help.
-- :func:`validate`: every :class:`Problem` at once, with node id and param path.
+- :func:`validate`: every :class:`Problem` at once, with node id and param path;
+  given the cluster's topics (name → partitions) it also checks co-partitioning.
 - :func:`compile_document`: a document → a ``runtime`` Topology through the DSL,
   each node's id passed as the DSL ``name=``.
 - :func:`compile_expression`: the sandboxed expression language of node params.
+- :func:`register_function` / :func:`register_processor`: user-defined Python code,
+  usually installed as entry points (:mod:`runtime.spec.udf`), usable by name in
+  expressions and in Process nodes.
+- :func:`export_python`: a document → a readable Python program building the same
+  topology with the DSL (``describe()`` equal).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from runtime.spec.document import (
 )
 from runtime.spec.errors import Problem, SpecError
 from runtime.spec.examples import list_examples, load_example
+from runtime.spec.export import export_python
 from runtime.spec.expressions import (
     ExpressionError,
     ExpressionLimitError,
@@ -32,7 +39,16 @@ from runtime.spec.expressions import (
     compile_expression,
     function_reference,
 )
+from runtime.spec.record_logger import RecordLogger
 from runtime.spec.schema import document_schema
+from runtime.spec.udf import (
+    UdfError,
+    entry_point_errors,
+    processor_factory,
+    register_function,
+    register_processor,
+    registered_processors,
+)
 from runtime.spec.validation import validate
 
 __all__ = [
@@ -45,16 +61,24 @@ __all__ = [
     "Node",
     "Position",
     "Problem",
+    "RecordLogger",
     "Settings",
     "SpecError",
+    "UdfError",
     "compile_document",
     "compile_expression",
     "document_schema",
     "dump_document",
+    "entry_point_errors",
+    "export_python",
     "function_reference",
     "list_examples",
     "load_document",
     "load_example",
     "node_catalog",
+    "processor_factory",
+    "register_function",
+    "register_processor",
+    "registered_processors",
     "validate",
 ]

@@ -21,7 +21,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime.spec.errors import Problem, SpecError, problems_from_schema
+from runtime.spec.errors import SpecError, problems_from_schema
+from runtime.spec.migrations import FORMAT_VERSION, migrate
 
 __all__ = [
     "FORMAT_VERSION",
@@ -33,9 +34,6 @@ __all__ = [
     "dump_document",
     "load_document",
 ]
-
-FORMAT_VERSION = 1
-
 
 @dataclass
 class Position:
@@ -90,13 +88,17 @@ class Document:
 def load_document(data: Any) -> Document:
     """Build a :class:`Document` from its JSON form (already parsed).
 
+    A document of an older ``format_version`` is migrated first
+    (:mod:`runtime.spec.migrations`).
+
     :raises SpecError: the data does not have a document's shape; ``problems``
-        lists every shape problem at once.
+        lists every shape problem at once. Also when ``format_version`` is not an
+        integer, or newer or older than this program can read.
     """
     from runtime.spec.schema import shape_validator  # the schema module imports this one
 
     if isinstance(data, dict):
-        data = _migrate(data)
+        data = migrate(data)  # older formats first; the shape check knows only the current one
     problems = problems_from_schema(shape_validator(), data)
     if problems:
         raise SpecError("the document is not a valid topology document", problems)
@@ -156,14 +158,3 @@ def dump_document(doc: Document) -> dict[str, Any]:
         out["metadata"] = copy.deepcopy(doc.metadata)
     return out
 
-
-def _migrate(data: dict[str, Any]) -> dict[str, Any]:
-    """Bring an older document up to FORMAT_VERSION (none older exists yet)."""
-    version = data.get("format_version")
-    if isinstance(version, int) and version > FORMAT_VERSION:
-        raise SpecError(
-            f"the document has format_version {version}, newer than this program's {FORMAT_VERSION}",
-            [Problem(None, "format_version", "error",
-                     f"format_version {version} is newer than the supported {FORMAT_VERSION}")],
-        )
-    return data

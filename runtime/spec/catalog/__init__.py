@@ -21,6 +21,7 @@ from runtime.spec.catalog.model import (
     NodeType,
     Port,
 )
+from runtime.spec.catalog.processors import PROCESSORS
 from runtime.spec.catalog.sinks import SINKS
 from runtime.spec.catalog.sources import SOURCES
 from runtime.spec.catalog.stateless import STATELESS
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 NODE_TYPES: dict[str, NodeType] = {
-    t.type: t for t in (*SOURCES, *STATELESS, *GROUPING, *AGGREGATION, *WINDOWS, *JOINS, *SINKS)
+    t.type: t for t in (*SOURCES, *STATELESS, *GROUPING, *AGGREGATION, *WINDOWS, *JOINS, *PROCESSORS, *SINKS)
 }
 # Operators added for full DSL coverage (issue 5, H1).
 NODE_TYPES.update((t.type, t) for t in (*BRANCHING, *TABLES, *SUPPRESSION))

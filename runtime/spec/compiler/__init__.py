@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from runtime.errors import StreamsError
 from runtime.spec.catalog import NODE_TYPES
 from runtime.spec.compiler.branching import HANDLERS as _BRANCHING
 from runtime.spec.compiler.context import CompileContext, Handler, Unsupported
+from runtime.spec.compiler.processors import HANDLERS as _PROCESSORS
 from runtime.spec.compiler.stateful import HANDLERS as _STATEFUL
 from runtime.spec.compiler.streams import HANDLERS as _STREAMS
 from runtime.spec.compiler.tables import HANDLERS as _TABLES
-from runtime.spec.document import Document
+from runtime.spec.document import Document, Node
 from runtime.spec.errors import Problem, SpecError
 from runtime.spec.graph import Graph
 from runtime.spec.validation import validate
 
-__all__ = ["compile_document"]
+__all__ = ["compile_document", "run_handlers"]
 
 logger = logging.getLogger(__name__)
 
-HANDLERS: dict[str, Handler] = {**_STREAMS, **_STATEFUL, **_BRANCHING, **_TABLES}
+HANDLERS: dict[str, Handler] = {**_STREAMS, **_STATEFUL, **_BRANCHING, **_TABLES, **_PROCESSORS}
 
 
 def compile_document(doc: Document) -> Any:
@@ -46,7 +48,29 @@ def compile_document(doc: Document) -> Any:
     except Unsupported as exc:
         raise SpecError("the engine's DSL is not available",
                         [Problem(None, "", "error", f"the engine's DSL is not available: {exc}")]) from exc
-    graph = Graph.of(doc)
+    _, problems = run_handlers(ctx)
+    if problems:
+        raise SpecError(f"the document {doc.name!r} cannot be compiled", problems)
+    try:
+        return ctx.builder.build()
+    except (StreamsError, NotImplementedError) as exc:
+        raise SpecError(f"the document {doc.name!r} cannot be compiled",
+                        [Problem(None, "", "error", f"the engine could not build the topology: {exc}")]) from exc
+
+
+def run_handlers(
+    ctx: CompileContext, on_node: Callable[[Node], None] | None = None,
+) -> tuple[dict[tuple[str, str], Any], list[Problem]]:
+    """Run each node's handler against ``ctx`` in topological order (ties in document order).
+
+    Split from :func:`compile_document` so that the code export can run the same
+    handlers against a recording stand-in for ``runtime``; ``on_node`` is told which
+    node is about to be handled.
+
+    :return: the DSL object of each ``(node id, output port)``, and the problems of the
+        nodes the engine could not build (their downstream nodes are skipped).
+    """
+    graph = Graph.of(ctx.doc)
     order, _ = graph.topological_order()
     outputs: dict[tuple[str, str], Any] = {}
     skipped: set[str] = set()
@@ -61,6 +85,8 @@ def compile_document(doc: Document) -> Any:
             port.name: [outputs[(e.source, e.source_port)] for e in graph.inputs(node_id, port.name)]
             for port in node_type.inputs
         }
+        if on_node is not None:
+            on_node(node)
         try:
             handler = HANDLERS.get(node.type)
             if handler is None:
@@ -78,10 +104,4 @@ def compile_document(doc: Document) -> Any:
             continue
         for port, value in built.items():
             outputs[(node_id, port)] = value
-    if problems:
-        raise SpecError(f"the document {doc.name!r} cannot be compiled", problems)
-    try:
-        return ctx.builder.build()
-    except (StreamsError, NotImplementedError) as exc:
-        raise SpecError(f"the document {doc.name!r} cannot be compiled",
-                        [Problem(None, "", "error", f"the engine could not build the topology: {exc}")]) from exc
+    return outputs, problems

@@ -8,6 +8,7 @@ from typing import Any
 from runtime.spec.catalog import NODE_TYPES
 from runtime.spec.document import Document, Node
 from runtime.spec.expressions import compile_expression
+from runtime.spec.udf import processor_factory
 from runtime.spec.validation import store_name
 
 __all__ = ["CompileContext", "Handler", "Unsupported"]
@@ -59,6 +60,10 @@ class CompileContext:
 
     def store(self, node: Node) -> str:
         return store_name(node.id, node.params)
+
+    def processor(self, name: str) -> Callable[[], Any]:
+        """The factory of the registered processor ``name`` (runtime.spec.udf)."""
+        return processor_factory(name)
 
 
 # A handler turns one node into DSL calls: (context, node, upstream objects per input

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from runtime.spec.compiler.context import CompileContext, Handler
 from runtime.spec.document import Node
+from runtime.spec.record_logger import RecordLogger
 
 __all__ = ["HANDLERS"]
-
-logger = logging.getLogger(__name__)
 
 Inputs = Mapping[str, list[Any]]
 
@@ -43,30 +41,18 @@ def _with_expression(method: str, param: str) -> Handler:
 
 def _peek(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (upstream,) = inputs["in"]
-    level = logging.getLevelName(str(node.params.get("level", "info")).upper())
-    node_id = node.id
-
-    def log_record(key: Any, value: Any) -> None:
-        logger.log(level, "%s: key=%r value=%r", node_id, key, value)
-
-    return {"out": ctx.call(upstream, "peek", log_record, name=node.id)}
+    # A RecordLogger, not a closure, so that the code export can write it out.
+    logger = RecordLogger(node.id, str(node.params.get("level", "info")))
+    return {"out": ctx.call(upstream, "peek", logger, name=node.id)}
 
 
 def _foreach(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (upstream,) = inputs["in"]
-    level = logging.getLevelName(str(node.params.get("level", "info")).upper())
-    node_id = node.id
     # A sandboxed expression cannot have side effects, so the only action offered is a
     # log line, whose text the optional message expression computes.
     message = ctx.expression(node, "message") if node.params.get("message") else None
-
-    def log_record(key: Any, value: Any) -> None:
-        if message is None:
-            logger.log(level, "%s: key=%r value=%r", node_id, key, value)
-        else:
-            logger.log(level, "%s: %s", node_id, message(key, value))
-
-    ctx.call(upstream, "foreach", log_record, name=node.id)
+    logger = RecordLogger(node.id, str(node.params.get("level", "info")), message)
+    ctx.call(upstream, "foreach", logger, name=node.id)
     return {}
 
 

@@ -16,6 +16,7 @@ from runtime.spec.expressions.functions import FUNCTIONS
 from runtime.spec.expressions.guards import ALLOWED_ATTRIBUTES, DATA_ATTRIBUTES
 from runtime.spec.expressions.limits import MAX_AST_DEPTH, MAX_AST_NODES, MAX_GENERATORS
 from runtime.spec.expressions.patterns import PatternError, compile_pattern
+from runtime.spec.udf import UdfError, find_function
 
 __all__ = ["check_expression"]
 
@@ -107,6 +108,8 @@ class _Checker:
                 raise self.fail(f"{node.id!r} is a variable, not a function", node)
             return
         function = FUNCTIONS.get(node.id)
+        if function is None and self._user_function(node.id, node):
+            return  # installed by an administrator: trusted, called as written
         if function is None:
             known = ", ".join(sorted(self.variables)) or "no variables"
             raise self.fail(
@@ -116,10 +119,20 @@ class _Checker:
         if function.budgeted and not called:
             raise self.fail(f"{node.id}() can only be called, not passed as a value", node)
 
+    def _user_function(self, name: str, node: ast.AST, *, strict: bool = True) -> bool:
+        """Whether ``name`` is a registered function; a broken entry point of that name
+        is reported (strict) or taken as no function (a loop variable may use the name)."""
+        try:
+            return find_function(name) is not None
+        except UdfError as exc:
+            if not strict:
+                return False
+            raise self.fail(str(exc), node) from None
+
     def _bind(self, target: ast.AST, scope: set[str]) -> None:
         if isinstance(target, ast.Name):
             self._check_identifier(target.id, target)
-            if target.id in FUNCTIONS:
+            if target.id in FUNCTIONS or self._user_function(target.id, target, strict=False):
                 raise self.fail(f"{target.id!r} is a function name; choose another loop variable", target)
             scope.add(target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -212,8 +225,8 @@ class _Checker:
         func = node.func
         if isinstance(func, ast.Name):
             self.visit_Name(func, called=True)
-            function = FUNCTIONS[func.id]
-            if function.pattern_arg is not None:
+            function = FUNCTIONS.get(func.id)  # None for a user-defined function
+            if function is not None and function.pattern_arg is not None:
                 self._check_pattern(func.id, node, function.pattern_arg)
         elif isinstance(func, ast.Attribute):
             self.visit(func.value)

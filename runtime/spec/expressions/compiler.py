@@ -19,6 +19,7 @@ from runtime.spec.expressions.guards import GUARDS, SandboxLimit
 from runtime.spec.expressions.kinds import expression_kind
 from runtime.spec.expressions.limits import MAX_SOURCE_LENGTH
 from runtime.spec.expressions.rewriter import build_function
+from runtime.spec.udf import function_namespace, registry_generation
 
 __all__ = ["compile_expression"]
 
@@ -54,17 +55,21 @@ def compile_expression(source: str, kind: str) -> Callable[..., Any]:
         )
     if not source.strip():
         raise ExpressionError("the expression is empty")
-    return _compile(source, kind)
+    return _compile(source, kind, registry_generation())
 
 
+# Keyed by the registry's generation too: a function registered, replaced or removed
+# later must not be served from an expression compiled before.
 @functools.lru_cache(maxsize=1024)
-def _compile(source: str, kind_name: str) -> Callable[..., Any]:
+def _compile(source: str, kind_name: str, generation: int) -> Callable[..., Any]:
     kind = expression_kind(kind_name)
     tree = _parse(source)
     check_expression(source, tree, kind.variables)
     if kind.result == "any" and isinstance(tree.body, ast.GeneratorExp):
         raise ExpressionError("the result cannot be a generator; use a list: [... for ...]", 1, 1)
-    namespace = dict(_BASE_NAMESPACE)
+    # User-defined functions first: their names never clash with the built-ins or the
+    # guards (registration refuses those), and the built-ins must win regardless.
+    namespace = {**function_namespace(), **_BASE_NAMESPACE}
     namespace["_wrap"] = _error_wrapper(source)
     function = build_function(tree, kind, namespace)
     function.__doc__ = source

@@ -25,6 +25,7 @@ import re
 from runtime.spec.expressions.guards import Budget, SandboxLimit, charge, check_size
 from runtime.spec.expressions.limits import MAX_ROUND_DIGITS, MAX_TIME_FORMAT_LENGTH
 from runtime.spec.expressions.patterns import compile_pattern
+from runtime.spec.udf import registered_functions
 
 __all__ = ["FUNCTIONS", "Function", "function_reference"]
 
@@ -349,5 +350,6 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in _ALL}
 
 
 def function_reference() -> list[dict[str, object]]:
-    """The functions expressions may call, for editors and help pages."""
-    return [f.to_dict() for f in _ALL]
+    """The functions expressions may call, for editors and help pages: the built-ins,
+    then the user-defined ones (marked ``"user_defined": True``)."""
+    return [f.to_dict() for f in _ALL] + registered_functions()

@@ -73,7 +73,8 @@ class _Guarding(ast.NodeTransformer):
             receiver = self.visit(func.value)
             return self.call("_method", [self.budget(), receiver, ast.Constant(value=func.attr), *args], node, keywords)
         assert isinstance(func, ast.Name)  # the checker allows nothing else
-        if FUNCTIONS[func.id].budgeted:
+        builtin = FUNCTIONS.get(func.id)  # None for a user-defined function, never budgeted
+        if builtin is not None and builtin.budgeted:
             args.insert(0, self.budget())
         return ast.copy_location(ast.Call(func=func, args=args, keywords=keywords), node)
 

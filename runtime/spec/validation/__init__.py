@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from runtime.spec.document import Document
 from runtime.spec.errors import Problem
 from runtime.spec.graph import Graph
+from runtime.spec.validation.copartition import check_copartitioning, check_topics_exist
 from runtime.spec.validation.dataflow import check_dataflow, store_name
 from runtime.spec.validation.edges import check_cycles, check_edges, check_inputs
 from runtime.spec.validation.nodes import check_nodes, check_settings
+from runtime.spec.validation.processors import check_processors
 
 __all__ = ["store_name", "validate"]
 
 
-def validate(doc: Document) -> list[Problem]:
+def validate(doc: Document, topics: Mapping[str, int] | None = None) -> list[Problem]:
     """Every problem of ``doc``: errors (it cannot be compiled) and warnings (worth knowing).
 
+    :param topics: the cluster's topics (name → partition count), when the caller
+        knows them: joins whose input topics have different partition counts are
+        then errors ("topics not co-partitioned"), and source topics missing from
+        it are warnings.
+
     Problems come in a stable order: settings, nodes (in document order), edges and
-    inputs, cycles, then data-flow advice such as where repartition topics appear.
+    inputs, cycles, data-flow advice such as where repartition topics appear, custom
+    processors, then the checks against ``topics``.
     """
     graph = Graph.of(doc)
     problems: list[Problem] = []
@@ -27,4 +37,8 @@ def validate(doc: Document) -> list[Problem]:
     cycles = list(check_cycles(graph))
     problems.extend(cycles)
     problems.extend(check_dataflow(graph))
+    problems.extend(check_processors(graph))
+    if topics is not None:
+        problems.extend(check_topics_exist(graph, topics))
+        problems.extend(check_copartitioning(graph, topics))
     return problems

@@ -64,7 +64,7 @@ def check_node(node: Node) -> Iterator[Problem]:
 def _check_window(node: Node) -> Iterator[Problem]:
     params = node.params
     window = params.get("window")
-    if window not in WINDOW_REQUIRED:
+    if not isinstance(window, str) or window not in WINDOW_REQUIRED:
         return  # reported by the schema
     for field in _WINDOW_FIELDS:
         if field in params and field not in WINDOW_REQUIRED[window]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from runtime.spec import Problem, dump_document, load_document, load_example, validate
+from runtime.spec import Problem, compile_document, dump_document, load_document, load_example, validate
 
 
 def wordcount() -> dict[str, Any]:
@@ -305,6 +304,13 @@ def test_a_window_missing_its_size() -> None:
     assert errors(window_doc(window="tumbling")) == [("w", "params.size_ms", "missing required parameter 'size_ms'")]
 
 
+def test_a_window_kind_of_the_wrong_json_type_is_a_schema_error() -> None:
+    # found by tests/runtime/spec/test_spec_fuzz.py: a list here once raised TypeError
+    found = errors(window_doc(window=["tumbling"], size_ms=5))
+    assert {(node_id, path) for node_id, path, _ in found} == {("w", "params.window")}
+    assert "['tumbling'] is not of type 'string'" in [message for *_, message in found]
+
+
 def test_a_hopping_window_advancing_more_than_its_size() -> None:
     assert errors(window_doc(window="hopping", size_ms=1000, advance_ms=5000)) == [(
         "w", "params.advance_ms", "the advance (5000 ms) must not be larger than the window size (1000 ms)",
@@ -366,16 +372,18 @@ def test_every_problem_is_reported_at_once() -> None:
     ]
 
 
-def test_validating_200_nodes_takes_well_under_a_second() -> None:
-    nodes = [SOURCE]
-    for i in range(198):
-        nodes.append(n(f"f{i}", "stream.filter", predicate=f'value["amount"] > {i}'))
-    nodes.append(SINK)
-    doc = load_document(chain(*nodes))
-    validate(doc)  # warm the caches once, as a running studio has
-    started = time.perf_counter()
-    result = validate(doc)
-    elapsed = time.perf_counter() - started
-    assert result == []
-    # Issue 5's target is 100 ms; on this shared 2-core machine allow some slack.
-    assert elapsed < 0.25, f"validation of 200 nodes took {elapsed * 1000:.0f} ms"
+def test_the_benchmarks_200_node_document_validates_without_errors() -> None:
+    # bench/spec_bench.py times this document (issue 5: under 100 ms); here only its
+    # validity is checked, so that the benchmark never measures an error path.
+    from bench.spec_bench import generated_document, topic_metadata
+
+    doc = load_document(generated_document())
+    assert len(doc.nodes) == 200
+    found = validate(doc, topic_metadata())
+    assert [p for p in found if p.severity == "error"] == []
+    # The only advice: each pipeline's select-key makes its group-by-key repartition.
+    assert sorted({(p.path, p.message.split(",")[0]) for p in found}) == [
+        ("inputs.in", "a repartition topic will be created here"),
+    ]
+    assert len(found) == 20
+    assert "Sub-topology: 39" in str(compile_document(doc).describe())  # two per pipeline
