@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from runtime.spec.document import Document
 from runtime.spec.errors import Problem
@@ -10,23 +10,28 @@ from runtime.spec.graph import Graph
 from runtime.spec.validation.copartition import check_copartitioning, check_topics_exist
 from runtime.spec.validation.dataflow import check_dataflow, store_name
 from runtime.spec.validation.edges import check_cycles, check_edges, check_inputs
+from runtime.spec.validation.fields import check_fields
 from runtime.spec.validation.nodes import check_nodes, check_settings
 from runtime.spec.validation.processors import check_processors
 
 __all__ = ["store_name", "validate"]
 
 
-def validate(doc: Document, topics: Mapping[str, int] | None = None) -> list[Problem]:
+def validate(doc: Document, topics: Mapping[str, int] | None = None,
+             fields: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
     """Every problem of ``doc``: errors (it cannot be compiled) and warnings (worth knowing).
 
     :param topics: the cluster's topics (name → partition count), when the caller
         knows them: joins whose input topics have different partition counts are
         then errors ("topics not co-partitioned"), and source topics missing from
         it are warnings.
+    :param fields: the top-level fields of each topic's JSON values, when known (read
+        off sampled records): an expression reading a field the values on its input
+        lack is a warning naming the fields that exist.
 
     Problems come in a stable order: settings, nodes (in document order), edges and
     inputs, cycles, data-flow advice such as where repartition topics appear, custom
-    processors, then the checks against ``topics``.
+    processors, then the checks against ``topics`` and ``fields``.
     """
     graph = Graph.of(doc)
     problems: list[Problem] = []
@@ -41,4 +46,6 @@ def validate(doc: Document, topics: Mapping[str, int] | None = None) -> list[Pro
     if topics is not None:
         problems.extend(check_topics_exist(graph, topics))
         problems.extend(check_copartitioning(graph, topics))
+    if fields is not None:
+        problems.extend(check_fields(graph, fields, doc.settings.default_value_serde))
     return problems
