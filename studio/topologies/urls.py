@@ -8,6 +8,9 @@ app_name = "topologies"
 
 urlpatterns = [
     path("catalog/", views.catalog, name="catalog"),
+    path("document-schema/", views.document_schema, name="document-schema"),
+    path("functions/", views.functions, name="functions"),
+    path("processors/", views.processors, name="processors"),
     path("topologies/", views.topology_list, name="list"),
     path("topologies/<int:topology_id>/", views.topology_detail, name="detail"),
     path("topologies/<int:topology_id>/versions/", views.topology_versions, name="versions"),

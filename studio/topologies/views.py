@@ -34,6 +34,30 @@ def catalog(request: Request) -> Response:
     return Response(spec.node_catalog())
 
 
+@extend_schema(responses={200: {"type": "object"}})
+@api_view(["GET"])
+def document_schema(request: Request) -> Response:
+    """The JSON Schema of a topology document (editors check documents against it)."""
+    return Response(spec.document_schema())
+
+
+@extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
+@api_view(["GET"])
+def functions(request: Request) -> Response:
+    """The functions expressions may call: the built-ins, then the user-defined ones
+    installed on this server (entry points in ``riffle.functions``)."""
+    return Response(spec.function_reference())
+
+
+@extend_schema(responses={200: {"type": "object"}})
+@api_view(["GET"])
+def processors(request: Request) -> Response:
+    """The processors installed on this server (entry points in ``riffle.processors``),
+    for Process nodes; with ``broken``, the entry points that failed to load."""
+    return Response({"processors": spec.registered_processors(),
+                     "broken": spec.entry_point_errors()})
+
+
 @extend_schema(operation_id="topologies_list", responses={200: paged_schema(TopologySummaryDict)})
 @api_view(["GET"])
 def topology_list(request: Request) -> Response:
