@@ -20,7 +20,14 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from runtime import ProcessingError, Serdes, SessionWindows, StreamsBuilder, TimeWindows
-from runtime.spec import TopicChooser, compile_document, compile_expression, export_python, node_catalog
+from runtime.spec import (
+    TopicChooser,
+    compile_document,
+    compile_expression,
+    export_python,
+    node_catalog,
+    validate,
+)
 from runtime.spec.compiler import HANDLERS
 from runtime.spec.document import Document
 from runtime.testing import TopologyTestDriver
@@ -57,9 +64,10 @@ def cogroup_doc(cogroup_params: dict[str, Any] | None = None, *, edges_reversed:
              ("changes", "table.to_stream", {})]
     edges = [("clicks", "clicks-by-user"), ("views", "views-by-user"), *into_cogroup, ("stats", "changes")]
     if windowed_keys:
-        # Windowed keys are written as "<key>@<window start>" so that a string serde can.
+        # Windowed keys are written as "<key>@<start>/<end>" (Kafka's Windowed.toString
+        # without the brackets) so that a string serde can.
         nodes.append(("flat-keys", "stream.map",
-                      {"mapper": '(key.key + "@" + str(key.window.start), value)'}))
+                      {"mapper": '(f"{key.key}@{key.window.start}/{key.window.end}", value)'}))
         edges += [("changes", "flat-keys"), ("flat-keys", "out")]
     else:
         edges.append(("changes", "out"))
@@ -242,10 +250,31 @@ def test_a_tumbling_window_cogroup_aggregates_per_window_and_drops_late_records(
         views.pipe_input("v", {"user": "u1", "seconds": 1000}, 60)
         records = out.read_key_values_to_list()
     assert records == [
-        ("u1@0", {"clicks": 1, "seconds": 0}),
-        ("u1@0", {"clicks": 1, "seconds": 7}),
-        ("u1@100", {"clicks": 1, "seconds": 0}),
-        ("u1@100", {"clicks": 1, "seconds": 3}),
+        ("u1@0/100", {"clicks": 1, "seconds": 0}),
+        ("u1@0/100", {"clicks": 1, "seconds": 7}),
+        ("u1@100/200", {"clicks": 1, "seconds": 0}),
+        ("u1@100/200", {"clicks": 1, "seconds": 3}),
+    ]
+
+
+def test_a_session_cogroup_merges_sessions_with_the_merger() -> None:
+    doc = SAME_AS_DSL["cogroup-session"][0]()
+    with TopologyTestDriver(compile_document(doc)) as driver:
+        clicks = driver.create_input_topic("clicks", S, J)
+        views = driver.create_input_topic("views", S, J)
+        out = driver.create_output_topic("stats", S, J)
+        clicks.pipe_input("u1", {}, 0)
+        views.pipe_input("v", {"user": "u1", "seconds": 5}, 50)   # within the 100 ms gap
+        clicks.pipe_input("u1", {}, 300)                          # a new session
+        records = out.read_key_values_to_list()
+    # KStreamSessionWindowAggregate: the sessions a record touches are merged (starting
+    # from the initializer, merger(key, agg, session) for each), removed with a
+    # tombstone, and the record's aggregator applied to the merged aggregate.
+    assert records == [
+        ("u1@0/0", {"clicks": 1, "seconds": 0}),
+        ("u1@0/0", None),                          # [0, 0] removed ...
+        ("u1@0/50", {"clicks": 1, "seconds": 5}),  # ... merged into [0, 50]
+        ("u1@300/300", {"clicks": 1, "seconds": 0}),
     ]
 
 
@@ -356,6 +385,23 @@ def test_the_cogroup_store_name_must_be_unique() -> None:
     assert ("count", "params.store",
             "the state store name 'clicks-by-user-store' is also used by 'stats'; store names must be unique") \
         in problems(doc_with_clash, "error")
+
+
+def test_cogrouped_topics_must_be_co_partitioned_unless_repartitioned() -> None:
+    # Both inputs grouped by their key: Kafka co-partitions clicks and views
+    # (CopartitionedTopicsEnforcer), so different partition counts fail at start-up.
+    doc = cogroup_doc()
+    data_nodes = [(n.id, n.type, n.params) for n in doc.nodes]
+    data_nodes[3] = ("views-by-user", "stream.group_by_key", {"value_serde": "json"})
+    by_key = document(data_nodes, [(e.source, e.target) for e in doc.edges])
+    found = [(p.node_id, p.message) for p in validate(by_key, {"clicks": 3, "views": 4}) if p.severity == "error"]
+    assert found == [("stats", "topics not co-partitioned: 'clicks' (3 partitions), 'views' (4 partitions); "
+                               "a cogroup reads its inputs side by side, partition by partition, so their "
+                               "topics need the same number of partitions (give them the same count, or "
+                               "repartition one side first)")]
+    assert [p for p in validate(by_key, {"clicks": 3, "views": 3}) if p.severity == "error"] == []
+    # Grouped by a new key, views go through a repartition topic that Kafka sizes to match.
+    assert [p for p in validate(doc, {"clicks": 3, "views": 4}) if p.severity == "error"] == []
 
 
 def test_a_topic_chooser_warns_that_its_topics_are_known_only_at_run_time() -> None:
