@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from runtime.spec.compiler.context import CompileContext
-from runtime.spec.compiler.stateful import _windows as windows_argument
+from runtime.spec.compiler.stateful import windows_argument
 from runtime.spec.document import Node
 from runtime.spec.graph import Graph
 from runtime.spec.topic_chooser import TopicChooser
