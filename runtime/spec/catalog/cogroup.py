@@ -38,6 +38,8 @@ _AGGREGATOR = {
             "title": "Input",
             "description": "The id of the node whose grouped stream this aggregator folds in "
                            "(a Group by or Group by key connected to this node).",
+            # For editors: offer the ids of the nodes connected to input port "in".
+            "x-connected-input": "in",
         },
         "aggregator": expression_param("aggregator", "Add a value",
                                        "The new aggregate from key, value and the current "

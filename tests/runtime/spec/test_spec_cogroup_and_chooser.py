@@ -139,6 +139,9 @@ def test_both_types_are_in_the_catalog_with_a_handler() -> None:
     cogroup = CATALOG["grouped.cogroup"]
     assert [(p["name"], p["kind"], p["multiple"]) for p in cogroup["inputs"]] == [("in", "grouped_stream", True)]
     assert [p["kind"] for p in cogroup["outputs"]] == ["table"]
+    entry = cogroup["params_schema"]["properties"]["aggregators"]["items"]
+    assert entry["properties"]["input"]["x-connected-input"] == "in"
+    assert entry["properties"]["aggregator"]["x-expression"]["kind"] == "aggregator"
     chooser = CATALOG["sink.topic_chooser"]
     assert [p["kind"] for p in chooser["inputs"]] == ["stream"] and chooser["outputs"] == []
     expression = chooser["params_schema"]["properties"]["topic_expression"]["x-expression"]
