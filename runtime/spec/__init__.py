@@ -41,6 +41,7 @@ from runtime.spec.expressions import (
 )
 from runtime.spec.record_logger import RecordLogger
 from runtime.spec.schema import document_schema
+from runtime.spec.topic_chooser import TopicChooser
 from runtime.spec.udf import (
     UdfError,
     entry_point_errors,
@@ -64,6 +65,7 @@ __all__ = [
     "RecordLogger",
     "Settings",
     "SpecError",
+    "TopicChooser",
     "UdfError",
     "compile_document",
     "compile_expression",

@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from runtime.spec.catalog.branching import BRANCHING
+from runtime.spec.catalog.cogroup import COGROUP
 from runtime.spec.catalog.grouping import AGGREGATION, GROUPING
 from runtime.spec.catalog.joins import JOINS
 from runtime.spec.catalog.model import (
@@ -26,6 +27,7 @@ from runtime.spec.catalog.sinks import SINKS
 from runtime.spec.catalog.sources import SOURCES
 from runtime.spec.catalog.stateless import STATELESS
 from runtime.spec.catalog.tables import TABLES
+from runtime.spec.catalog.topic_chooser import TOPIC_CHOOSER
 from runtime.spec.catalog.windows import SUPPRESSION, WINDOW_REQUIRED, WINDOWS
 
 __all__ = [
@@ -46,6 +48,8 @@ NODE_TYPES: dict[str, NodeType] = {
 }
 # Operators added for full DSL coverage (issue 5, H1).
 NODE_TYPES.update((t.type, t) for t in (*BRANCHING, *TABLES, *SUPPRESSION))
+# Cogroup and the per-record topic sink (issue 5, H4).
+NODE_TYPES.update((t.type, t) for t in (*COGROUP, *TOPIC_CHOOSER))
 
 
 def node_type(name: str) -> NodeType | None:

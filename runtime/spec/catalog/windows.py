@@ -14,7 +14,8 @@ from runtime.spec.catalog.model import (
     store_param,
 )
 
-__all__ = ["SUPPRESSION", "SUPPRESS_MODES", "WINDOWS", "WINDOW_REQUIRED"]
+__all__ = ["SUPPRESSION", "SUPPRESS_MODES", "WINDOWS", "WINDOW_REQUIRED", "window_conditions",
+           "window_durations"]
 
 # Which durations each window type needs (Kafka Streams' factory methods).
 WINDOW_REQUIRED: dict[str, tuple[str, ...]] = {
@@ -23,6 +24,27 @@ WINDOW_REQUIRED: dict[str, tuple[str, ...]] = {
     "sliding": ("time_difference_ms",),
     "session": ("gap_ms",),
 }
+
+
+def window_conditions() -> list[dict[str, Any]]:
+    """JSON Schema conditions: the durations each window type needs (when ``window`` is set)."""
+    return _required_by_type()
+
+
+def window_durations() -> dict[str, Any]:
+    """The duration params of a window (sizes, gap, grace), shared by the nodes that window."""
+    return {
+        "size_ms": duration_param("Size (ms)", "Window length (tumbling, hopping).", 1),
+        "advance_ms": duration_param("Advance (ms)", "How far each hopping window starts "
+                                     "after the previous one; at most the size.", 1),
+        "time_difference_ms": duration_param("Time difference (ms)",
+                                             "Maximum time between records of one "
+                                             "sliding window.", 1),
+        "gap_ms": duration_param("Inactivity gap (ms)",
+                                 "A session ends after this long without records.", 1),
+        "grace_ms": duration_param("Grace (ms)", "How long after a window ends late "
+                                   "records are still accepted; none if not set."),
+    }
 
 
 def _required_by_type() -> list[dict[str, Any]]:
@@ -50,16 +72,7 @@ WINDOWS = (
             {
                 "window": {"type": "string", "enum": list(WINDOW_REQUIRED), "default": "tumbling",
                            "title": "Window type", "description": "tumbling, hopping, sliding or session."},
-                "size_ms": duration_param("Size (ms)", "Window length (tumbling, hopping).", 1),
-                "advance_ms": duration_param("Advance (ms)", "How far each hopping window starts "
-                                             "after the previous one; at most the size.", 1),
-                "time_difference_ms": duration_param("Time difference (ms)",
-                                                     "Maximum time between records of one "
-                                                     "sliding window.", 1),
-                "gap_ms": duration_param("Inactivity gap (ms)",
-                                         "A session ends after this long without records.", 1),
-                "grace_ms": duration_param("Grace (ms)", "How long after a window ends late "
-                                           "records are still accepted; none if not set."),
+                **window_durations(),
             },
             required=("window",),
             allOf=_required_by_type(),

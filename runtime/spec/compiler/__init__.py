@@ -9,6 +9,7 @@ from typing import Any
 from runtime.errors import StreamsError
 from runtime.spec.catalog import NODE_TYPES
 from runtime.spec.compiler.branching import HANDLERS as _BRANCHING
+from runtime.spec.compiler.cogroup import HANDLERS as _COGROUP
 from runtime.spec.compiler.context import CompileContext, Handler, Unsupported
 from runtime.spec.compiler.processors import HANDLERS as _PROCESSORS
 from runtime.spec.compiler.stateful import HANDLERS as _STATEFUL
@@ -23,7 +24,7 @@ __all__ = ["compile_document", "run_handlers"]
 
 logger = logging.getLogger(__name__)
 
-HANDLERS: dict[str, Handler] = {**_STREAMS, **_STATEFUL, **_BRANCHING, **_TABLES, **_PROCESSORS}
+HANDLERS: dict[str, Handler] = {**_STREAMS, **_STATEFUL, **_BRANCHING, **_TABLES, **_PROCESSORS, **_COGROUP}
 
 
 def compile_document(doc: Document) -> Any:

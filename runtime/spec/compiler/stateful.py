@@ -8,7 +8,7 @@ from typing import Any
 from runtime.spec.compiler.context import CompileContext
 from runtime.spec.document import Node
 
-__all__ = ["HANDLERS", "store_argument"]
+__all__ = ["HANDLERS", "store_argument", "windows_argument"]
 
 Inputs = Mapping[str, list[Any]]
 
@@ -66,7 +66,8 @@ def _aggregate(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any
     return {"out": table}
 
 
-def _windows(ctx: CompileContext, params: Mapping[str, Any]) -> Any:
+def windows_argument(ctx: CompileContext, params: Mapping[str, Any]) -> Any:
+    """The DSL windows that a Window node's params describe (a Cogroup's too)."""
     kind, grace = params["window"], params.get("grace_ms")
     if kind in ("tumbling", "hopping"):
         time_windows = ctx.runtime_name("TimeWindows")
@@ -86,7 +87,7 @@ def _windows(ctx: CompileContext, params: Mapping[str, Any]) -> Any:
 
 def _windowed_by(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (grouped,) = inputs["in"]
-    return {"out": ctx.call(grouped, "windowed_by", _windows(ctx, node.params))}
+    return {"out": ctx.call(grouped, "windowed_by", windows_argument(ctx, node.params))}
 
 
 def _join_windows(ctx: CompileContext, params: Mapping[str, Any]) -> Any:

@@ -56,6 +56,10 @@ EXPRESSION_KINDS: dict[str, ExpressionKind] = {
                        "combines the values of the two sides of a join (None for a missing side)"),
         ExpressionKind("session_merger", ("key", "agg1", "agg2"), "any",
                        "combines the aggregates of two session windows that merge"),
+        # The DSL calls a topic chooser as (key, value, record_context); the spec's
+        # TopicChooser passes key and value on, so the expression sees just those.
+        ExpressionKind("topic_chooser", ("key", "value"), "any",
+                       "the name of the topic to write the record to (text)"),
     )
 }
 

@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 from runtime.spec.document import Document
 from runtime.spec.errors import Problem
 from runtime.spec.graph import Graph
+from runtime.spec.validation.cogroup import check_cogroups, check_topic_choosers
 from runtime.spec.validation.copartition import check_copartitioning, check_topics_exist
 from runtime.spec.validation.dataflow import check_dataflow, store_name
 from runtime.spec.validation.edges import check_cycles, check_edges, check_inputs
@@ -43,6 +44,8 @@ def validate(doc: Document, topics: Mapping[str, int] | None = None,
     problems.extend(cycles)
     problems.extend(check_dataflow(graph))
     problems.extend(check_processors(graph))
+    problems.extend(check_cogroups(graph))
+    problems.extend(check_topic_choosers(graph))
     if topics is not None:
         problems.extend(check_topics_exist(graph, topics))
         problems.extend(check_copartitioning(graph, topics))

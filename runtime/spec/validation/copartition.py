@@ -98,6 +98,12 @@ def _origins(graph: Graph) -> dict[str, list[_Origin]]:
                 required = required or (port.kind == "stream" and origin.repartition_required)
             brought[port.name] = _Origin(frozenset(topics_), False, frozenset(fixed))
         output_kinds = {p.kind for p in node_type.outputs}
+        if node.type == "grouped.cogroup":
+            # Kafka's cogroup co-partitions the topics of all its inputs (they update one
+            # store per partition), so each connected grouped stream is a side.
+            per_input = [origins.get(e.source, _NONE) for e in graph.inputs(node_id, "in")]
+            if len(per_input) > 1:
+                sides[node_id] = per_input
         if node.type == "stream.repartition":
             count = node.params.get("num_partitions")
             fixed_count = frozenset([(f"{node_id}-repartition", count)]) if isinstance(count, int) else frozenset()
@@ -124,15 +130,16 @@ def _origins(graph: Graph) -> dict[str, list[_Origin]]:
 
 
 def check_copartitioning(graph: Graph, topics: Mapping[str, int]) -> Iterator[Problem]:
-    """Kafka Streams' CopartitionedTopicsEnforcer, per join, before the application runs."""
+    """Kafka Streams' CopartitionedTopicsEnforcer, per join or cogroup, before the application runs."""
     for node_id, brought in _origins(graph).items():
+        what = "a cogroup" if graph.nodes[node_id].type == "grouped.cogroup" else "a join"
         external = sorted(t for t in frozenset().union(*(o.topics for o in brought)) if t in topics)
         fixed = sorted(frozenset().union(*(o.fixed for o in brought)))
         counts = {topics[t] for t in external}
         if len(counts) > 1:
             listed = ", ".join(f"{t!r} ({topics[t]} partitions)" for t in external)
             yield Problem(node_id, "", "error",
-                          f"topics not co-partitioned: {listed}; a join reads its inputs side by "
+                          f"topics not co-partitioned: {listed}; {what} reads its inputs side by "
                           "side, partition by partition, so their topics need the same number of "
                           "partitions (give them the same count, or repartition one side first)")
         elif counts:
@@ -142,10 +149,10 @@ def check_copartitioning(graph: Graph, topics: Mapping[str, int]) -> Iterator[Pr
                     sources = ", ".join(repr(t) for t in external)
                     yield Problem(node_id, "", "error",
                                   f"the repartition topic {topic!r} is set to {count} partitions, but "
-                                  f"this join reads it side by side with {sources} ({wanted} "
+                                  f"this {what[2:]} reads it side by side with {sources} ({wanted} "
                                   "partitions); give both the same number")
         elif len({count for _, count in fixed}) > 1:
             listed = ", ".join(f"{t!r} ({count} partitions)" for t, count in fixed)
             yield Problem(node_id, "", "error",
-                          f"repartition topics not co-partitioned: {listed}; a join reads them "
+                          f"repartition topics not co-partitioned: {listed}; {what} reads them "
                           "side by side, so they need the same number of partitions")

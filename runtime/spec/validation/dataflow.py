@@ -18,6 +18,7 @@ _STATEFUL = frozenset({
     "grouped_table.count", "grouped_table.reduce", "grouped_table.aggregate",
     # The suppression buffer is the store <node id>-store (Suppressed.withName).
     "table.suppress",
+    "grouped.cogroup",
 })
 # Joins that own a store only when the node names one (they are materialized on demand).
 _STATEFUL_IF_NAMED = frozenset({"join.table_table", "join.foreign_key"})
@@ -132,7 +133,7 @@ def _windowed_upstream(graph: Graph, node_id: str, seen: set[str]) -> bool:
     """Whether every path into ``node_id`` starts at a windowed aggregation (where Kafka
     finds the grace period that decides when a window closes)."""
     node = graph.nodes[node_id]
-    if node.type in _WINDOWED_AGGREGATIONS:
+    if node.type in _WINDOWED_AGGREGATIONS or (node.type == "grouped.cogroup" and node.params.get("window")):
         return True
     parents = [e.source for e in graph.incoming.get(node_id, ())]
     if not parents or node_id in seen:

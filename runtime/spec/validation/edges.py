@@ -120,8 +120,11 @@ def check_inputs(graph: Graph) -> Iterator[Problem]:
                               f"input {port.name!r} has {len(edges)} connections ({sources}); it takes "
                               "one (use Merge to combine streams)")
             elif len(edges) == 1 and port.multiple:
+                # Kafka allows a cogroup of one stream; it is an Aggregate then.
+                what = ("cogrouping is meant for two or more (with one, Aggregate does the same)"
+                        if node.type == "grouped.cogroup" else "merging needs two or more")
                 yield Problem(node_id, f"inputs.{port.name}", "warning",
-                              f"input {port.name!r} has one connection; merging needs two or more")
+                              f"input {port.name!r} has one connection; {what}")
         if node_type.outputs and not graph.outgoing.get(node_id):
             yield Problem(node_id, "", "warning",
                           "the output of this node is not used (connect it to a next step or a sink)")

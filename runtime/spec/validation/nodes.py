@@ -57,7 +57,8 @@ def check_node(node: Node) -> Iterator[Problem]:
             compile_expression(source, kind)
         except ExpressionError as exc:
             yield Problem(node.id, f"params.{param}", "error", str(exc))
-    if node.type == "grouped.windowed_by":
+    # A cogroup may window too, with the same params (runtime.spec.catalog.cogroup).
+    if node.type == "grouped.windowed_by" or (node.type == "grouped.cogroup" and "window" in node.params):
         yield from _check_window(node)
 
 

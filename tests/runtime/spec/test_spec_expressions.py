@@ -57,9 +57,11 @@ def test_each_kind_sees_its_variables_in_the_dsl_order() -> None:
     assert ev('{**left, "user": right}', "joiner", {"page": "/"}, {"name": "ann"}) == {
         "page": "/", "user": {"name": "ann"}}
     assert ev("agg1 + agg2", "session_merger", "k", 1, 2) == 3
+    assert ev('"out-" + key + "-" + value["r"]', "topic_chooser", "k", {"r": "eu"}) == "out-k-eu"
     assert set(EXPRESSION_KINDS) == {
         "predicate", "mapper", "value_mapper", "key_value_mapper", "flat_mapper",
-        "flat_value_mapper", "aggregator", "reducer", "initializer", "joiner", "session_merger"}
+        "flat_value_mapper", "aggregator", "reducer", "initializer", "joiner", "session_merger",
+        "topic_chooser"}
 
 
 def test_a_variable_of_another_kind_is_unknown() -> None:
