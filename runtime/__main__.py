@@ -2,6 +2,8 @@
 
 - ``run TARGET``: run a topology (``module:attribute`` or a document ``.json``) until
   SIGTERM/SIGINT; configuration from ``--config FILE`` and ``--set key=value``.
+  Exit codes: 0 after a clean close, 1 when the app failed, 2 for bad arguments or
+  settings, 86 when ``riffle.batch.cpu.limit.action=exit`` ended a stuck batch.
 - ``reset``: Kafka Streams' Application Reset Tool (see ``runtime.tools.reset``).
 - ``export-python DOCUMENT``: a topology document (``.json``) as a Python program that
   builds the same topology with the DSL (``runtime.spec.export_python``).

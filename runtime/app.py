@@ -21,6 +21,7 @@ from runtime.exec.clock import Clock, SystemClock
 from runtime.exec.engine_config import EngineConfig
 from runtime.exec.global_state import GlobalStateUpdater
 from runtime.exec.internal_topics import layout_of, prepare_topics
+from runtime.exec.limits import BatchCpuLimitExceeded, BatchWatchdog
 from runtime.exec.metrics import MetricsAggregator, now_ms
 from runtime.exec.prometheus import prometheus_port, start_endpoint
 from runtime.exec.standby import MembershipRegistry, StandbyUpdater
@@ -82,6 +83,7 @@ class StreamsApp:
         self._threads: list[StreamThread] = []
         self._global_updater: GlobalStateUpdater | None = None
         self._standby_updater: StandbyUpdater | None = None
+        self._watchdog: BatchWatchdog | None = None
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._restore_listener: StateRestoreListener | None = None
@@ -152,6 +154,9 @@ class StreamsApp:
             threads = list(self._threads)
             updater = self._global_updater
             standbys = self._standby_updater
+            watchdog = self._watchdog
+        if watchdog is not None:
+            watchdog.shutdown()
         if updater is not None:
             updater.shutdown()   # stops a bootstrap under way; the stores stay readable
         if standbys is not None:
@@ -224,8 +229,16 @@ class StreamsApp:
                     restore_listener=self._restore_listener,
                 )
                 self._threads.append(thread)
+            if config.batch_cpu_limit_ms > 0:
+                self._watchdog = BatchWatchdog(
+                    config.application_id, config.batch_cpu_limit_ms,
+                    action=config.batch_cpu_limit_action, on_trip=self._on_batch_cpu_limit)
+                for thread in self._threads:
+                    self._watchdog.watch(thread)
             for thread in self._threads:
                 thread.start()
+            if self._watchdog is not None:
+                self._watchdog.start()
             if standbys is not None:
                 standbys.start()
 
@@ -283,16 +296,24 @@ class StreamsApp:
         with self._lock:
             if self._error is None:
                 self._error = exc
-            self._app_errors.append({
-                "node": None, "topic": None, "partition": None, "offset": None,
-                "message": str(exc), "type": type(exc).__name__, "timestamp": now_ms(),
-            })
+            entry: dict[str, Any] = {"node": None, "topic": None, "partition": None, "offset": None}
+            to_dict = getattr(exc, "to_dict", None)
+            if callable(to_dict):   # where it happened, e.g. a batch over its CPU limit
+                entry.update(to_dict())
+            entry.update(message=str(exc), type=type(exc).__name__, timestamp=now_ms())
+            self._app_errors.append(entry)
             if self._state not in (AppState.PENDING_SHUTDOWN, AppState.NOT_RUNNING):
                 self._set_state(AppState.ERROR)
             threads = list(self._threads)
         for thread in threads:
             thread.shutdown()
         self._report()
+
+    def _on_batch_cpu_limit(self, error: BatchCpuLimitExceeded, thread: StreamThread) -> None:
+        """The watchdog's report (on its thread): the stuck stream thread cannot publish,
+        so the error goes in the app's own list, and the app enters ERROR. The thread
+        itself goes on until its batch ends, if ever (then it stops, as asked)."""
+        self._fail(error)
 
     def _on_thread_state(self, thread: StreamThread, old: str, new: str) -> None:
         if thread.error is not None:

@@ -184,6 +184,16 @@ KAFKA_BOOTSTRAP_SERVERS = envstr("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 # Extra StreamsApp config for every deployment, e.g. {"security.protocol": "SASL_SSL",
 # "consumer.max.poll.interval.ms": 600000}; Kafka Streams' keys.
 RIFFLE_STREAMS_CONFIG = envjson_object("RIFFLE_STREAMS_CONFIG", {})
+# Process limits of a replica (runtime.exec.limits), so that a runaway user function
+# cannot take a worker machine down. Both apply only where a replica has a process of
+# its own (a prefork pool child, the default): a shared process (-P threads / solo)
+# runs replicas that one limit or one exit would take down together.
+# Address space in MiB (0 = none): an idle replica reserves about 1 GiB of it (thread
+# stacks, malloc arenas), so keep well above that.
+RIFFLE_REPLICA_MEMORY_LIMIT_MB = envint("RIFFLE_REPLICA_MEMORY_LIMIT_MB", 4096, minimum=0)
+# CPU time one stream thread may spend on one batch (0 = no watchdog); past it the
+# replica reports the record and its process exits, for the reconciler to replace it.
+RIFFLE_BATCH_CPU_LIMIT_MS = envint("RIFFLE_BATCH_CPU_LIMIT_MS", 60_000, minimum=0)
 
 CHANNEL_LAYERS = {
     "default": {

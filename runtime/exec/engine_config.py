@@ -7,7 +7,12 @@ it itself as the most records one ``consume`` returns, with Kafka Streams' prefi
 ``main.consumer.max.poll.records`` for the group consumer (default ``max.poll.records``,
 1000) and ``restore.consumer.max.poll.records`` for the changelog reader, which bounds
 the restore work a stream thread does between two rounds of processing (default
-``consumer.max.poll.records``, then ``max.poll.records``, then 1000)."""
+``consumer.max.poll.records``, then ``max.poll.records``, then 1000).
+
+Process limits (``runtime.exec.limits``), off by default: ``riffle.process.memory.limit.mb``
+(0 = none; applied by whoever owns the process, e.g. ``python -m runtime run``, never by
+``StreamsApp`` itself), ``riffle.batch.cpu.limit.ms`` (0 = no watchdog) and
+``riffle.batch.cpu.limit.action`` (``log``, the default, or ``exit``)."""
 
 from __future__ import annotations
 
@@ -53,6 +58,9 @@ class EngineConfig:
     metrics_interval_ms: int
     redis_url: str | None
     continue_on_processing_error: bool
+    memory_limit_mb: int
+    batch_cpu_limit_ms: int
+    batch_cpu_limit_action: str
     raw: Mapping[str, Any] = field(repr=False)            # as given (client pass-through)
     streams: StreamsConfig = field(repr=False)            # with Kafka Streams' defaults
 
@@ -67,6 +75,9 @@ class EngineConfig:
         streams = config if isinstance(config, StreamsConfig) else StreamsConfig(config)
         guarantee = str(streams["processing.guarantee"])
         redis_url = config.get("riffle.redis.url") or None
+        cpu_action = str(config.get("riffle.batch.cpu.limit.action", "log")).strip().lower()
+        if cpu_action not in ("log", "exit"):
+            raise ConfigError(f"riffle.batch.cpu.limit.action must be 'log' or 'exit', got {cpu_action!r}")
         return cls(
             application_id=app_id,
             bootstrap_servers=servers,
@@ -84,6 +95,9 @@ class EngineConfig:
             metrics_interval_ms=_int(config, "riffle.metrics.interval.ms", 1000, 10),
             redis_url=str(redis_url) if redis_url else None,
             continue_on_processing_error=streams.processing_handler() == HandlerResponse.CONTINUE,
+            memory_limit_mb=_int(config, "riffle.process.memory.limit.mb", 0, 0),
+            batch_cpu_limit_ms=_int(config, "riffle.batch.cpu.limit.ms", 0, 0),
+            batch_cpu_limit_action=cpu_action,
             raw=dict(config),
             streams=streams,
         )

@@ -150,6 +150,12 @@ class StreamThread(threading.Thread):
         self.metrics = ThreadMetrics(name, internal_topics=internal)
         self.state = ThreadState.CREATED
         self.error: BaseException | None = None
+        # For the batch CPU watchdog (runtime.exec.limits): this thread's CPU clock, and
+        # (CPU seconds at start, task or None) while a batch or punctuation round runs.
+        # Per batch, not per record, and nothing at all when the watchdog is off.
+        self._watched = config.batch_cpu_limit_ms > 0
+        self.cpu_clock_id: int | None = None
+        self.batch: tuple[float, Any] | None = None
 
         self._shutdown = threading.Event()
         self._dirty = False
@@ -189,6 +195,9 @@ class StreamThread(threading.Thread):
         self._shutdown.set()
 
     def run(self) -> None:
+        # Taken here, on this thread: a clock id stays safe to read after the thread
+        # ends (EINVAL), which a pthread_t handle would not.
+        self.cpu_clock_id = time.pthread_getcpuclockid(threading.get_ident())
         try:
             self._set_state(ThreadState.STARTING)
             self._subscribe()
@@ -216,8 +225,13 @@ class StreamThread(threading.Thread):
                     wall_ms = self._clock.now_ms()
                     started = time.perf_counter()
                     punctuated = 0
-                    for task in list(self._tasks.values()):
-                        punctuated += task.punctuate(wall_ms) or 0
+                    if self._watched:
+                        self.batch = (time.thread_time(), None)
+                    try:
+                        for task in list(self._tasks.values()):
+                            punctuated += task.punctuate(wall_ms) or 0
+                    finally:
+                        self.batch = None
                     if punctuated:
                         self.metrics.punctuate.record(time.perf_counter() - started, punctuated)
                 now = time.monotonic()
@@ -759,7 +773,12 @@ class StreamThread(threading.Thread):
 
     def _run_task(self, task: Any, records: list[ConsumedRecord]) -> None:
         started = time.perf_counter()
-        self._process_task(task, records)
+        if self._watched:
+            self.batch = (time.thread_time(), task)
+        try:
+            self._process_task(task, records)
+        finally:
+            self.batch = None
         elapsed = time.perf_counter() - started
         busy = self.metrics.task_busy
         task_id = str(task.task_id)

@@ -75,8 +75,16 @@ def run_until_signalled(topology: Any, config: Mapping[str, Any], *, close_timeo
     """Run until one of ``signals`` arrives or the app fails. Returns the exit code:
     0 after a clean close, 1 when the app failed or did not stop in time.
 
-    Must be called from the main thread (Python delivers signals there)."""
+    Must be called from the main thread (Python delivers signals there). As the owner
+    of the process, it applies ``riffle.process.memory.limit.mb`` to it first (after
+    the topology is loaded, so the check against what is in use is meaningful)."""
     from runtime.app import AppState, StreamsApp
+    from runtime.exec.engine_config import EngineConfig
+    from runtime.exec.limits import apply_memory_limit
+
+    memory_limit_mb = EngineConfig.from_mapping(config).memory_limit_mb
+    if memory_limit_mb:
+        apply_memory_limit(memory_limit_mb)
 
     stop = threading.Event()
     received: list[int] = []

@@ -3,10 +3,19 @@
 Kept apart from the Celery task so that it runs the same in a worker and in a test. It
 returns when the replica is no longer wanted, when the app fails, or when `stop` is set
 (worker shutdown), always closing the app first.
+
+Process limits (runtime.exec.limits): when the replica has its process to itself
+(``own_process``: a prefork pool child), the runner limits the process's address space
+(``RIFFLE_REPLICA_MEMORY_LIMIT_MB``) and the engine's batch CPU watchdog
+(``RIFFLE_BATCH_CPU_LIMIT_MS``) ends the process once it has reported a stuck batch: a
+Python thread cannot be stopped, and the pool and the reconciler replace the replica.
+In a shared process the watchdog only reports (the app fails, the deployment shows why),
+since exiting would take the other replicas down too.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -17,6 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
 
 from runtime import StreamsApp
+from runtime.exec.limits import apply_memory_limit
 from studio.deployments import heartbeats, reconciler
 from studio.deployments.models import Deployment, Replica
 from studio.monitoring import keys
@@ -29,8 +39,9 @@ POLL_INTERVAL_S = 1.0
 CLOSE_TIMEOUT_S = 30.0
 
 
-def streams_config(deployment: Deployment) -> dict[str, Any]:
-    """The StreamsApp config of a deployment: Kafka Streams keys plus Riffle's own."""
+def streams_config(deployment: Deployment, *, own_process: bool = False) -> dict[str, Any]:
+    """The StreamsApp config of a deployment: Kafka Streams keys plus Riffle's own.
+    ``own_process``: the replica may end its process when a batch exceeds its CPU limit."""
     return {
         "application.id": deployment.application_id,
         "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
@@ -38,6 +49,8 @@ def streams_config(deployment: Deployment) -> dict[str, Any]:
         "commit.interval.ms": 1000,
         "riffle.redis.url": settings.REDIS_URL,
         "riffle.metrics.interval.ms": 1000,
+        "riffle.batch.cpu.limit.ms": settings.RIFFLE_BATCH_CPU_LIMIT_MS,
+        "riffle.batch.cpu.limit.action": "exit" if own_process else "log",
         **settings.RIFFLE_STREAMS_CONFIG,
     }
 
@@ -45,14 +58,16 @@ def streams_config(deployment: Deployment) -> dict[str, Any]:
 class ReplicaRunner:
     def __init__(
         self, replica_id: int, *, task_id: str = "", stop: threading.Event | None = None,
-        poll_interval: float = POLL_INTERVAL_S,
+        poll_interval: float = POLL_INTERVAL_S, own_process: bool = False,
     ) -> None:
         self.replica_id = replica_id
+        self.own_process = own_process
         self.task_id = task_id
         self.stop = stop or threading.Event()
         self.poll_interval = poll_interval
         self.app: Any = None
         self.ready = False
+        self._exit_recorded = False
 
     def run(self) -> str:
         """Run until told otherwise; returns the replica's final state."""
@@ -86,8 +101,14 @@ class ReplicaRunner:
         final = "stopped"
         try:
             try:
+                if self.own_process and settings.RIFFLE_REPLICA_MEMORY_LIMIT_MB:
+                    # Before the app's threads start; a limit below what the process
+                    # already uses fails the start with the reason.
+                    apply_memory_limit(settings.RIFFLE_REPLICA_MEMORY_LIMIT_MB)
                 topology = deployment.version.compile()
-                self.app = StreamsApp(topology, streams_config(deployment), on_metrics=publisher)
+                on_metrics = functools.partial(self._on_metrics, publisher, replica)
+                self.app = StreamsApp(topology, streams_config(deployment, own_process=self.own_process),
+                                      on_metrics=on_metrics)
                 self.app.start()
             except Exception as exc:
                 logger.exception("replica %s: cannot start %s", replica.pk, deployment.application_id)
@@ -100,6 +121,23 @@ class ReplicaRunner:
             self._close()
             replica.end(final)  # type: ignore[arg-type]
             self._cleanup(deployment.pk, replica.pk, final)
+
+    def _on_metrics(self, publisher: MetricsPublisher, replica: Replica, snapshot: dict[str, Any]) -> None:
+        publisher(snapshot)
+        if not self.own_process or snapshot.get("state") != "ERROR" or self._exit_recorded:
+            return
+        tripped = [e for e in snapshot.get("errors") or () if e.get("type") == "BatchCpuLimitExceeded"]
+        if tripped:
+            # Called by the engine's watchdog just before it ends this process: the
+            # loop in _watch will never see the ERROR, so record the reason here.
+            self._exit_recorded = True
+            try:
+                self._fail(replica.deployment, str(tripped[-1].get("message")))
+                replica.end("failed")
+                heartbeats.clear(replica.pk)
+                close_old_connections()
+            except Exception:
+                logger.exception("replica %s: cannot record the batch CPU limit", replica.pk)
 
     def _watch(self, replica: Replica, publisher: MetricsPublisher) -> str:
         deployment = replica.deployment

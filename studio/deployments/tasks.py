@@ -32,11 +32,20 @@ def run_replica(replica_id: int) -> str:
 
     Meant for a worker that consumes the "replicas" queue with a thread pool
     (`-P threads`): the worker's shutdown signal reaches the replicas in-process. In a
-    prefork child the task runs on the main thread and takes SIGTERM itself.
+    prefork child (the default pool, as docker-compose and runstack start it) the task
+    runs on the main thread and takes SIGTERM itself, and the replica's process limits
+    apply (see studio.deployments.runner); replicas sharing a process run without them.
     """
     task_id = run_replica.request.id or ""
     with _sigterm_sets(SHUTDOWN):
-        return ReplicaRunner(replica_id, task_id=task_id, stop=SHUTDOWN).run()
+        return ReplicaRunner(replica_id, task_id=task_id, stop=SHUTDOWN, own_process=own_process()).run()
+
+
+def own_process() -> bool:
+    """Whether this replica has its process to itself: a prefork pool child runs one
+    task at a time, so process limits (memory, exiting on a stuck batch) hit only this
+    replica. The worker's main process (solo or threads pool) is shared."""
+    return current_process().name != "MainProcess"
 
 
 @shared_task(ignore_result=True)
