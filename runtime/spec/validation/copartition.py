@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from runtime.spec.catalog import NODE_TYPES
 from runtime.spec.errors import Problem
 from runtime.spec.graph import Graph
+from runtime.spec.validation.dataflow import source_topics
 
 __all__ = ["check_copartitioning", "check_topics_exist"]
 
@@ -38,21 +39,8 @@ class _Origin:
 _NONE = _Origin(frozenset(), False)
 
 
-def _source_topics(graph: Graph) -> Iterator[tuple[str, str, str]]:
-    """(node id, param path, topic) of every topic a source reads."""
-    for node_id, node in graph.nodes.items():
-        if node.type == "source.stream" and isinstance(node.params.get("topics"), list):
-            for i, topic in enumerate(node.params["topics"]):
-                if isinstance(topic, str):
-                    yield node_id, f"params.topics.{i}", topic
-        elif node.type in ("source.table", "source.global_table"):
-            topic = node.params.get("topic")
-            if isinstance(topic, str):
-                yield node_id, "params.topic", topic
-
-
 def check_topics_exist(graph: Graph, topics: Mapping[str, int]) -> Iterator[Problem]:
-    for node_id, path, topic in _source_topics(graph):
+    for node_id, path, topic in source_topics(graph):
         if topic not in topics:
             yield Problem(node_id, path, "warning",
                           f"the topic {topic!r} does not exist in the cluster; the application "

@@ -10,7 +10,7 @@ from runtime.spec.errors import Problem
 from runtime.spec.graph import Graph
 from runtime.spec.validation.branches import check_branches
 
-__all__ = ["check_dataflow", "store_name"]
+__all__ = ["check_dataflow", "source_topics", "store_name"]
 
 _STATEFUL = frozenset({
     "source.table", "source.global_table", "grouped.count", "grouped.reduce", "grouped.aggregate",
@@ -160,22 +160,24 @@ def _suppressions(graph: Graph) -> Iterator[Problem]:
                           "close; use 'until a time limit' for other tables")
 
 
-def _source_topics(graph: Graph) -> Iterator[tuple[str, str, str]]:
+def source_topics(graph: Graph) -> Iterator[tuple[str, str, str]]:
     """(node id, param path, topic) of every topic a source reads."""
     for node_id, node in graph.nodes.items():
         if node.type == "source.stream" and isinstance(node.params.get("topics"), list):
             for i, topic in enumerate(node.params["topics"]):
                 if isinstance(topic, str):
                     yield node_id, f"params.topics.{i}", topic
-        elif node.type in ("source.table", "source.global_table") and isinstance(node.params.get("topic"), str):
-            yield node_id, "params.topic", node.params["topic"]  # type: ignore[misc]
+        elif node.type in ("source.table", "source.global_table"):
+            topic = node.params.get("topic")
+            if isinstance(topic, str):
+                yield node_id, "params.topic", topic
 
 
 def _topics_read_twice(graph: Graph) -> Iterator[Problem]:
     # Kafka Streams subscribes each topic once per topology ("Topic has already been
     # registered by another source").
     readers: dict[str, str] = {}
-    for node_id, path, topic in _source_topics(graph):
+    for node_id, path, topic in source_topics(graph):
         first = readers.setdefault(topic, node_id)
         if first != node_id:
             yield Problem(node_id, path, "error",
@@ -185,7 +187,7 @@ def _topics_read_twice(graph: Graph) -> Iterator[Problem]:
 
 def _loops_through_kafka(graph: Graph) -> Iterator[Problem]:
     inputs: dict[str, str] = {}
-    for node_id, _, topic in _source_topics(graph):
+    for node_id, _, topic in source_topics(graph):
         inputs.setdefault(topic, node_id)
     for node_id, node in graph.nodes.items():
         topic = node.params.get("topic")
