@@ -13,12 +13,15 @@
   expressions and in Process nodes.
 - :func:`export_python`: a document → a readable Python program building the same
   topology with the DSL (``describe()`` equal).
+- :func:`diff_documents`: what changed between two documents (nodes added, removed,
+  changed or only moved; edges; settings).
 """
 
 from __future__ import annotations
 
 from runtime.spec.catalog import node_catalog
 from runtime.spec.compiler import compile_document
+from runtime.spec.diff import DocumentDiff, FieldChange, NodeChange, NodeMove, diff_documents
 from runtime.spec.document import (
     FORMAT_VERSION,
     Document,
@@ -55,11 +58,15 @@ from runtime.spec.validation import validate
 __all__ = [
     "FORMAT_VERSION",
     "Document",
+    "DocumentDiff",
     "Edge",
     "ExpressionError",
     "ExpressionLimitError",
     "ExpressionRuntimeError",
+    "FieldChange",
     "Node",
+    "NodeChange",
+    "NodeMove",
     "Position",
     "Problem",
     "RecordLogger",
@@ -69,6 +76,7 @@ __all__ = [
     "UdfError",
     "compile_document",
     "compile_expression",
+    "diff_documents",
     "document_schema",
     "dump_document",
     "entry_point_errors",
