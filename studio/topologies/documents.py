@@ -7,6 +7,7 @@ module only adapts its answers to JSON for the API and never re-implements check
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
 from typing import Any, Literal, TypedDict
 
 from runtime import spec
@@ -38,15 +39,45 @@ def _problem_from_spec(p: Any) -> ProblemDict:
     )
 
 
-def check(document: Any) -> list[ProblemDict]:
-    """Every problem `runtime.spec` finds in `document` (an empty list when it is sound)."""
+class UnloadableDocumentError(ValueError):
+    """The data is not even shaped like a document; `problems` says where."""
+
+    def __init__(self, problems: list[ProblemDict]) -> None:
+        super().__init__(f"not a topology document ({len(problems)} problem(s))")
+        self.problems = problems
+
+
+def load(document: Any) -> spec.Document:
+    """`document` loaded by `runtime.spec`; raises UnloadableDocumentError with the problems."""
     if not isinstance(document, dict):
-        return [problem("The document must be a JSON object.")]
+        raise UnloadableDocumentError([problem("The document must be a JSON object.")])
     try:
-        loaded = spec.load_document(document)
+        return spec.load_document(document)
     except spec.SpecError as exc:
-        return [_problem_from_spec(p) for p in exc.problems] or [problem(str(exc))]
-    problems = [_problem_from_spec(p) for p in spec.validate(loaded)]
+        raise UnloadableDocumentError(
+            [_problem_from_spec(p) for p in exc.problems] or [problem(str(exc))]
+        ) from None
+
+
+def spec_problems(exc: spec.SpecError) -> list[ProblemDict]:
+    """The problems a SpecError carries, as JSON (its message when it lists none)."""
+    return [_problem_from_spec(p) for p in exc.problems] or [problem(str(exc))]
+
+
+def check(
+    document: Any, *, topics: Mapping[str, int] | None = None,
+    fields: Mapping[str, Collection[str]] | None = None,
+) -> list[ProblemDict]:
+    """Every problem `runtime.spec` finds in `document` (an empty list when it is sound).
+
+    `topics` (name → partitions) and `fields` (topic → value fields) are passed to
+    `runtime.spec.validate` for the checks that need to know the cluster.
+    """
+    try:
+        loaded = load(document)
+    except UnloadableDocumentError as exc:
+        return exc.problems
+    problems = [_problem_from_spec(p) for p in spec.validate(loaded, topics=topics, fields=fields)]
     if any(p["severity"] == "error" for p in problems):
         return problems
     # Validation is meant to catch everything compilation refuses; if it did not, still

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.topologies import views
+from studio.topologies import tools, views
 
 app_name = "topologies"
 
@@ -18,4 +18,14 @@ urlpatterns = [
         "topologies/<int:topology_id>/versions/<int:number>/",
         views.topology_version_detail, name="version-detail",
     ),
+    path("validate/", tools.validate, name="validate"),
+    path(
+        "topologies/<int:topology_id>/versions/<int:number>/describe/",
+        tools.describe, name="version-describe",
+    ),
+    path(
+        "topologies/<int:topology_id>/versions/<int:number>/export/",
+        tools.export, name="version-export",
+    ),
+    path("topologies/<int:topology_id>/diff/", tools.diff, name="diff"),
 ]
