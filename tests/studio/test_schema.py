@@ -12,7 +12,10 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/processors/", "/api/topologies/", "/api/topologies/{topology_id}/",
         "/api/topologies/{topology_id}/versions/", "/api/deployments/",
         "/api/deployments/{deployment_id}/", "/api/deployments/{deployment_id}/start/",
-        "/api/deployments/{deployment_id}/stop/",
+        "/api/deployments/{deployment_id}/stop/", "/api/validate/",
+        "/api/topologies/{topology_id}/versions/{number}/describe/",
+        "/api/topologies/{topology_id}/versions/{number}/export/",
+        "/api/topologies/{topology_id}/diff/",
     ]:
         assert path in paths, path
     created = paths["/api/deployments/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
@@ -21,3 +24,24 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
 
 def test_anonymous_cannot_read_the_schema(anonymous: Client, db: None) -> None:
     assert anonymous.get("/api/schema/").status_code == 403
+
+
+def test_the_topology_tools_have_response_schemas(api: Client) -> None:
+    paths = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+
+    def answer(path: str, method: str = "get", media: str = "application/json") -> dict:
+        return paths[path][method]["responses"]["200"]["content"][media]["schema"]
+
+    assert "problems" in answer("/api/validate/", "post")["properties"]
+    described = answer("/api/topologies/{topology_id}/versions/{number}/describe/")
+    assert {"text", "subtopologies", "global_stores"} <= set(described["properties"])
+    exported = "/api/topologies/{topology_id}/versions/{number}/export/"
+    assert {"filename", "source"} <= set(answer(exported)["properties"])
+    assert answer(exported, media="text/x-python")["type"] == "string"
+    diff = answer("/api/topologies/{topology_id}/diff/")
+    assert {"added_nodes", "changed_nodes", "moved_nodes", "added_edges", "settings"} <= set(diff["properties"])
+    parameters = {p["name"] for p in paths["/api/topologies/{topology_id}/diff/"]["get"]["parameters"]}
+    assert {"from", "to"} <= parameters
+    for path in ["/api/topologies/{topology_id}/versions/{number}/describe/", exported,
+                 "/api/topologies/{topology_id}/diff/"]:
+        assert "404" in paths[path]["get"]["responses"], path
