@@ -89,3 +89,44 @@ def test_unknown_ids_are_404_with_a_message(api: Client, wordcount: Topology) ->
 
 def test_anonymous_is_refused(anonymous: Client, wordcount: Topology) -> None:
     assert _describe(anonymous, wordcount).status_code == 403
+
+
+def _node(node_id: str, node_type: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"id": node_id, "type": node_type, "label": "", "params": params,
+            "position": {"x": 0, "y": 0}}
+
+
+def _edge(edge_id: str, source: str, target: str, target_port: str = "in") -> dict[str, Any]:
+    return {"id": edge_id, "source": source, "source_port": "out", "target": target,
+            "target_port": target_port}
+
+
+def test_a_global_table_is_described_as_a_global_store(api: Client, alice: Any) -> None:
+    # Kafka Streams gives a GlobalKTable a sub-topology of its own that generates no
+    # tasks: a source and the processor that keeps its store.
+    document = {
+        "format_version": 1, "name": "orders with cities",
+        "settings": {"default_key_serde": "string", "default_value_serde": "json"},
+        "nodes": [
+            _node("orders", "source.stream", {"topics": ["orders"]}),
+            _node("zips", "source.global_table", {"topic": "zip-codes", "store": "zips-store"}),
+            _node("with-city", "join.stream_global_table",
+                  {"join": "left", "key_selector": 'value["zip"]', "joiner": "{**left, \"city\": right}"}),
+            _node("out", "sink.topic", {"topic": "orders-with-cities"}),
+        ],
+        "edges": [_edge("e1", "orders", "with-city", "left"), _edge("e2", "zips", "with-city", "right"),
+                  _edge("e3", "with-city", "out")],
+    }
+    topology = Topology.objects.create(name="orders")
+    topology.add_version(document)
+    response = _describe(api, topology)
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    [store] = body["global_stores"]
+    assert store["source"]["kind"] == "source"
+    assert store["source"]["topics"] == ["zip-codes"]
+    assert store["processor"]["stores"] == ["zips-store"]
+    assert "for global store (will not generate tasks)" in body["text"]
+    [sub] = body["subtopologies"]
+    assert store["id"] != sub["id"]
+    assert {n["name"] for n in sub["nodes"]} >= {"orders", "with-city", "out"}

@@ -106,3 +106,15 @@ def test_unknown_ids_are_404_with_a_message(api: Client, edited: Topology) -> No
 
 def test_anonymous_is_refused(anonymous: Client, edited: Topology) -> None:
     assert _diff(anonymous, edited, "?from=1&to=2").status_code == 403
+
+
+def test_a_version_that_cannot_be_loaded_is_400_with_its_problems(
+    api: Client, wordcount: Topology
+) -> None:
+    # Only trusted code can store such a version (allow_errors); the API never does.
+    wordcount.add_version({"name": "not a document"}, allow_errors=True)
+    response = _diff(api, wordcount, "?from=1&to=2")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"] == "Version 2 cannot be loaded."
+    assert "nodes" in {p["path"] for p in body["problems"]}
