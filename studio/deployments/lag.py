@@ -1,0 +1,156 @@
+"""Consumer lag of a deployment, read from Kafka: works whether or not replicas run.
+
+The partitions are those the application's consumer group reads: the source topics of
+every sub-topology of the pinned version's compiled topology (internal repartition
+topics included, prefixed with the application.id), as `runtime` reports them. Global
+tables' topics are left out: they are read whole by every instance, outside the group.
+
+The client never joins the group: a consumer that only asks for committed offsets and
+watermarks, so a running application is never rebalanced by a look at its lag.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, TypedDict
+
+import confluent_kafka
+from confluent_kafka import Consumer, TopicPartition
+
+from runtime.kafka.config import admin_config
+from studio.deployments.models import Deployment
+from studio.deployments.runner import streams_config
+
+logger = logging.getLogger(__name__)
+
+# Each broker call is bounded; the whole answer takes at most a few of these.
+TIMEOUT_S = 5.0
+# How long to wait for fetch responses that tell the exact high watermarks.
+FETCH_WAIT_S = 1.5
+
+
+class PartitionLagDict(TypedDict):
+    topic: str
+    partition: int
+    committed: int | None         # None: the group has no committed offset here
+    has_committed: bool
+    start: int                    # log start offset (where an uncommitted group begins)
+    end: int                      # high watermark
+    lag: int                      # end - committed, or end - start without a commit
+
+
+class LagDict(TypedDict):
+    deployment: int
+    application_id: str
+    group: str
+    topics: list[str]
+    partitions: list[PartitionLagDict]
+    total_lag: int
+    partitions_without_commit: int
+
+
+class KafkaUnavailableError(RuntimeError):
+    """Kafka did not answer in time, or refused; the message says what was asked."""
+
+
+class MissingTopicsError(RuntimeError):
+    def __init__(self, topics: list[str]) -> None:
+        super().__init__(f"topic(s) not found on the cluster: {', '.join(topics)}")
+        self.topics = topics
+
+
+def group_topics(deployment: Deployment) -> list[str]:
+    """The topics the deployment's consumer group reads, per runtime's topology."""
+    topology = deployment.version.compile()
+    topics: list[str] = []
+    for sid in topology.sub_topology_ids():
+        for topic in topology.source_topics(sid, deployment.application_id):
+            if topic not in topics:
+                topics.append(topic)
+    return topics
+
+
+def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> LagDict:
+    """Committed offset, end offset and lag of every partition the group reads."""
+    topics = group_topics(deployment)
+    group = deployment.application_id
+    # The same connection settings as the deployment's replicas (bootstrap servers,
+    # security.*, sasl.*, ssl.*), shaped by runtime as for its own admin client.
+    config: dict[str, Any] = {
+        **admin_config(streams_config(deployment), client_id=f"{group}-studio-lag"),
+        "group.id": group,
+        "enable.auto.commit": False,
+        "socket.timeout.ms": int(timeout * 1000),
+        "socket.connection.setup.timeout.ms": int(timeout * 1000),
+        "log_level": 0,  # an unreachable broker is reported in the answer, not logged
+    }
+    consumer = Consumer(config)
+    try:
+        partitions = _partitions(consumer, topics, timeout)
+        committed = _committed(consumer, partitions, timeout)
+        marks = _watermarks(consumer, partitions, timeout)
+    except confluent_kafka.KafkaException as exc:
+        raise KafkaUnavailableError(f"Kafka at {config.get('bootstrap.servers')}: {exc}") from exc
+    finally:
+        consumer.close()
+    rows: list[PartitionLagDict] = []
+    for tp in partitions:
+        start, end = marks[(tp.topic, tp.partition)]
+        offset = committed.get((tp.topic, tp.partition))
+        base = start if offset is None else offset
+        rows.append({
+            "topic": tp.topic, "partition": tp.partition, "committed": offset,
+            "has_committed": offset is not None, "start": start, "end": end,
+            "lag": max(end - base, 0),
+        })
+    return {
+        "deployment": deployment.pk, "application_id": deployment.application_id, "group": group,
+        "topics": topics, "partitions": rows, "total_lag": sum(r["lag"] for r in rows),
+        "partitions_without_commit": sum(1 for r in rows if not r["has_committed"]),
+    }
+
+
+def _partitions(consumer: Consumer, topics: list[str], timeout: float) -> list[TopicPartition]:
+    # All topics at once: asking for one by name makes auto-creating brokers create it.
+    try:
+        metadata = consumer.list_topics(timeout=timeout)
+    except confluent_kafka.KafkaException as exc:
+        raise KafkaUnavailableError(f"no metadata within {timeout:.0f} s: {exc}") from exc
+    missing = [t for t in topics if t not in metadata.topics or metadata.topics[t].error is not None]
+    if missing:
+        raise MissingTopicsError(missing)
+    return [TopicPartition(t, p) for t in topics for p in sorted(metadata.topics[t].partitions)]
+
+
+def _committed(consumer: Consumer, partitions: list[TopicPartition], timeout: float) -> dict[tuple[str, int], int | None]:
+    result = consumer.committed(partitions, timeout=timeout)
+    return {(tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None) for tp in result}
+
+
+def _watermarks(consumer: Consumer, partitions: list[TopicPartition], timeout: float) -> dict[tuple[str, int], tuple[int, int]]:
+    """(start, end) per partition.
+
+    ListOffsets first; then one fetch from just before that end, because a fetch
+    response carries the exact high watermark while some Kafka-compatible brokers (the
+    development broker among them) answer ListOffsets "latest" with the last batch's
+    base offset + 1. On Apache Kafka both agree.
+    """
+    marks = {
+        (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=timeout)
+        for tp in partitions
+    }
+    probe = [TopicPartition(t, p, high - 1) for (t, p), (low, high) in marks.items() if high > low]
+    if probe:
+        consumer.assign(probe)
+        waiting = {(tp.topic, tp.partition) for tp in probe}
+        deadline = time.monotonic() + FETCH_WAIT_S
+        while waiting and time.monotonic() < deadline:
+            consumer.consume(num_messages=len(probe), timeout=0.2)
+            for key in list(waiting):
+                low, high = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
+                if high >= 0:
+                    marks[key] = (marks[key][0], max(marks[key][1], high))
+                    waiting.discard(key)
+        consumer.unassign()
+    return marks
