@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
 # How long to wait for fetch responses that tell the exact high watermarks.
 FETCH_WAIT_S = 1.5
+_TIMEOUTS = (confluent_kafka.KafkaError._TIMED_OUT, confluent_kafka.KafkaError.REQUEST_TIMED_OUT)
 
 
 class PartitionLagDict(TypedDict):
@@ -51,7 +52,11 @@ class LagDict(TypedDict):
 
 
 class KafkaUnavailableError(RuntimeError):
-    """Kafka did not answer in time, or refused; the message says what was asked."""
+    """Kafka did not answer in time (`timed_out`), or could not be reached or refused."""
+
+    def __init__(self, message: str, *, timed_out: bool) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class MissingTopicsError(RuntimeError):
@@ -91,7 +96,10 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
         committed = _committed(consumer, partitions, timeout)
         marks = _watermarks(consumer, partitions, timeout)
     except confluent_kafka.KafkaException as exc:
-        raise KafkaUnavailableError(f"Kafka at {config.get('bootstrap.servers')}: {exc}") from exc
+        error = exc.args[0] if exc.args else None
+        timed_out = isinstance(error, confluent_kafka.KafkaError) and error.code() in _TIMEOUTS
+        servers = config.get("bootstrap.servers")
+        raise KafkaUnavailableError(f"Kafka at {servers}: {exc}", timed_out=timed_out) from exc
     finally:
         consumer.close()
     rows: list[PartitionLagDict] = []
@@ -113,10 +121,7 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
 
 def _partitions(consumer: Consumer, topics: list[str], timeout: float) -> list[TopicPartition]:
     # All topics at once: asking for one by name makes auto-creating brokers create it.
-    try:
-        metadata = consumer.list_topics(timeout=timeout)
-    except confluent_kafka.KafkaException as exc:
-        raise KafkaUnavailableError(f"no metadata within {timeout:.0f} s: {exc}") from exc
+    metadata = consumer.list_topics(timeout=timeout)
     missing = [t for t in topics if t not in metadata.topics or metadata.topics[t].error is not None]
     if missing:
         raise MissingTopicsError(missing)

@@ -111,7 +111,9 @@ def deployment_restart(request: Request, deployment_id: int) -> Response:
     return Response(deployment.to_dict())
 
 
-@extend_schema(responses={200: typed_schema(lag.LagDict), 404: _ERROR, 409: _ERROR, 504: _ERROR})
+@extend_schema(responses={
+    200: typed_schema(lag.LagDict), 404: _ERROR, 409: _ERROR, 502: _ERROR, 504: _ERROR,
+})
 @api_view(["GET"])
 def deployment_lag(request: Request, deployment_id: int) -> Response:
     """Per-partition committed offset, end offset and lag of the deployment's group."""
@@ -124,9 +126,9 @@ def deployment_lag(request: Request, deployment_id: int) -> Response:
             status_code=status.HTTP_409_CONFLICT,
         ) from None
     except lag.KafkaUnavailableError as exc:
-        raise ProblemsError(
-            f"Kafka did not answer: {exc}", [], status_code=status.HTTP_504_GATEWAY_TIMEOUT,
-        ) from None
+        # 504 when Kafka did not answer in time, 502 when it could not be reached.
+        code = status.HTTP_504_GATEWAY_TIMEOUT if exc.timed_out else status.HTTP_502_BAD_GATEWAY
+        raise ProblemsError(f"Cannot read the lag: {exc}", [], status_code=code) from None
 
 
 @extend_schema(
