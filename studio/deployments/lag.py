@@ -46,6 +46,7 @@ class LagDict(TypedDict):
     application_id: str
     group: str
     topics: list[str]
+    not_created: list[str]        # internal topics the application has not created yet
     partitions: list[PartitionLagDict]
     total_lag: int
     partitions_without_commit: int
@@ -65,20 +66,22 @@ class MissingTopicsError(RuntimeError):
         self.topics = topics
 
 
-def group_topics(deployment: Deployment) -> list[str]:
-    """The topics the deployment's consumer group reads, per runtime's topology."""
+def group_topics(deployment: Deployment) -> tuple[list[str], set[str]]:
+    """The topics the deployment's consumer group reads, per runtime's topology, and
+    which of them are internal (repartition) topics that the application creates."""
     topology = deployment.version.compile()
     topics: list[str] = []
     for sid in topology.sub_topology_ids():
         for topic in topology.source_topics(sid, deployment.application_id):
             if topic not in topics:
                 topics.append(topic)
-    return topics
+    internal = {spec.name for spec in topology.internal_topics(deployment.application_id)}
+    return topics, internal & set(topics)
 
 
 def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> LagDict:
     """Committed offset, end offset and lag of every partition the group reads."""
-    topics = group_topics(deployment)
+    topics, internal = group_topics(deployment)
     group = deployment.application_id
     # The same connection settings as the deployment's replicas (bootstrap servers,
     # security.*, sasl.*, ssl.*), shaped by runtime as for its own admin client.
@@ -92,7 +95,7 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
     }
     consumer = Consumer(config)
     try:
-        partitions = _partitions(consumer, topics, timeout)
+        partitions, absent = _partitions(consumer, topics, internal, timeout)
         committed = _committed(consumer, partitions, timeout)
         marks = _watermarks(consumer, partitions, timeout)
     except confluent_kafka.KafkaException as exc:
@@ -114,18 +117,27 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
         })
     return {
         "deployment": deployment.pk, "application_id": deployment.application_id, "group": group,
-        "topics": topics, "partitions": rows, "total_lag": sum(r["lag"] for r in rows),
+        "topics": topics, "not_created": absent, "partitions": rows, "total_lag": sum(r["lag"] for r in rows),
         "partitions_without_commit": sum(1 for r in rows if not r["has_committed"]),
     }
 
 
-def _partitions(consumer: Consumer, topics: list[str], timeout: float) -> list[TopicPartition]:
+def _partitions(
+    consumer: Consumer, topics: list[str], internal: set[str], timeout: float
+) -> tuple[list[TopicPartition], list[str]]:
+    """The partitions of `topics`, and the internal topics that do not exist yet.
+
+    An internal topic appears when the application first starts, so before that it has
+    nothing to lag on; a missing input topic is an error (the application cannot run).
+    """
     # All topics at once: asking for one by name makes auto-creating brokers create it.
     metadata = consumer.list_topics(timeout=timeout)
     missing = [t for t in topics if t not in metadata.topics or metadata.topics[t].error is not None]
-    if missing:
-        raise MissingTopicsError(missing)
-    return [TopicPartition(t, p) for t in topics for p in sorted(metadata.topics[t].partitions)]
+    if [t for t in missing if t not in internal]:
+        raise MissingTopicsError([t for t in missing if t not in internal])
+    present = [t for t in topics if t not in missing]
+    partitions = [TopicPartition(t, p) for t in present for p in sorted(metadata.topics[t].partitions)]
+    return partitions, missing
 
 
 def _committed(consumer: Consumer, partitions: list[TopicPartition], timeout: float) -> dict[tuple[str, int], int | None]:

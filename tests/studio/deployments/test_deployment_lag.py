@@ -96,7 +96,7 @@ def test_the_group_reads_the_source_and_repartition_topics(lag_deployment: Any) 
     deployment, lines, repartition = lag_deployment
     # The describe() text of word count: sub-topology 0 reads the input, 1 the
     # repartition topic that the group-by node writes (prefixed with the application.id).
-    assert group_topics(deployment) == [lines, repartition]
+    assert group_topics(deployment) == ([lines, repartition], {repartition})
 
 
 def test_lag_is_end_minus_the_committed_offset(
@@ -112,6 +112,7 @@ def test_lag_is_end_minus_the_committed_offset(
     assert response.status_code == 200, response.json()
     body = response.json()
     assert (body["group"], body["topics"]) == (deployment.application_id, [lines, repartition])
+    assert body["not_created"] == []
     rows = by_partition(body)
     assert set(rows) == {(lines, 0), (lines, 1), (repartition, 0), (repartition, 1)}
 
@@ -146,6 +147,26 @@ def test_without_committed_offsets_lag_counts_from_the_start(
     assert body["partitions_without_commit"] == 4
 
 
+def test_before_the_first_start_the_repartition_topic_is_reported_not_created(
+    api: Client, kafka_bootstrap: str, create_topic: Callable[..., str], settings: Any, alice: Any,
+    unique_name: Callable[[str], str], wordcount_document: dict[str, Any],
+) -> None:
+    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
+    lines = create_topic("lines", partitions=1)
+    version = Topology.objects.create(name="fresh").add_version(
+        with_topics(wordcount_document, lines, unique_name("out"))
+    )
+    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("fresh"))
+    offsets = produce(kafka_bootstrap, lines, {0: 2})
+    response = api.get(f"/api/deployments/{deployment.pk}/lag/")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["not_created"] == [f"{deployment.application_id}-{REPARTITION}"]
+    assert [(r["topic"], r["partition"], r["end"]) for r in body["partitions"]] == [
+        (lines, 0, offsets[0][-1] + 1)
+    ]
+
+
 def test_missing_input_topics_are_named(
     api: Client, kafka_bootstrap: str, settings: Any, alice: Any, unique_name: Callable[[str], str],
     wordcount_document: dict[str, Any],
@@ -161,6 +182,7 @@ def test_missing_input_topics_are_named(
     message = response.json()["message"]
     assert message.startswith("The deployment's input is not on the cluster: topic(s) not found")
     assert missing in message
+    assert REPARTITION not in message  # internal topics are created by the application
 
 
 @pytest.mark.timeout(30)
