@@ -36,8 +36,9 @@ class PartitionLagDict(TypedDict):
     partition: int
     committed: int | None         # None: the group has no committed offset here
     has_committed: bool
-    start: int                    # log start offset (where an uncommitted group begins)
-    end: int                      # high watermark
+    # Named as in the engine's metrics snapshot ("partitions"), so a dashboard reads both.
+    start_offset: int             # log start offset (where an uncommitted group begins)
+    end_offset: int               # high watermark
     lag: int                      # end - committed, or end - start without a commit
 
 
@@ -112,7 +113,7 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
         base = start if offset is None else offset
         rows.append({
             "topic": tp.topic, "partition": tp.partition, "committed": offset,
-            "has_committed": offset is not None, "start": start, "end": end,
+            "has_committed": offset is not None, "start_offset": start, "end_offset": end,
             "lag": max(end - base, 0),
         })
     return {

@@ -117,14 +117,14 @@ def test_lag_is_end_minus_the_committed_offset(
     assert set(rows) == {(lines, 0), (lines, 1), (repartition, 0), (repartition, 1)}
 
     p0, p1 = rows[(lines, 0)], rows[(lines, 1)]
-    assert (p0["committed"], p0["has_committed"], p0["end"]) == (offsets[0][1] + 1, True, offsets[0][-1] + 1)
-    assert (p1["committed"], p1["end"]) == (offsets[1][2] + 1, offsets[1][-1] + 1)
+    assert (p0["committed"], p0["has_committed"], p0["end_offset"]) == (offsets[0][1] + 1, True, offsets[0][-1] + 1)
+    assert (p1["committed"], p1["end_offset"]) == (offsets[1][2] + 1, offsets[1][-1] + 1)
     # Three records of partition 0 are not read yet; partition 1 is read to its end.
     assert (p0["lag"], p1["lag"]) == (3, 0)
     # Nothing was ever written to, or committed on, the repartition topic.
     for p in (0, 1):
         row = rows[(repartition, p)]
-        assert (row["committed"], row["has_committed"], row["end"], row["lag"]) == (None, False, 0, 0)
+        assert (row["committed"], row["has_committed"], row["end_offset"], row["lag"]) == (None, False, 0, 0)
     assert body["total_lag"] == 3
     assert body["partitions_without_commit"] == 2
 
@@ -139,9 +139,9 @@ def test_without_committed_offsets_lag_counts_from_the_start(
     for partition, n in ((0, 4), (1, 2)):
         row = rows[(lines, partition)]
         assert (row["committed"], row["has_committed"]) == (None, False)
-        assert row["start"] == offsets[partition][0]
-        assert row["end"] == offsets[partition][-1] + 1
-        assert row["lag"] == row["end"] - row["start"]
+        assert row["start_offset"] == offsets[partition][0]
+        assert row["end_offset"] == offsets[partition][-1] + 1
+        assert row["lag"] == row["end_offset"] - row["start_offset"]
         assert row["lag"] >= n  # at least the records produced (offsets may not be dense)
     assert body["total_lag"] == sum(rows[(lines, p)]["lag"] for p in (0, 1))
     assert body["partitions_without_commit"] == 4
@@ -162,7 +162,7 @@ def test_before_the_first_start_the_repartition_topic_is_reported_not_created(
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["not_created"] == [f"{deployment.application_id}-{REPARTITION}"]
-    assert [(r["topic"], r["partition"], r["end"]) for r in body["partitions"]] == [
+    assert [(r["topic"], r["partition"], r["end_offset"]) for r in body["partitions"]] == [
         (lines, 0, offsets[0][-1] + 1)
     ]
 
