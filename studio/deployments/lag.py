@@ -94,8 +94,9 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
         "socket.connection.setup.timeout.ms": int(timeout * 1000),
         "log_level": 0,  # an unreachable broker is reported in the answer, not logged
     }
-    consumer = Consumer(config)
+    consumer: Consumer | None = None
     try:
+        consumer = Consumer(config)
         partitions, absent = _partitions(consumer, topics, internal, timeout)
         committed = _committed(consumer, partitions, timeout)
         marks = _watermarks(consumer, partitions, timeout)
@@ -105,7 +106,8 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
         servers = config.get("bootstrap.servers")
         raise KafkaUnavailableError(f"Kafka at {servers}: {exc}", timed_out=timed_out) from exc
     finally:
-        consumer.close()
+        if consumer is not None:
+            consumer.close()
     rows: list[PartitionLagDict] = []
     for tp in partitions:
         start, end = marks[(tp.topic, tp.partition)]

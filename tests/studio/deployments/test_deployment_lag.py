@@ -235,3 +235,15 @@ def test_a_broker_that_never_answers_is_a_json_error_within_the_timeout(
     assert response.json()["message"].startswith(
         f"Cannot read the lag: Kafka at {settings.KAFKA_BOOTSTRAP_SERVERS}: "
     )
+
+
+def test_client_settings_kafka_refuses_are_a_json_error(
+    api: Client, deployment: Deployment, settings: Any
+) -> None:
+    # The replicas' own extra settings apply to the lag client too.
+    settings.RIFFLE_STREAMS_CONFIG = {"security.protocol": "carrier-pigeon"}
+    response = api.get(f"/api/deployments/{deployment.pk}/lag/")
+    assert response.status_code == 502
+    message = response.json()["message"]
+    assert message.startswith("Cannot read the lag: Kafka at ")
+    assert "security.protocol" in message
