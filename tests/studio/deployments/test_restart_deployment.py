@@ -134,3 +134,10 @@ def test_a_running_replica_sees_the_restart_at_its_next_check(deployment: Deploy
     assert runner._still_wanted(replica)
     Deployment.objects.get(pk=deployment.pk).restart(actor=None)  # another process's request
     assert not runner._still_wanted(replica)
+
+
+def test_no_body_at_all_is_a_plain_restart(api: Client, deployment: Deployment) -> None:
+    # An empty body (as the SPA client sends it, without a body) reads as {}.
+    response = api.post(f"/api/deployments/{deployment.pk}/restart/", content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["generation"] == 1

@@ -134,3 +134,11 @@ def test_anonymous_is_refused(anonymous: Client, deployment: Deployment) -> None
     assert post_json(anonymous, f"/api/deployments/{deployment.pk}/scale/", {"replicas": 3}).status_code == 403
     deployment.refresh_from_db()
     assert deployment.replicas == 1
+
+
+@pytest.mark.parametrize("replicas", [0, 33])
+def test_the_model_refuses_counts_out_of_range_too(deployment: Deployment, replicas: int) -> None:
+    with pytest.raises(ValueError, match="replicas must be between 1 and 32"):
+        deployment.scale(replicas, actor=None)
+    deployment.refresh_from_db()
+    assert deployment.replicas == 1
