@@ -42,6 +42,16 @@ class ApplicationIdTakenError(ValueError):
         self.application_id = application_id
 
 
+class NotRunningError(ValueError):
+    """The operation needs a deployment that is asked to run (and has not failed)."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        state = "failed" if deployment.observed_state == "failed" else deployment.desired_state
+        super().__init__(
+            f"Deployment {deployment.application_id} is {state}; start it instead of restarting it."
+        )
+
+
 class DeploymentDict(TypedDict):
     id: int
     topology: int
@@ -50,6 +60,7 @@ class DeploymentDict(TypedDict):
     application_id: str
     processing_guarantee: ProcessingGuarantee
     replicas: int
+    generation: int
     desired_state: DesiredState
     observed_state: ObservedState
     input_topics: list[str]
@@ -57,6 +68,16 @@ class DeploymentDict(TypedDict):
     created_at: str
     updated_at: str
     last_error: str
+
+
+class AuditEventDict(TypedDict):
+    id: int
+    at: str
+    actor: str | None
+    verb: str
+    object_type: str
+    object_id: str
+    data: dict[str, Any]
 
 
 class AuditEvent(models.Model):
@@ -87,6 +108,17 @@ class AuditEvent(models.Model):
             object_id=str(obj.pk), data=data,
         )
 
+    def to_dict(self) -> AuditEventDict:
+        return {
+            "id": self.pk,
+            "at": self.at.isoformat(),
+            "actor": self.actor.get_username() if self.actor else None,
+            "verb": self.verb,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "data": self.data,
+        }
+
 
 class Deployment(models.Model):
     GUARANTEES: tuple[ProcessingGuarantee, ...] = ("at_least_once", "exactly_once_v2")
@@ -109,6 +141,10 @@ class Deployment(models.Model):
         max_length=20, choices=[(g, g) for g in GUARANTEES], default="at_least_once"
     )
     replicas = models.PositiveSmallIntegerField(default=1)
+    # Bumped by a restart: replicas started for an older generation are no longer
+    # wanted, so each closes its StreamsApp (commit, leave the group) and the reconciler
+    # fills the freed slot with a replica of the current generation.
+    generation = models.PositiveIntegerField(default=0)
     desired_state = models.CharField(
         max_length=10, choices=[(s, s) for s in DESIRED], default="stopped"
     )
@@ -218,6 +254,55 @@ class Deployment(models.Model):
         self.refresh_from_db()
         return changed
 
+    def scale(self, replicas: int, *, actor: Any) -> bool:
+        """Ask for `replicas` replicas. Idempotent; returns whether anything changed.
+
+        The reconciler starts replicas for new slots; replicas in slots past the new
+        count see they are no longer wanted and stop themselves.
+        """
+        if not 1 <= replicas <= MAX_REPLICAS:
+            raise ValueError(f"replicas must be between 1 and {MAX_REPLICAS}")
+        with transaction.atomic():
+            locked = Deployment.objects.select_for_update().get(pk=self.pk)
+            changed = locked.replicas != replicas
+            if changed:
+                before = locked.replicas
+                locked.replicas = replicas
+                locked.save(update_fields=["replicas", "updated_at"])
+                AuditEvent.record(actor, "deployment.scale", locked,
+                                  before={"replicas": before}, after={"replicas": replicas})
+                locked._broadcast_on_commit()
+                locked._request_reconcile()
+        self.refresh_from_db()
+        return changed
+
+    def restart(self, *, actor: Any, if_generation: int | None = None) -> bool:
+        """Replace every replica: bump the generation, so that the current replicas stop
+        gracefully and the reconciler starts new ones in their slots.
+
+        `if_generation`: restart only if the deployment is still at that generation, so
+        that a retried request does not restart twice. Returns whether it restarted.
+        Raises NotRunningError unless the deployment is asked to run (and not failed).
+        """
+        with transaction.atomic():
+            locked = Deployment.objects.select_for_update().get(pk=self.pk)
+            if if_generation is not None and locked.generation != if_generation:
+                changed = False
+            else:
+                if not locked.wants_replicas():
+                    raise NotRunningError(locked)
+                changed = True
+                before = locked.generation
+                locked.generation = before + 1
+                locked.save(update_fields=["generation", "updated_at"])
+                AuditEvent.record(actor, "deployment.restart", locked,
+                                  before={"generation": before},
+                                  after={"generation": locked.generation})
+                locked._broadcast_on_commit()
+                locked._request_reconcile()
+        self.refresh_from_db()
+        return changed
+
     def transition(self, *, to: ObservedState, error: str | None = None, broadcast: bool = True) -> bool:
         """Move the observed state to `to`; websocket clients hear of it on commit.
 
@@ -272,6 +357,7 @@ class Deployment(models.Model):
             "application_id": self.application_id,
             "processing_guarantee": self.processing_guarantee,  # type: ignore[typeddict-item]
             "replicas": self.replicas,
+            "generation": self.generation,
             "desired_state": self.desired_state,  # type: ignore[typeddict-item]
             "observed_state": self.observed_state,  # type: ignore[typeddict-item]
             "input_topics": self.version.input_topics(),
@@ -306,6 +392,8 @@ class Replica(models.Model):
     host = models.CharField(max_length=255, blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=[(s, s) for s in STATES], default="pending")
+    # The deployment's generation this replica was started for (see Deployment.generation).
+    generation = models.PositiveIntegerField(default=0)
     last_heartbeat = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -328,6 +416,7 @@ class Replica(models.Model):
         return (
             self.state in self.ACTIVE
             and self.index < self.deployment.replicas
+            and self.generation == self.deployment.generation
             and self.deployment.wants_replicas()
         )
 
@@ -339,3 +428,4 @@ class Replica(models.Model):
         if updated:
             self.state = state
         return bool(updated)
+

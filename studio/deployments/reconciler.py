@@ -91,6 +91,8 @@ def reconcile_deployment(deployment_id: int, *, enqueue: Enqueue | None = None) 
             return
         live = _live_replicas(deployment)
         if deployment.wants_replicas():
+            # A slot whose replica is still stopping (retired by a restart) stays taken
+            # until it has closed, so that old and new never run in one slot together.
             occupied = {r.replica.index for r in live}
             for index in range(deployment.replicas):
                 if index not in occupied:
@@ -147,7 +149,7 @@ def _new_replica(deployment: Deployment, index: int) -> Replica | None:
         with transaction.atomic():
             replica = Replica.objects.create(
                 deployment=deployment, index=index, state="pending",
-                celery_task_id=str(uuid.uuid4()),
+                generation=deployment.generation, celery_task_id=str(uuid.uuid4()),
             )
     except IntegrityError:  # the slot was filled meanwhile
         return None
@@ -170,5 +172,11 @@ def _observed_from(deployment: Deployment, live: list[LiveReplica]) -> ObservedS
         return None
     if deployment.desired_state == "stopped":
         return "stopping" if live else "stopped"
-    ready_slots = {r.replica.index for r in live if r.ready and r.replica.index < deployment.replicas}
+    # A replica of an older generation is on its way out after a restart: it does not
+    # count towards "running" even while it still processes.
+    ready_slots = {
+        r.replica.index for r in live
+        if r.ready and r.replica.index < deployment.replicas
+        and r.replica.generation == deployment.generation
+    }
     return "running" if len(ready_slots) >= deployment.replicas else "starting"

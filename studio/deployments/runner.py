@@ -167,7 +167,9 @@ class ReplicaRunner:
     def _still_wanted(self, replica: Replica) -> bool:
         try:
             replica.refresh_from_db(fields=["state", "index"])
-            replica.deployment.refresh_from_db(fields=["desired_state", "observed_state", "replicas"])
+            replica.deployment.refresh_from_db(
+                fields=["desired_state", "observed_state", "replicas", "generation"]
+            )
         except DatabaseError as exc:
             # Keep running through a database blip; the next poll asks again.
             logger.warning("replica %s: cannot read desired state: %s", replica.pk, exc)

@@ -47,3 +47,44 @@ class DeploymentFilter(serializers.Serializer):
     def filter(self, deployments: Any) -> Any:
         topology = self.validated_data.get("topology")
         return deployments.filter(topology_id=topology) if topology else deployments
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that must be a JSON number: "3" and true are refused, not coerced."""
+
+    default_error_messages = {"invalid": "A whole number is required."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Scale(serializers.Serializer):
+    replicas = StrictIntegerField(
+        min_value=1, max_value=MAX_REPLICAS,
+        help_text=f"how many replicas should run (1 to {MAX_REPLICAS})",
+    )
+
+
+class Restart(serializers.Serializer):
+    generation = StrictIntegerField(
+        min_value=0, required=False,
+        help_text="restart only if the deployment is still at this generation (safe retries)",
+    )
+
+
+class AuditFilter(serializers.Serializer):
+    object_type = serializers.CharField(max_length=64, required=False)
+    object_id = serializers.CharField(max_length=64, required=False)
+    actor = serializers.CharField(max_length=150, required=False, help_text="username")
+    verb = serializers.CharField(max_length=64, required=False)
+
+    def filter(self, events: Any) -> Any:
+        data = self.validated_data
+        for field in ("object_type", "object_id", "verb"):
+            if field in data:
+                events = events.filter(**{field: data[field]})
+        if "actor" in data:
+            events = events.filter(actor__username=data["actor"])
+        return events

@@ -11,4 +11,8 @@ urlpatterns = [
     path("deployments/<int:deployment_id>/", views.deployment_detail, name="detail"),
     path("deployments/<int:deployment_id>/start/", views.deployment_start, name="start"),
     path("deployments/<int:deployment_id>/stop/", views.deployment_stop, name="stop"),
+    path("deployments/<int:deployment_id>/scale/", views.deployment_scale, name="scale"),
+    path("deployments/<int:deployment_id>/restart/", views.deployment_restart, name="restart"),
+    path("deployments/<int:deployment_id>/lag/", views.deployment_lag, name="lag"),
+    path("audit/", views.audit_list, name="audit"),
 ]

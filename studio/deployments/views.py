@@ -1,4 +1,5 @@
-"""JSON endpoints for deployments: list, create (deploy), detail, start, stop."""
+"""JSON endpoints for deployments: list, create (deploy), detail, start, stop, scale,
+restart, lag; and the audit log."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studio.api import ERROR_SCHEMA, ProblemsError, paged_schema, paginate, typed_schema
-from studio.deployments.models import ApplicationIdTakenError, Deployment, DeploymentDict
-from studio.deployments.serializers import DeploymentFilter, NewDeployment
+from studio.deployments import lag
+from studio.deployments.models import (
+    ApplicationIdTakenError,
+    AuditEvent,
+    AuditEventDict,
+    Deployment,
+    DeploymentDict,
+    NotRunningError,
+)
+from studio.deployments.serializers import AuditFilter, DeploymentFilter, NewDeployment, Restart, Scale
 from studio.topologies.documents import problem
 from studio.topologies.models import InvalidDocumentError
 
@@ -71,6 +80,68 @@ def deployment_stop(request: Request, deployment_id: int) -> Response:
     deployment = _deployment(deployment_id)
     deployment.stop(actor=request.user)
     return Response(deployment.to_dict())
+
+
+@extend_schema(request=Scale, responses={200: _DEPLOYMENT, 400: _ERROR, 404: _ERROR})
+@api_view(["POST"])
+def deployment_scale(request: Request, deployment_id: int) -> Response:
+    """Set the number of replicas; the same number again changes nothing."""
+    deployment = _deployment(deployment_id)
+    body = Scale(data=request.data)
+    body.is_valid(raise_exception=True)
+    deployment.scale(body.validated_data["replicas"], actor=request.user)
+    return Response(deployment.to_dict())
+
+
+@extend_schema(request=Restart, responses={200: _DEPLOYMENT, 400: _ERROR, 404: _ERROR, 409: _ERROR})
+@api_view(["POST"])
+def deployment_restart(request: Request, deployment_id: int) -> Response:
+    """Replace every replica gracefully (the answer's `generation` goes up by one).
+
+    With `{"generation": n}` only a deployment still at generation n restarts, so a
+    retried request restarts once.
+    """
+    deployment = _deployment(deployment_id)
+    body = Restart(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        deployment.restart(actor=request.user, if_generation=body.validated_data.get("generation"))
+    except NotRunningError as exc:
+        raise ProblemsError(str(exc), [], status_code=status.HTTP_409_CONFLICT) from None
+    return Response(deployment.to_dict())
+
+
+@extend_schema(responses={
+    200: typed_schema(lag.LagDict), 404: _ERROR, 409: _ERROR, 502: _ERROR, 504: _ERROR,
+})
+@api_view(["GET"])
+def deployment_lag(request: Request, deployment_id: int) -> Response:
+    """Per-partition committed offset, end offset and lag of the deployment's group."""
+    deployment = _deployment(deployment_id)
+    try:
+        return Response(lag.deployment_lag(deployment))
+    except lag.MissingTopicsError as exc:
+        raise ProblemsError(
+            f"The deployment's input is not on the cluster: {exc}", [],
+            status_code=status.HTTP_409_CONFLICT,
+        ) from None
+    except lag.KafkaUnavailableError as exc:
+        # 504 when Kafka did not answer in time, 502 when it could not be reached.
+        code = status.HTTP_504_GATEWAY_TIMEOUT if exc.timed_out else status.HTTP_502_BAD_GATEWAY
+        raise ProblemsError(f"Cannot read the lag: {exc}", [], status_code=code) from None
+
+
+@extend_schema(
+    operation_id="audit_list", parameters=[AuditFilter],
+    responses={200: paged_schema(AuditEventDict), 400: _ERROR},
+)
+@api_view(["GET"])
+def audit_list(request: Request) -> Response:
+    """The audit log, newest first."""
+    query = AuditFilter(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    events = query.filter(AuditEvent.objects.select_related("actor").order_by("-at", "-id"))
+    return paginate(request, events, AuditEvent.to_dict)
 
 
 def _deployment(deployment_id: int) -> Deployment:

@@ -15,11 +15,18 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/deployments/{deployment_id}/stop/", "/api/validate/",
         "/api/topologies/{topology_id}/versions/{number}/describe/",
         "/api/topologies/{topology_id}/versions/{number}/export/",
-        "/api/topologies/{topology_id}/diff/",
+        "/api/topologies/{topology_id}/diff/", "/api/deployments/{deployment_id}/scale/",
+        "/api/deployments/{deployment_id}/restart/", "/api/deployments/{deployment_id}/lag/",
+        "/api/audit/",
     ]:
         assert path in paths, path
     created = paths["/api/deployments/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert "application_id" in created["properties"]
+    scale = paths["/api/deployments/{deployment_id}/scale/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert scale == {"$ref": "#/components/schemas/Scale"}
+    lag = paths["/api/deployments/{deployment_id}/lag/"]["get"]["responses"]
+    assert {"200", "404", "409", "502", "504"} <= set(lag)
+    assert "total_lag" in lag["200"]["content"]["application/json"]["schema"]["properties"]
 
 
 def test_anonymous_cannot_read_the_schema(anonymous: Client, db: None) -> None:

@@ -11,7 +11,7 @@ def test_it_returns_the_deployment(api: Client, deployment: Deployment) -> None:
     body = response.json()
     assert set(body) == {
         "id", "topology", "version", "version_number", "application_id", "processing_guarantee",
-        "replicas", "desired_state", "observed_state", "input_topics", "output_topics",
+        "replicas", "generation", "desired_state", "observed_state", "input_topics", "output_topics",
         "created_at", "updated_at", "last_error",
     }
     assert body["id"] == deployment.pk and body["application_id"] == deployment.application_id
