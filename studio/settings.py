@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "studio.topologies",
     "studio.deployments",
     "studio.monitoring",
+    "studio.connections",
 ]
 
 MIDDLEWARE = [
