@@ -105,8 +105,8 @@ class Header(serializers.Serializer):
 
 
 class NewRecord(serializers.Serializer):
-    key = serializers.JSONField(required=False, default=None)
-    value = serializers.JSONField(required=False, default=None)
+    key = serializers.JSONField(required=False, allow_null=True, default=None, help_text="null for no key")
+    value = serializers.JSONField(required=False, allow_null=True, default=None, help_text="null for a tombstone")
     key_serde = serializers.ChoiceField(choices=SERDES, default="string")
     value_serde = serializers.ChoiceField(choices=SERDES, default="string")
     partition = serializers.IntegerField(min_value=0, required=False)
