@@ -120,7 +120,9 @@ def _consumer(connection: Connection, action: str) -> Iterator[Consumer]:
         "group.id": f"riffle-studio-browse-{uuid.uuid4().hex}",
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
-        "enable.partition.eof": False,
+        # The end of a partition may lie before its high watermark (transaction markers,
+        # read_committed's last stable offset): EOF events say when there is no more.
+        "enable.partition.eof": True,
     }
     try:
         client = Consumer(config)
@@ -223,6 +225,9 @@ def _consume(consumer: Consumer, topic: str, starts: dict[int, int], ends: dict[
             if len(records) >= limit:
                 break  # the rest of the batch is read again from `positions` next time
             error = message.error()
+            if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                active.discard(message.partition())
+                continue
             if error is not None:
                 raise KafkaException(error)
             p, position = message.partition(), message.offset()

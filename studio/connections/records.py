@@ -40,12 +40,12 @@ def decode(serde: str, data: bytes | None, topic: str) -> tuple[Any, str | None]
     """(the value as JSON, None) or (None, why it cannot be read with `serde`)."""
     if data is None:
         return None, None
-    if serde == "bytes":
-        return base64.b64encode(data).decode("ascii"), None
     try:
         value = Serdes.by_name(serde).deserialize(data, topic)
     except (SerializationError, ValueError, UnicodeDecodeError) as exc:
         return None, f"not {serde}: {exc}"
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii"), None  # JSON has no bytes
     if isinstance(value, float) and not math.isfinite(value):
         return str(value), None  # JSON has no NaN or infinity
     return value, None
@@ -60,7 +60,7 @@ def encode(serde: str, value: Any, topic: str) -> bytes | None:
         if not isinstance(value, str):
             raise ValueError("bytes are given as base64 text")
         try:
-            return base64.b64decode(value, validate=True)
+            value = base64.b64decode(value, validate=True)
         except binascii.Error:
             raise ValueError("not valid base64") from None
     try:

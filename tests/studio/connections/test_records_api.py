@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
+import time
 import uuid
 from collections.abc import Callable
 
@@ -187,3 +188,25 @@ def test_produce_to_a_missing_topic_is_404_and_creates_nothing(api: Client, conn
     response = send(api, "post", f"/api/connections/{connection.pk}/topics/{missing}/records/", {"value": "a"})
     assert response.status_code == 404
     assert missing not in AdminClient({"bootstrap.servers": kafka_bootstrap}).list_topics(timeout=10).topics
+
+
+def test_browse_ends_at_a_transaction_marker_without_waiting(api: Client, connection: Connection,
+                                                             kafka_bootstrap: str,
+                                                             create_topic: Callable[..., str]) -> None:
+    from confluent_kafka import Producer
+
+    from studio.connections.kafka import READ_DEADLINE_S
+
+    topic = create_topic("txn")
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "transactional.id": f"t-{uuid.uuid4().hex}"})
+    producer.init_transactions(10)
+    producer.begin_transaction()
+    producer.produce(topic, key=b"a", value=b"1")
+    producer.produce(topic, key=b"b", value=b"2")
+    producer.commit_transaction(10)
+    # The commit marker takes an offset no consumer ever sees: only the partition's end
+    # (EOF), not its high watermark, says that the records are all read.
+    started = time.monotonic()
+    records = _records(api, connection, topic, "")
+    assert time.monotonic() - started < READ_DEADLINE_S - 2
+    assert [(r["key"], r["value"]) for r in records] == [("a", "1"), ("b", "2")]
