@@ -22,7 +22,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from studio.connections.models import Connection
+from studio.connections.models import ClientConfig, Connection
 
 __all__ = [
     "ClusterInfo", "KafkaCallError", "RawRecord", "TopicInfo", "cluster_info", "create_topic",
@@ -68,12 +68,14 @@ class RawRecord:
     headers: list[tuple[str, bytes | None]]
 
 
-def _config(connection: Connection) -> dict[str, Any]:
-    return {
-        **connection.client_config(),
+def _config(connection: Connection, **extra: Any) -> ClientConfig:
+    config = connection.client_config()
+    config.update({
         "socket.connection.setup.timeout.ms": int(TIMEOUT_S * 1000),
         "socket.timeout.ms": int(TIMEOUT_S * 1000),
-    }
+    })
+    config.update(extra)
+    return config
 
 
 def _scrub(text: str, connection: Connection) -> str:
@@ -94,9 +96,14 @@ def _failure(exc: BaseException, connection: Connection, action: str) -> KafkaCa
             return KafkaCallError(f"Cannot reach Kafka at {servers} ({action}): {detail}", 502)
         return KafkaCallError(f"Kafka refused to {action}: {detail}", 400)
     detail = _scrub(str(exc), connection)
-    if isinstance(exc, (ValueError, TypeError)):
-        return KafkaCallError(f"The Kafka client refuses this connection's settings: {detail}", 400)
     return KafkaCallError(f"Cannot reach Kafka at {servers} ({action}): {detail}", 502)
+
+
+def _refused_settings(exc: BaseException, connection: Connection) -> KafkaCallError:
+    """A client that cannot even be created: bad PEM text, an unknown setting."""
+    error = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
+    detail = _scrub(error.str() if isinstance(error, KafkaError) else str(exc), connection)
+    return KafkaCallError(f"The Kafka client refuses this connection's settings: {detail}", 400)
 
 
 @contextmanager
@@ -104,7 +111,7 @@ def _admin(connection: Connection, action: str) -> Iterator[AdminClient]:
     try:
         client = AdminClient(_config(connection))
     except (KafkaException, ValueError, TypeError) as exc:
-        raise _failure(exc, connection, action) from None
+        raise _refused_settings(exc, connection) from None
     try:
         yield client
     except KafkaException as exc:
@@ -115,19 +122,21 @@ def _admin(connection: Connection, action: str) -> Iterator[AdminClient]:
 
 @contextmanager
 def _consumer(connection: Connection, action: str) -> Iterator[Consumer]:
-    config = {
-        **_config(connection),
-        "group.id": f"riffle-studio-browse-{uuid.uuid4().hex}",
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
+    config = _config(
+        connection,
+        **{
+            "group.id": f"riffle-studio-browse-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
         # The end of a partition may lie before its high watermark (transaction markers,
         # read_committed's last stable offset): EOF events say when there is no more.
-        "enable.partition.eof": True,
-    }
+            "enable.partition.eof": True,
+        },
+    )
     try:
         client = Consumer(config)
     except (KafkaException, ValueError, TypeError) as exc:
-        raise _failure(exc, connection, action) from None
+        raise _refused_settings(exc, connection) from None
     try:
         yield client
     except KafkaException as exc:
@@ -250,11 +259,11 @@ def _consume(consumer: Consumer, topic: str, starts: dict[int, int], ends: dict[
 def produce(connection: Connection, topic: str, *, key: bytes | None, value: bytes | None,
             partition: int | None, headers: list[tuple[str, bytes]]) -> tuple[int, int, int | None]:
     """Produce one record and wait for it: (partition, offset, timestamp)."""
-    config = {**_config(connection), "message.timeout.ms": int(TIMEOUT_S * 2000)}
+    config = _config(connection, **{"message.timeout.ms": int(TIMEOUT_S * 2000)})
     try:
         producer = Producer(config)
     except (KafkaException, ValueError, TypeError) as exc:
-        raise _failure(exc, connection, f"produce to {topic!r}") from None
+        raise _refused_settings(exc, connection) from None
     delivered: list[Any] = []
     try:
         count = _partition_count(producer, connection, topic)

@@ -15,6 +15,18 @@ from django.db import models
 SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 SECRET_FIELDS = ("password", "ssl_key_pem")
+SECRET_CONFIG_KEYS = ("sasl.password", "ssl.key.pem")
+
+
+class ClientConfig(dict[str, Any]):
+    """Kafka client settings whose repr masks the secrets: Django's debug error page and
+    any log line that prints a frame's locals show the repr, never the values."""
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in SECRET_CONFIG_KEYS else v) for k, v in self.items()}
+        return f"ClientConfig({shown!r})"
+
+    __str__ = __repr__
 
 
 class ConnectionDict(TypedDict):
@@ -89,16 +101,16 @@ class Connection(models.Model):
             found.append((field, "A client certificate and its key go together: give both or neither."))
         return found
 
-    def client_config(self) -> dict[str, Any]:
+    def client_config(self) -> ClientConfig:
         """confluent-kafka (and runtime) client settings for this cluster, secrets included.
 
         The only reader of the secrets: callers hand the result to a Kafka client and
         must not log it.
         """
-        config: dict[str, Any] = {
+        config = ClientConfig({
             "bootstrap.servers": self.bootstrap_servers,
             "security.protocol": self.security_protocol,
-        }
+        })
         if self.uses_sasl:
             config["sasl.mechanism"] = self.sasl_mechanism
             config["sasl.username"] = self.username

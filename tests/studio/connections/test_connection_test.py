@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pprint
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from studio.connections.models import Connection
-from tests.studio.connections.helpers import PASSWORD, send
+from tests.studio.connections.helpers import KEY_PEM, PASSWORD, send
 
 pytestmark = pytest.mark.kafka
 
@@ -49,3 +50,34 @@ def test_a_failed_sasl_test_shows_no_secret(api: Client, alice: User, kafka_boot
     assert response.json()["ok"] is False
     assert PASSWORD not in response.content.decode()
     assert PASSWORD not in caplog.text
+
+
+def test_settings_the_client_refuses_answer_not_ok_without_secrets(api: Client, alice: User,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    # PEM markers around text that is not base64: the client cannot load it.
+    connection = Connection.objects.create(
+        name="tls", bootstrap_servers="127.0.0.1:1", security_protocol="SSL",
+        ssl_certificate_pem="-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+        ssl_key_pem=KEY_PEM,
+    )
+    response = send(api, "post", f"/api/connections/{connection.pk}/test/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ok"] is False
+    assert body["error"].startswith("The Kafka client refuses this connection's settings: ")
+    assert "ssl.certificate.pem" in body["error"]
+    assert "TOP-SECRET-KEY-MATERIAL" not in response.content.decode()
+    assert "TOP-SECRET-KEY-MATERIAL" not in caplog.text
+
+
+def test_the_client_config_repr_masks_the_secrets(db: None) -> None:
+    connection = Connection(name="x", bootstrap_servers="a:1", security_protocol="SASL_SSL",
+                            sasl_mechanism="PLAIN", username="u", password=PASSWORD,
+                            ssl_certificate_pem="-----BEGIN CERTIFICATE-----\n", ssl_key_pem=KEY_PEM)
+    config = connection.client_config()
+    # Django's debug error page and tracebacks with locals print values with pprint.
+    shown = pprint.pformat({"config": config}) + str(config)
+    assert PASSWORD not in shown and "TOP-SECRET-KEY-MATERIAL" not in shown
+    assert "'sasl.password': '***'" in shown and "'sasl.username': 'u'" in shown
+    assert config["sasl.password"] == PASSWORD  # the client itself gets the value
