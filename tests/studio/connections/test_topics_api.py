@@ -101,3 +101,14 @@ def test_create_refuses_bad_input(api: Client, connection: Connection, body: dic
     response = send(api, "post", f"/api/connections/{connection.pk}/topics/", body)
     assert response.status_code == 400
     assert response.json()["message"] == message
+
+
+def test_double_underscore_topics_are_flagged_internal(api: Client, connection: Connection, api_topics: list[str],
+                                                       unique_name: Callable[[str], str]) -> None:
+    name = unique_name("__studio-internal")
+    api_topics.append(name)
+    response = send(api, "post", f"/api/connections/{connection.pk}/topics/", {"name": name})
+    assert response.status_code == 201, response.content
+    assert response.json()["internal"] is True
+    listed = {t["name"]: t["internal"] for t in _all_topics(api, connection)}
+    assert listed[name] is True
