@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "studio.topologies",
     "studio.deployments",
     "studio.monitoring",
+    "studio.connections",
 ]
 
 MIDDLEWARE = [
@@ -256,6 +257,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # key_serde and value_serde share one choice set: name it once.
+    "ENUM_NAME_OVERRIDES": {"SerdeEnum": "studio.connections.records.SERDES"},
 }
 
 # --- auth, pages, static --------------------------------------------------------------

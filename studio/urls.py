@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/me/", views.me, name="me"),
     path("api/", include("studio.topologies.urls")),
     path("api/", include("studio.deployments.urls")),
+    path("api/", include("studio.connections.urls")),
     re_path(r"^api/", views.api_not_found),
     path(
         "login/",

@@ -18,6 +18,10 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/topologies/{topology_id}/diff/", "/api/deployments/{deployment_id}/scale/",
         "/api/deployments/{deployment_id}/restart/", "/api/deployments/{deployment_id}/lag/",
         "/api/audit/",
+        "/api/connections/",
+        "/api/connections/{connection_id}/", "/api/connections/{connection_id}/test/",
+        "/api/connections/{connection_id}/topics/",
+        "/api/connections/{connection_id}/topics/{topic}/records/",
     ]:
         assert path in paths, path
     created = paths["/api/deployments/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
@@ -27,6 +31,10 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
     lag = paths["/api/deployments/{deployment_id}/lag/"]["get"]["responses"]
     assert {"200", "404", "409", "502", "504"} <= set(lag)
     assert "total_lag" in lag["200"]["content"]["application/json"]["schema"]["properties"]
+    # Secrets are write-only: in the request body, never in an answer.
+    connection = paths["/api/connections/{connection_id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "password_set" in connection["properties"]
+    assert "password" not in connection["properties"] and "ssl_key_pem" not in connection["properties"]
 
 
 def test_anonymous_cannot_read_the_schema(anonymous: Client, db: None) -> None:

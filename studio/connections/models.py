@@ -1,0 +1,145 @@
+"""A Kafka cluster the studio talks to, and the one function that reads its secrets.
+
+The password and the client key are write-only: `to_dict()` says only whether each is
+set, `__repr__`/`__str__` show the name, and `client_config()` is the only code that
+reads them (to hand them to the Kafka client).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from django.conf import settings
+from django.db import models
+
+SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+SECRET_FIELDS = ("password", "ssl_key_pem")
+SECRET_CONFIG_KEYS = ("sasl.password", "ssl.key.pem")
+
+
+class ClientConfig(dict[str, Any]):
+    """Kafka client settings whose repr masks the secrets: Django's debug error page and
+    any log line that prints a frame's locals show the repr, never the values."""
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in SECRET_CONFIG_KEYS else v) for k, v in self.items()}
+        return f"ClientConfig({shown!r})"
+
+    __str__ = __repr__
+
+
+class ConnectionDict(TypedDict):
+    id: int
+    name: str
+    bootstrap_servers: str
+    security_protocol: str
+    sasl_mechanism: str
+    username: str
+    password_set: bool
+    ssl_ca_pem: str
+    ssl_certificate_pem: str
+    ssl_key_set: bool
+    created_by: str | None
+    created_at: str
+    updated_at: str
+
+
+class Connection(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    bootstrap_servers = models.CharField(max_length=1000)
+    security_protocol = models.CharField(
+        max_length=20, choices=[(p, p) for p in SECURITY_PROTOCOLS], default="PLAINTEXT"
+    )
+    sasl_mechanism = models.CharField(
+        max_length=20, choices=[(m, m) for m in SASL_MECHANISMS], blank=True
+    )
+    username = models.CharField(max_length=500, blank=True)
+    # Secrets: stored as given (no key management yet), never returned, never logged.
+    password = models.CharField(max_length=1000, blank=True)
+    ssl_ca_pem = models.TextField(blank=True)
+    ssl_certificate_pem = models.TextField(blank=True)
+    ssl_key_pem = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        # The default repr is harmless today, but a repr in a log line must never grow
+        # into one that shows field values.
+        return f"<Connection {self.pk}: {self.name}>"
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(field, message) for settings that cannot work together; [] when usable."""
+        found: list[tuple[str, str]] = []
+        if self.uses_sasl:
+            if not self.sasl_mechanism:
+                found.append(("sasl_mechanism", f"{self.security_protocol} needs a SASL mechanism."))
+            if not self.username:
+                found.append(("username", f"{self.security_protocol} needs a username."))
+            if not self.password:
+                found.append(("password", f"{self.security_protocol} needs a password."))
+        if bool(self.ssl_certificate_pem) != bool(self.ssl_key_pem):
+            field = "ssl_key_pem" if self.ssl_certificate_pem else "ssl_certificate_pem"
+            found.append((field, "A client certificate and its key go together: give both or neither."))
+        return found
+
+    def client_config(self) -> ClientConfig:
+        """confluent-kafka (and runtime) client settings for this cluster, secrets included.
+
+        The only reader of the secrets: callers hand the result to a Kafka client and
+        must not log it.
+        """
+        config = ClientConfig({
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        })
+        if self.uses_sasl:
+            config["sasl.mechanism"] = self.sasl_mechanism
+            config["sasl.username"] = self.username
+            config["sasl.password"] = self.password
+        if self.uses_tls:
+            if self.ssl_ca_pem:
+                config["ssl.ca.pem"] = self.ssl_ca_pem
+            if self.ssl_certificate_pem:
+                config["ssl.certificate.pem"] = self.ssl_certificate_pem
+                config["ssl.key.pem"] = self.ssl_key_pem
+        return config
+
+    def secret_values(self) -> list[str]:
+        """The secrets' values, for scrubbing them out of client error messages."""
+        return [value for value in (self.password, self.ssl_key_pem) if value]
+
+    def to_dict(self) -> ConnectionDict:
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+            "sasl_mechanism": self.sasl_mechanism,
+            "username": self.username,
+            "password_set": bool(self.password),
+            "ssl_ca_pem": self.ssl_ca_pem,
+            "ssl_certificate_pem": self.ssl_certificate_pem,
+            "ssl_key_set": bool(self.ssl_key_pem),
+            "created_by": self.created_by.get_username() if self.created_by else None,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }

@@ -1,0 +1,209 @@
+"""JSON endpoints for Kafka connections and their topics and records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypedDict
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from studio.api import ERROR_SCHEMA, Pages, ProblemsError, paged_schema, paginate, typed_schema
+from studio.connections import kafka
+from studio.connections.models import Connection, ConnectionDict
+from studio.connections.records import RecordDict, decode, encode, header
+from studio.connections.serializers import BrowseQuery, ConnectionBody, NewRecord, NewTopic
+from studio.topologies.documents import problem
+
+_ERROR = OpenApiResponse(ERROR_SCHEMA, description="refused, with the reasons")
+_KAFKA_ERRORS = {
+    400: _ERROR, 404: _ERROR,
+    502: OpenApiResponse(ERROR_SCHEMA, description="Kafka could not be reached or failed"),
+    504: OpenApiResponse(ERROR_SCHEMA, description="Kafka did not answer in time"),
+}
+_CONNECTION = typed_schema(ConnectionDict)
+
+
+class TestResultDict(TypedDict):
+    ok: bool
+    brokers: int | None
+    cluster_id: str | None
+    error: str | None
+
+
+class PartitionDict(TypedDict):
+    partition: int
+    low: int
+    high: int
+
+
+class TopicDict(TypedDict):
+    name: str
+    internal: bool
+    partitions: list[PartitionDict]
+
+
+class RecordsDict(TypedDict):
+    records: list[RecordDict]
+    next_offsets: dict[str, int]
+
+
+class ProducedDict(TypedDict):
+    partition: int
+    offset: int
+    timestamp: int | None
+
+
+@extend_schema(methods=["GET"], operation_id="connections_list", responses={200: paged_schema(ConnectionDict)})
+@extend_schema(methods=["POST"], operation_id="connections_create", request=ConnectionBody,
+               responses={201: _CONNECTION, 400: _ERROR})
+@api_view(["GET", "POST"])
+def connection_list(request: Request) -> Response:
+    if request.method == "GET":
+        return paginate(request, Connection.objects.select_related("created_by"), Connection.to_dict)
+    body = ConnectionBody(data=request.data)
+    body.is_valid(raise_exception=True)
+    connection = body.save(created_by=request.user)
+    return Response(connection.to_dict(), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(methods=["GET"], responses={200: _CONNECTION, 404: _ERROR})
+@extend_schema(methods=["PUT", "PATCH"], request=ConnectionBody, responses={200: _CONNECTION, 400: _ERROR, 404: _ERROR})
+@extend_schema(methods=["DELETE"], responses={204: None, 404: _ERROR})
+@api_view(["GET", "PUT", "PATCH", "DELETE"])
+def connection_detail(request: Request, connection_id: int) -> Response:
+    connection = _connection(connection_id)
+    if request.method == "GET":
+        return Response(connection.to_dict())
+    if request.method == "DELETE":
+        _refuse_if_in_use(connection)
+        connection.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    body = ConnectionBody(connection, data=request.data, partial=request.method == "PATCH")
+    body.is_valid(raise_exception=True)
+    return Response(body.save().to_dict())
+
+
+def _refuse_if_in_use(connection: Connection) -> None:
+    """Deployments do not reference connections yet (they all use the studio's
+    KAFKA_BOOTSTRAP_SERVERS). When they do, refuse here with a 409 naming them."""
+
+
+@extend_schema(request=None, responses={200: typed_schema(TestResultDict), 404: _ERROR})
+@api_view(["POST"])
+def connection_test(request: Request, connection_id: int) -> Response:
+    """Ask the cluster for its metadata. Failure is an answer too: `ok` false with why."""
+    connection = _connection(connection_id)
+    try:
+        info = kafka.cluster_info(connection)
+    except kafka.KafkaCallError as exc:
+        return Response({"ok": False, "brokers": None, "cluster_id": None, "error": exc.message})
+    return Response({"ok": True, "brokers": info.brokers, "cluster_id": info.cluster_id, "error": None})
+
+
+@extend_schema(methods=["GET"], operation_id="connections_topics_list",
+               responses={200: paged_schema(TopicDict), **_KAFKA_ERRORS})
+@extend_schema(methods=["POST"], operation_id="connections_topics_create", request=NewTopic,
+               responses={201: typed_schema(TopicDict), **_KAFKA_ERRORS})
+@api_view(["GET", "POST"])
+def topic_list(request: Request, connection_id: int) -> Response:
+    connection = _connection(connection_id)
+    if request.method == "POST":
+        body = NewTopic(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        with _kafka_errors():
+            kafka.create_topic(connection, data["name"], data["partitions"], data["replication_factor"], data["configs"])
+        # A new topic is empty; its metadata may not have reached every broker yet.
+        created: TopicDict = {
+            "name": data["name"], "internal": data["name"].startswith("__"),
+            "partitions": [{"partition": p, "low": 0, "high": 0} for p in range(data["partitions"])],
+        }
+        return Response(created, status=status.HTTP_201_CREATED)
+    with _kafka_errors():
+        topics = kafka.list_topics(connection)
+        # Watermarks cost a request per partition: fetch them for this page only.
+        pages = Pages()
+        page = pages.paginate_queryset(topics, request) or []
+        return pages.get_paginated_response(_topic_dicts(connection, page))
+
+
+def _topic_dicts(connection: Connection, topics: list[kafka.TopicInfo]) -> list[TopicDict]:
+    with _kafka_errors():
+        marks = kafka.topic_watermarks(connection, topics)
+    return [
+        {"name": t.name, "internal": t.internal,
+         "partitions": [{"partition": p, "low": low, "high": high} for p, (low, high) in enumerate(marks[t.name])]}
+        for t in topics
+    ]
+
+
+@extend_schema(methods=["GET"], operation_id="connections_topics_records_list", parameters=[BrowseQuery],
+               responses={200: typed_schema(RecordsDict), **_KAFKA_ERRORS})
+@extend_schema(methods=["POST"], operation_id="connections_topics_records_create", request=NewRecord,
+               responses={201: typed_schema(ProducedDict), **_KAFKA_ERRORS})
+@api_view(["GET", "POST"])
+def topic_records(request: Request, connection_id: int, topic: str) -> Response:
+    connection = _connection(connection_id)
+    if request.method == "POST":
+        return _produce(request, connection, topic)
+    query = BrowseQuery(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    q = query.validated_data
+    with _kafka_errors():
+        raw, positions = kafka.read_records(
+            connection, topic, partition=q.get("partition"), offset=q.get("offset"),
+            timestamp=q.get("timestamp"), limit=q["limit"],
+        )
+    records: list[RecordDict] = []
+    for r in raw:
+        key, key_error = decode(q["key_serde"], r.key, topic)
+        value, value_error = decode(q["value_serde"], r.value, topic)
+        records.append({
+            "partition": r.partition, "offset": r.offset, "timestamp": r.timestamp,
+            "key": key, "value": value, "key_error": key_error, "value_error": value_error,
+            "headers": [header(k, v) for k, v in r.headers],
+        })
+    return Response({"records": records, "next_offsets": {str(p): o for p, o in sorted(positions.items())}})
+
+
+def _produce(request: Request, connection: Connection, topic: str) -> Response:
+    body = NewRecord(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    encoded: dict[str, bytes | None] = {}
+    for part in ("key", "value"):
+        try:
+            encoded[part] = encode(data[f"{part}_serde"], data[part], topic)
+        except ValueError as exc:
+            message = f"{part}: {exc}"
+            raise ProblemsError(message, [problem(str(exc), path=part)]) from None
+    with _kafka_errors():
+        partition, offset, timestamp = kafka.produce(
+            connection, topic, key=encoded["key"], value=encoded["value"],
+            partition=data.get("partition"),
+            headers=[(h["key"], h["value"].encode("utf-8")) for h in data["headers"]],
+        )
+    return Response({"partition": partition, "offset": offset, "timestamp": timestamp},
+                    status=status.HTTP_201_CREATED)
+
+
+@contextmanager
+def _kafka_errors() -> Iterator[None]:
+    """Turn a failed Kafka call into the JSON error answer it deserves."""
+    try:
+        yield
+    except kafka.KafkaCallError as exc:
+        raise ProblemsError(exc.message, [], status_code=exc.status) from None
+
+
+def _connection(connection_id: int) -> Connection:
+    connection = Connection.objects.select_related("created_by").filter(pk=connection_id).first()
+    if connection is None:
+        raise NotFound(f"There is no connection {connection_id}.")
+    return connection
