@@ -7,6 +7,7 @@ field errors use `path` for the field and a null `node_id`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Iterable
 
 from drf_spectacular.plumbing import resolve_type_hint
@@ -17,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from studio.topologies.documents import ProblemDict, problem
+
+logger = logging.getLogger(__name__)
 
 
 class ProblemsError(exceptions.APIException):
@@ -35,7 +38,14 @@ class ProblemsError(exceptions.APIException):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # an unexpected error: Django logs it and answers 500
+        # A bug, not a refusal: logged with its traceback here, and answered in the API's
+        # JSON shape (Django's own 500 page is HTML) without internals for the client.
+        view = context.get("view")
+        logger.error("unexpected error in %s", type(view).__name__ if view else "an API view",
+                     exc_info=exc)
+        return Response({"message": "The server failed to answer this request; the error "
+                                    "is in its log.", "problems": []},
+                        status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, ProblemsError):
         response.data = {"message": exc.message, "problems": exc.problems}
     elif isinstance(exc, exceptions.ValidationError):
