@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from runtime.spec.compiler.context import CompileContext
-from runtime.spec.compiler.stateful import windows_argument
+from runtime.spec.compiler.stateful import aggregate_store_argument, windows_argument
 from runtime.spec.document import Node
 from runtime.spec.graph import Graph
 from runtime.spec.topic_chooser import TopicChooser
@@ -42,11 +42,7 @@ def _cogroup(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
         cogrouped = ctx.call(cogrouped, "windowed_by", windows_argument(ctx, node.params))
         if node.params.get("merger"):
             args.append(ctx.expression(node, "merger"))
-    # As grouped.aggregate: the aggregate's type is the user's, so without a serde it
-    # takes the document's default; a key serde makes the store a Materialized.
-    key = node.params.get("key_serde")
-    store = (ctx.runtime_name("Materialized")(store_name=ctx.store(node), key_serde=ctx.serde(key))
-             if key else ctx.store(node))
+    store = aggregate_store_argument(ctx, node)
     table = ctx.call(cogrouped, "aggregate", *args, name=node.id, store=store,
                      value_serde=ctx.value_serde(node.params))
     return {"out": table}

@@ -41,6 +41,16 @@ def store_argument(ctx: CompileContext, node: Node) -> Any:
     )
 
 
+def aggregate_store_argument(ctx: CompileContext, node: Node) -> Any:
+    """The store argument of an aggregate: its name, or a Materialized with the node's key
+    serde. The value serde goes to ``aggregate(value_serde=...)`` instead: the aggregate's
+    type is the user's, so without one it takes the document's default."""
+    key = node.params.get("key_serde")
+    if not key:
+        return ctx.store(node)
+    return ctx.runtime_name("Materialized")(store_name=ctx.store(node), key_serde=ctx.serde(key))
+
+
 def _count(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (grouped,) = inputs["in"]
     return {"out": ctx.call(grouped, "count", name=node.id, store=store_argument(ctx, node))}
@@ -57,10 +67,7 @@ def _aggregate(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any
     args = [ctx.expression(node, "initializer"), ctx.expression(node, "aggregator")]
     if node.params.get("merger"):
         args.append(ctx.expression(node, "merger"))
-    # The aggregate's type is the user's; without a serde it takes the document's default.
-    key = node.params.get("key_serde")
-    store = (ctx.runtime_name("Materialized")(store_name=ctx.store(node), key_serde=ctx.serde(key))
-             if key else ctx.store(node))
+    store = aggregate_store_argument(ctx, node)
     table = ctx.call(grouped, "aggregate", *args, name=node.id, store=store,
                      value_serde=ctx.value_serde(node.params))
     return {"out": table}

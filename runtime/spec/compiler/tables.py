@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from runtime.spec.compiler.context import CompileContext
-from runtime.spec.compiler.stateful import store_argument
+from runtime.spec.compiler.stateful import aggregate_store_argument, store_argument
 from runtime.spec.document import Node
 
 __all__ = ["HANDLERS"]
@@ -46,11 +46,7 @@ def _reduce(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
 
 def _aggregate(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (grouped,) = inputs["in"]
-    # As grouped.aggregate: the aggregate's type is the user's, so without a serde it
-    # takes the document's default value serde.
-    key = node.params.get("key_serde")
-    store = (ctx.runtime_name("Materialized")(store_name=ctx.store(node), key_serde=ctx.serde(key))
-             if key else ctx.store(node))
+    store = aggregate_store_argument(ctx, node)
     table = ctx.call(grouped, "aggregate", ctx.expression(node, "initializer"),
                      ctx.expression(node, "adder"), ctx.expression(node, "subtractor"),
                      name=node.id, store=store, value_serde=ctx.value_serde(node.params))
