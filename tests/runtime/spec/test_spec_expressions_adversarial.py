@@ -22,9 +22,11 @@ from runtime.spec import (
 )
 from runtime.spec.expressions import EXPRESSION_KINDS
 
-# Wall time allowed for one rejection or stop. The sandbox stops evaluations at 40 ms;
-# the rest is slack for a shared 2-core machine.
-FAST = 0.25
+# Wall time allowed for one rejection or stop. The sandbox stops evaluations at 40 ms,
+# and a bomb that really ran would take minutes or exhaust memory; the bound only has to
+# tell those apart, so it leaves room for a loaded 2-core CI machine (0.25 s flaked there:
+# parsing 3,990 unary minus signs took 0.28 s).
+FAST = 2.0
 
 # --- rejected when compiled: (source, part of the message) ---------------------------------
 
