@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +109,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "knox",
     "drf_spectacular",
     "studio.ops",
+    "studio.accounts",
+    "studio.workspaces",
     "studio.topologies",
     "studio.deployments",
     "studio.monitoring",
@@ -241,7 +245,10 @@ if DEBUG:
     _RENDERERS.append("rest_framework.renderers.BrowsableAPIRenderer")
 
 REST_FRAMEWORK = {
+    # Tokens first: an anonymous request is then answered 401 with
+    # "WWW-Authenticate: Token", which tells a script what to send.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -250,6 +257,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "studio.api.exception_handler",
 }
+
+# API tokens (studio.accounts): hashed at rest; each token carries its own expiry.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+REST_KNOX = {"TOKEN_TTL": timedelta(days=90), "AUTO_REFRESH": False}
+
+# Whether any signed-in user may create a workspace (and become its admin); when off,
+# only superusers may.
+RIFFLE_ANYONE_CAN_CREATE_WORKSPACES = envbool("RIFFLE_ANYONE_CAN_CREATE_WORKSPACES", True)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Riffle studio API",

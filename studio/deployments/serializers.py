@@ -13,6 +13,7 @@ from studio.deployments.models import (
     Deployment,
 )
 from studio.topologies.models import TopologyVersion
+from studio.workspaces.access import visible
 
 
 class NewDeployment(serializers.Serializer):
@@ -28,7 +29,10 @@ class NewDeployment(serializers.Serializer):
     replicas = serializers.IntegerField(min_value=1, max_value=MAX_REPLICAS, default=1)
 
     def validate_version(self, value: int) -> TopologyVersion:
-        version = TopologyVersion.objects.select_related("topology").filter(pk=value).first()
+        # Versions of workspaces the user is not in do not exist, as far as they can tell.
+        versions = visible(TopologyVersion.objects.select_related("topology"),
+                           self.context["request"].user, through="topology__workspace")
+        version = versions.filter(pk=value).first()
         if version is None:
             raise serializers.ValidationError(f"There is no topology version {value}.")
         return version
@@ -43,10 +47,15 @@ class NewDeployment(serializers.Serializer):
 
 class DeploymentFilter(serializers.Serializer):
     topology = serializers.IntegerField(min_value=1, required=False)
+    workspace = serializers.IntegerField(min_value=1, required=False)
 
     def filter(self, deployments: Any) -> Any:
-        topology = self.validated_data.get("topology")
-        return deployments.filter(topology_id=topology) if topology else deployments
+        data = self.validated_data
+        if "topology" in data:
+            deployments = deployments.filter(topology_id=data["topology"])
+        if "workspace" in data:
+            deployments = deployments.filter(topology__workspace_id=data["workspace"])
+        return deployments
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -75,6 +84,7 @@ class Restart(serializers.Serializer):
 
 
 class AuditFilter(serializers.Serializer):
+    workspace = serializers.IntegerField(min_value=1, required=False)
     object_type = serializers.CharField(max_length=64, required=False)
     object_id = serializers.CharField(max_length=64, required=False)
     actor = serializers.CharField(max_length=150, required=False, help_text="username")
@@ -82,6 +92,8 @@ class AuditFilter(serializers.Serializer):
 
     def filter(self, events: Any) -> Any:
         data = self.validated_data
+        if "workspace" in data:
+            events = events.filter(workspace_id=data["workspace"])
         for field in ("object_type", "object_id", "verb"):
             if field in data:
                 events = events.filter(**{field: data[field]})

@@ -2,7 +2,8 @@
 
 Server to client: a "snapshot" on connect, then "metrics" (per replica, once a second)
 and "deployment" (state changes). Close codes: 4401 not logged in, 4404 no such
-deployment. The socket is accepted before refusing so that the browser sees the code.
+deployment (or one in a workspace the user is not a member of). The socket is accepted
+before refusing so that the browser sees the code.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from studio.deployments.models import Deployment
 from studio.monitoring import keys
 from studio.monitoring.connections import async_redis
+from studio.workspaces.access import role_of
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         deployment_id = int(self.scope["url_route"]["kwargs"]["deployment_id"])
-        deployment = await load_deployment(deployment_id)
+        deployment = await load_deployment(deployment_id, user)
         if deployment is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -63,9 +65,15 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
 
 
 @database_sync_to_async
-def load_deployment(deployment_id: int) -> dict[str, Any] | None:
-    deployment = Deployment.objects.select_related("version").filter(pk=deployment_id).first()
-    return dict(deployment.to_dict()) if deployment is not None else None
+def load_deployment(deployment_id: int, user: Any) -> dict[str, Any] | None:
+    """The deployment as JSON, if the user may see it (any role in its workspace); None
+    otherwise, whether or not it exists, so ids of other workspaces reveal nothing."""
+    deployment = (
+        Deployment.objects.select_related("version", "topology").filter(pk=deployment_id).first()
+    )
+    if deployment is None or role_of(user, deployment.topology.workspace_id) is None:
+        return None
+    return dict(deployment.to_dict())
 
 
 async def latest_metrics(deployment_id: int) -> dict[str, Any]:
