@@ -229,6 +229,10 @@ class ReadOnlyWindowStore(_View):
     def all(self, *, limit: int | None = DEFAULT_QUERY_LIMIT) -> list[tuple[Any, Any]]:
         return self._windows(lambda store: store.all(), limit)
 
+    def window_size(self) -> int:
+        """The size of the store's windows in ms (a window ends at start + size)."""
+        return int(self._reader(lambda store: store.window_size)[0][1])
+
     def _windows(self, scan: Callable[[Any], Iterable[tuple[Any, Any]]],
                  limit: int | None) -> list[tuple[Any, Any]]:
         limit = _limit(limit)
