@@ -168,3 +168,51 @@ def test_a_replica_that_does_not_answer_is_named_in_a_504(
     assert time.monotonic() - started < 3
     assert studio_redis.llen(keys.query_requests(replica.pk)) == 1   # expires (QUERY_REQUESTS_TTL_S)
     assert 0 < studio_redis.ttl(keys.query_requests(replica.pk)) <= keys.QUERY_REQUESTS_TTL_S
+
+
+def _session_document(source: str) -> dict[str, Any]:
+    nodes = [
+        {"id": "trades", "type": "source.stream", "params": {"topics": [source], "key_serde": "string",
+                                                              "value_serde": "json"}},
+        {"id": "by-ticker", "type": "stream.group_by",
+         "params": {"key": 'value["ticker"]', "key_serde": "string", "value_serde": "json"}},
+        {"id": "bursts", "type": "grouped.windowed_by", "params": {"window": "session", "gap_ms": 1_000,
+                                                                   "grace_ms": 60_000}},
+        {"id": "count", "type": "windowed.count", "params": {"store": "bursts-store"}},
+    ]
+    chain = ["trades", "by-ticker", "bursts", "count"]
+    return {"format_version": 1, "name": "bursts",
+            "settings": {"default_key_serde": "string", "default_value_serde": "json"}, "nodes": nodes,
+            "edges": [{"id": f"e{i}", "source": a, "target": b} for i, (a, b) in enumerate(zip(chain, chain[1:]))]}
+
+
+def test_sessions_are_fetched_by_key_through_the_api(
+    kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
+    studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: Any, api: Client,
+    cleanup: list[Deployment],
+) -> None:
+    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
+    trades = create_topic("trades", partitions=2)
+    version = Topology.objects.create(name=unique_name("bursts")).add_version(_session_document(trades))
+    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("bursts-iq"))
+    cleanup.append(deployment)
+    replica = Replica.objects.create(deployment=deployment, index=0, celery_task_id="in-process")
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    for ticker, ts in [("ACME", 1_000), ("BOLT", 1_200), ("ACME", 1_500), ("ACME", 3_000)]:
+        producer.produce(trades, key=ticker.encode(), value=json.dumps({"ticker": ticker}).encode(), timestamp=ts)
+    producer.flush(10)
+    _runner, thread, outcome = _run(replica)
+    base = f"/api/deployments/{deployment.pk}/stores/bursts-store/"
+    try:
+        # gap 1 s: ACME's 1000 and 1500 are one session; 3000 starts another
+        body = _until(api, f"{base}?key=ACME", lambda b: len(b["entries"]) == 2)
+        assert body["kind"] == "session"
+        assert [(e["key"], e["start"], e["end"], e["value"]) for e in body["entries"]] == [
+            ("ACME", 1_000, 1_500, 2), ("ACME", 3_000, 3_000, 1)]
+        assert api.get(f"{base}?key=BOLT").json()["entries"][0]["value"] == 1
+        no_key = api.get(base)
+        assert no_key.status_code == 400 and "by key" in no_key.json()["message"]
+    finally:
+        deployment.stop(actor=alice)
+        thread.join(timeout=45)
+    assert outcome == ["stopped"]
