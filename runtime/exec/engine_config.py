@@ -61,6 +61,7 @@ class EngineConfig:
     memory_limit_mb: int
     batch_cpu_limit_ms: int
     batch_cpu_limit_action: str
+    query_timeout_ms: int
     raw: Mapping[str, Any] = field(repr=False)            # as given (client pass-through)
     streams: StreamsConfig = field(repr=False)            # with Kafka Streams' defaults
 
@@ -98,6 +99,8 @@ class EngineConfig:
             memory_limit_mb=_int(config, "riffle.process.memory.limit.mb", 0, 0),
             batch_cpu_limit_ms=_int(config, "riffle.batch.cpu.limit.ms", 0, 0),
             batch_cpu_limit_action=cpu_action,
+            # how long an interactive query waits for a stream thread to answer
+            query_timeout_ms=_int(config, "riffle.query.timeout.ms", 10_000, 1),
             raw=dict(config),
             streams=streams,
         )

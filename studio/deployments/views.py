@@ -7,12 +7,11 @@ from django.db.models import Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studio.api import ERROR_SCHEMA, ProblemsError, paged_schema, paginate, typed_schema
-from studio.deployments import lag
+from studio.deployments import lag, lookup
 from studio.deployments.models import (
     ApplicationIdTakenError,
     AuditEvent,
@@ -70,14 +69,14 @@ def deployment_list(request: Request) -> Response:
 @extend_schema(responses={200: _DEPLOYMENT, 404: _ERROR})
 @api_view(["GET"])
 def deployment_detail(request: Request, deployment_id: int) -> Response:
-    deployment = _deployment(request, deployment_id, Role.VIEWER, "Reading the deployment")
+    deployment = lookup.deployment(request, deployment_id, Role.VIEWER, "Reading the deployment")
     return Response(deployment.to_dict())
 
 
 @extend_schema(request=None, responses={200: _DEPLOYMENT, 404: _ERROR})
 @api_view(["POST"])
 def deployment_start(request: Request, deployment_id: int) -> Response:
-    deployment = _deployment(request, deployment_id, Role.OPERATOR, "Starting the deployment")
+    deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Starting the deployment")
     deployment.start(actor=request.user)
     return Response(deployment.to_dict())
 
@@ -85,7 +84,7 @@ def deployment_start(request: Request, deployment_id: int) -> Response:
 @extend_schema(request=None, responses={200: _DEPLOYMENT, 404: _ERROR})
 @api_view(["POST"])
 def deployment_stop(request: Request, deployment_id: int) -> Response:
-    deployment = _deployment(request, deployment_id, Role.OPERATOR, "Stopping the deployment")
+    deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Stopping the deployment")
     deployment.stop(actor=request.user)
     return Response(deployment.to_dict())
 
@@ -94,7 +93,7 @@ def deployment_stop(request: Request, deployment_id: int) -> Response:
 @api_view(["POST"])
 def deployment_scale(request: Request, deployment_id: int) -> Response:
     """Set the number of replicas; the same number again changes nothing."""
-    deployment = _deployment(request, deployment_id, Role.OPERATOR, "Scaling the deployment")
+    deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Scaling the deployment")
     body = Scale(data=request.data)
     body.is_valid(raise_exception=True)
     deployment.scale(body.validated_data["replicas"], actor=request.user)
@@ -109,7 +108,7 @@ def deployment_restart(request: Request, deployment_id: int) -> Response:
     With `{"generation": n}` only a deployment still at generation n restarts, so a
     retried request restarts once.
     """
-    deployment = _deployment(request, deployment_id, Role.OPERATOR, "Restarting the deployment")
+    deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Restarting the deployment")
     body = Restart(data=request.data)
     body.is_valid(raise_exception=True)
     try:
@@ -125,7 +124,7 @@ def deployment_restart(request: Request, deployment_id: int) -> Response:
 @api_view(["GET"])
 def deployment_lag(request: Request, deployment_id: int) -> Response:
     """Per-partition committed offset, end offset and lag of the deployment's group."""
-    deployment = _deployment(request, deployment_id, Role.VIEWER, "Reading the lag")
+    deployment = lookup.deployment(request, deployment_id, Role.VIEWER, "Reading the lag")
     try:
         return Response(lag.deployment_lag(deployment))
     except lag.MissingTopicsError as exc:
@@ -156,15 +155,3 @@ def audit_list(request: Request) -> Response:
             | Q(workspace__isnull=True, actor_id=request.user.pk)
         )
     return paginate(request, query.filter(events), AuditEvent.to_dict)
-
-
-def _deployment(request: Request, deployment_id: int, needed: Role, action: str) -> Deployment:
-    """The deployment, if the user's role in its workspace allows `action`."""
-    not_found = f"There is no deployment {deployment_id}."
-    deployment = (
-        Deployment.objects.select_related("version", "topology").filter(pk=deployment_id).first()
-    )
-    if deployment is None:
-        raise NotFound(not_found)
-    check(request.user, deployment.topology.workspace_id, needed, action=action, not_found=not_found)
-    return deployment

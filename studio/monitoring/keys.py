@@ -10,6 +10,10 @@ from django.conf import settings
 
 HEARTBEAT_TTL_S = 15
 METRICS_TTL_S = 30
+# Interactive queries: a request list outlives a replica that stopped reading it by this
+# much; an answer waits this long for the API to read it.
+QUERY_REQUESTS_TTL_S = 30
+QUERY_REPLY_TTL_S = 30
 
 
 def _prefix() -> str:
@@ -30,6 +34,16 @@ def metrics_pattern(deployment_id: int | str) -> str:
 
 def replica_of_metrics_key(key: str) -> str:
     return key.rsplit(":", 1)[-1]
+
+
+def query_requests(replica_id: int | str) -> str:
+    """The list a replica BLPOPs interactive-query requests from (JSON)."""
+    return f"{_prefix()}:replica:{replica_id}:queries"
+
+
+def query_reply(request_id: str) -> str:
+    """The list every replica asked by one API request pushes its answer to (JSON)."""
+    return f"{_prefix()}:query:{request_id}:reply"
 
 
 def reconcile_lock() -> str:

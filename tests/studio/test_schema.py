@@ -18,6 +18,8 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/topologies/{topology_id}/diff/", "/api/deployments/{deployment_id}/scale/",
         "/api/deployments/{deployment_id}/restart/", "/api/deployments/{deployment_id}/lag/",
         "/api/audit/",
+        "/api/deployments/{deployment_id}/stores/",
+        "/api/deployments/{deployment_id}/stores/{store_name}/",
         "/api/connections/",
         "/api/connections/{connection_id}/", "/api/connections/{connection_id}/test/",
         "/api/connections/{connection_id}/topics/",
@@ -31,6 +33,9 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
     lag = paths["/api/deployments/{deployment_id}/lag/"]["get"]["responses"]
     assert {"200", "404", "409", "502", "504"} <= set(lag)
     assert "total_lag" in lag["200"]["content"]["application/json"]["schema"]["properties"]
+    query = paths["/api/deployments/{deployment_id}/stores/{store_name}/"]["get"]
+    assert {"200", "404", "409", "504"} <= set(query["responses"])
+    assert {"key", "from", "to", "limit", "time_from", "time_to"} <= {p["name"] for p in query["parameters"]}
     # Secrets are write-only: in the request body, never in an answer.
     connection = paths["/api/connections/{connection_id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert "password_set" in connection["properties"]

@@ -52,6 +52,8 @@ ROLES: dict[str, dict[str, str]] = {
     "api/deployments/<int:deployment_id>/scale/": {"POST": "operator"},
     "api/deployments/<int:deployment_id>/restart/": {"POST": "operator"},
     "api/deployments/<int:deployment_id>/lag/": {"GET": "viewer kafka"},
+    "api/deployments/<int:deployment_id>/stores/": {"GET": "viewer"},
+    "api/deployments/<int:deployment_id>/stores/<str:store_name>/": {"GET": "viewer kafka"},
     "api/audit/": {"GET": SIGNED_IN},
     "api/connections/": {"GET": SIGNED_IN, "POST": "admin"},
     "api/connections/<int:connection_id>/": {"GET": "viewer", "PUT": "admin", "PATCH": "admin", "DELETE": "admin"},
@@ -103,7 +105,7 @@ def world(db: None, alice: User, team: Workspace, wordcount_document: dict[str, 
     connection = Connection.objects.create(workspace=team, name="c", bootstrap_servers="127.0.0.1:1")
     ids = {"workspace_id": team.pk, "user_id": people["viewer"].pk, "topology_id": topology.pk,
            "number": 1, "deployment_id": deployment.pk, "connection_id": connection.pk,
-           "topic": "t", "token_id": "nope"}
+           "topic": "t", "token_id": "nope", "store_name": "counts"}
     bodies = {
         ("api/topologies/", "POST"): {"workspace": team.pk, "name": "new"},
         ("api/connections/", "POST"): {"workspace": team.pk, "name": "new", "bootstrap_servers": "a:1"},
