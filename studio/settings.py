@@ -196,6 +196,12 @@ RIFFLE_REPLICA_MEMORY_LIMIT_MB = envint("RIFFLE_REPLICA_MEMORY_LIMIT_MB", 4096, 
 # replica reports the record and its process exits, for the reconciler to replace it.
 RIFFLE_BATCH_CPU_LIMIT_MS = envint("RIFFLE_BATCH_CPU_LIMIT_MS", 60_000, minimum=0)
 
+# Metrics history (studio.monitoring.history): each replica writes one point per step,
+# kept for the retention, at most MAX_POINTS points per deployment (all replicas).
+RIFFLE_METRICS_HISTORY_STEP_S = envint("RIFFLE_METRICS_HISTORY_STEP_S", 10, minimum=1)
+RIFFLE_METRICS_HISTORY_RETENTION_S = envint("RIFFLE_METRICS_HISTORY_RETENTION_S", 24 * 3600, minimum=60)
+RIFFLE_METRICS_HISTORY_MAX_POINTS = envint("RIFFLE_METRICS_HISTORY_MAX_POINTS", 100_000, minimum=100)
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -24,6 +24,11 @@ def metrics(deployment_id: int | str, replica_id: int | str) -> str:
     return f"{_prefix()}:deployment:{deployment_id}:metrics:{replica_id}"
 
 
+def history(deployment_id: int | str) -> str:
+    """Sorted set of the deployment's metrics history (studio.monitoring.history)."""
+    return f"{_prefix()}:deployment:{deployment_id}:history"
+
+
 def metrics_pattern(deployment_id: int | str) -> str:
     return f"{_prefix()}:deployment:{deployment_id}:metrics:*"
 
