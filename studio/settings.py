@@ -202,6 +202,10 @@ RIFFLE_METRICS_HISTORY_STEP_S = envint("RIFFLE_METRICS_HISTORY_STEP_S", 10, mini
 RIFFLE_METRICS_HISTORY_RETENTION_S = envint("RIFFLE_METRICS_HISTORY_RETENTION_S", 24 * 3600, minimum=60)
 RIFFLE_METRICS_HISTORY_MAX_POINTS = envint("RIFFLE_METRICS_HISTORY_MAX_POINTS", 100_000, minimum=100)
 
+# Topic tail websocket: records sent per second and socket at most; the rest (beyond a
+# queue of two seconds' worth) is dropped and reported as "skipped".
+RIFFLE_TAIL_MAX_RECORDS_PER_S = envint("RIFFLE_TAIL_MAX_RECORDS_PER_S", 50, minimum=1)
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
