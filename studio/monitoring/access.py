@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from studio.connections.models import Connection
 from studio.deployments.models import Deployment
 
-__all__ = ["connection_for", "deployment_for", "feed_groups", "visible_deployments"]
+__all__ = ["connection_for", "deployment_for", "feed_groups", "feed_groups_of", "visible_deployments"]
 
 ALL_DEPLOYMENTS_GROUP = "deployments-feed"
 

@@ -24,7 +24,8 @@ from studio.monitoring import keys
 from studio.monitoring.connections import sync_redis
 
 __all__ = [
-    "SERIES", "HistoryUnavailableError", "SeriesDict", "history_points", "point_of", "read", "write",
+    "SERIES", "HistoryUnavailableError", "SeriesDict", "SummaryDict", "history_points", "point_of", "read",
+    "summary_of", "write",
 ]
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,26 @@ def point_of(snapshot: Mapping[str, Any]) -> dict[str, float | None]:
         "num-entries": _total(m.get("num-entries") for m in stores),
         "error-count": float(len(snapshot.get("errors") or [])),
     }
+
+
+class SummaryDict(TypedDict):
+    input_rate: float | None  # records processed per second, all replicas' threads
+    total_lag: float | None   # the partitions' lag summed
+    errors: int | None        # errors the replicas' snapshots list (each keeps its last 50)
+    replicas: int             # replicas that reported within the metrics TTL
+
+
+def summary_of(snapshots: Sequence[Mapping[str, Any]]) -> SummaryDict:
+    """The feed's summary of a deployment from its replicas' latest snapshots."""
+    points = [point_of(s) for s in snapshots]
+
+    def total(name: str) -> float | None:
+        values = [p[name] for p in points if p[name] is not None]
+        return round(sum(values), 6) if values else None  # type: ignore[arg-type]
+
+    errors = total("error-count")
+    return {"input_rate": total("process-rate"), "total_lag": total("records-lag"),
+            "errors": int(errors) if errors is not None else None, "replicas": len(points)}
 
 
 def step_s() -> int:

@@ -37,6 +37,12 @@ def replica_of_metrics_key(key: str) -> str:
     return key.rsplit(":", 1)[-1]
 
 
+def metrics_key_parts(key: str) -> tuple[str, str]:
+    """(deployment id, replica id) of a `metrics` key."""
+    parts = key.rsplit(":", 3)
+    return parts[-3], parts[-1]
+
+
 def reconcile_lock() -> str:
     return f"{_prefix()}:reconcile:lock"
 

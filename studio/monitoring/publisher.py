@@ -15,6 +15,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from studio.monitoring import history, keys
+from studio.monitoring.access import feed_groups_of
 from studio.monitoring.connections import sync_redis
 
 logger = logging.getLogger(__name__)
@@ -78,9 +79,12 @@ class MetricsPublisher:
 
 
 def publish_deployment(deployment_id: int, deployment: dict[str, Any]) -> None:
-    """Tell websocket clients that the deployment's state changed (best effort)."""
+    """Tell websocket clients that the deployment's state changed (best effort): its own
+    socket's group and the deployments feed's groups that may see it."""
     try:
         group_send(keys.group(deployment_id), {"type": "deployment.update", "deployment": deployment})
+        for group in feed_groups_of(dict(deployment)):
+            group_send(group, {"type": "feed.deployment", "deployment": deployment})
     except Exception:
         logger.warning("cannot broadcast deployment %s", deployment_id, exc_info=True)
 
