@@ -215,8 +215,11 @@ CHANNEL_LAYERS = {
         "CONFIG": {
             "hosts": [REDIS_URL],
             "prefix": "riffle:asgi",
-            # Metric frames are superseded every second: a slow client loses old frames
-            # (group_send drops on a full channel) instead of holding up the publisher.
+            # group_send never waits: to a channel holding `capacity` messages it drops
+            # the new one, and messages older than `expiry` seconds are discarded. The
+            # consumers never wait for a slow client while handling a message (they keep
+            # the latest frame per replica, studio.monitoring.consumers.Outbox), so their
+            # channels stay drained and a publisher is never held up.
             "capacity": 50,
             "expiry": 10,
         },
