@@ -308,10 +308,8 @@ class TopicTail:
         """Raises KafkaCallError when the topic cannot be followed (before `on_start`)."""
         with _consumer(self.connection, f"follow topic {self.topic!r}") as consumer:
             count = _partition_count(consumer, self.connection, self.topic)
-            starts: dict[int, int] = {}
-            for p in range(count):
-                low, high = consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=TIMEOUT_S)
-                starts[p] = max(low, high - self.last)
+            marks = _exact_watermarks(consumer, self.topic, count)
+            starts = {p: max(low, high - self.last) for p, (low, high) in marks.items()}
             consumer.assign([TopicPartition(self.topic, p, o) for p, o in starts.items()])
             on_start(starts)
             while not self._stop.is_set():
@@ -327,3 +325,29 @@ class TopicTail:
                                            message.key(), message.value(), list(message.headers() or [])))
                 if batch:
                     deliver(batch)
+
+
+# How long to wait for fetch responses that tell the exact high watermarks.
+_PROBE_WAIT_S = 3.0
+
+
+def _exact_watermarks(consumer: Consumer, topic: str, count: int) -> dict[int, tuple[int, int]]:
+    """(low, high) of each partition. ListOffsets first; then one fetch from just before
+    that end, whose response carries the exact high watermark: some Kafka-compatible
+    brokers (the development one) answer ListOffsets "latest" with the last batch's base
+    offset + 1 (as studio.deployments.lag does for the lag)."""
+    marks = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=TIMEOUT_S) for p in range(count)}
+    probe = [TopicPartition(topic, p, high - 1) for p, (low, high) in marks.items() if high > low]
+    if probe:
+        consumer.assign(probe)
+        waiting = {tp.partition for tp in probe}
+        deadline = time.monotonic() + _PROBE_WAIT_S
+        while waiting and time.monotonic() < deadline:
+            consumer.consume(num_messages=len(probe), timeout=0.2)
+            for p in list(waiting):
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), cached=True)
+                if high >= 0:
+                    marks[p] = (marks[p][0], max(marks[p][1], high))
+                    waiting.discard(p)
+        consumer.unassign()
+    return marks
