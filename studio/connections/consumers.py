@@ -19,6 +19,7 @@ socket does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from typing import Any
@@ -81,6 +82,8 @@ class TopicTailConsumer(AsyncJsonWebsocketConsumer):
             self.tail.stop()
         if self.sender is not None:
             self.sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.sender
         if self.thread is not None:
             # The consumer polls in 0.2 s steps; closing it may take a moment longer.
             await asyncio.to_thread(self.thread.join, 15)

@@ -63,7 +63,8 @@ class Outbox:
 
     async def close(self) -> None:
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        # A send that failed (the client went away) ended the task already: nothing to add.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
 
     async def _run(self) -> None:
@@ -121,7 +122,7 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
 
 
 class FeedConsumer(AsyncJsonWebsocketConsumer):
-    groups_joined: list[str] = []
+    groups_joined: tuple[str, ...] = ()
     outbox: Outbox | None = None
     ticker: asyncio.Task[None] | None = None
 
@@ -131,7 +132,7 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.groups_joined = feed_groups(user)
+        self.groups_joined = tuple(feed_groups(user))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         deployments = await load_visible_deployments(user)
