@@ -200,14 +200,30 @@ RIFFLE_REPLICA_MEMORY_LIMIT_MB = envint("RIFFLE_REPLICA_MEMORY_LIMIT_MB", 4096, 
 # replica reports the record and its process exits, for the reconciler to replace it.
 RIFFLE_BATCH_CPU_LIMIT_MS = envint("RIFFLE_BATCH_CPU_LIMIT_MS", 60_000, minimum=0)
 
+# Metrics history (studio.monitoring.history): each replica writes one point per step,
+# kept for the retention, at most MAX_POINTS points per deployment (all replicas).
+RIFFLE_METRICS_HISTORY_STEP_S = envint("RIFFLE_METRICS_HISTORY_STEP_S", 10, minimum=1)
+RIFFLE_METRICS_HISTORY_RETENTION_S = envint("RIFFLE_METRICS_HISTORY_RETENTION_S", 24 * 3600, minimum=60)
+RIFFLE_METRICS_HISTORY_MAX_POINTS = envint("RIFFLE_METRICS_HISTORY_MAX_POINTS", 100_000, minimum=100)
+
+# Topic tail websocket: records sent per second and socket at most; the rest (beyond a
+# queue of two seconds' worth) is dropped and reported as "skipped".
+RIFFLE_TAIL_MAX_RECORDS_PER_S = envint("RIFFLE_TAIL_MAX_RECORDS_PER_S", 50, minimum=1)
+
+# The deployments feed (/ws/deployments/) sends every deployment's summary this often.
+RIFFLE_FEED_SUMMARY_INTERVAL_S = envint("RIFFLE_FEED_SUMMARY_INTERVAL_S", 5, minimum=1)
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             "hosts": [REDIS_URL],
             "prefix": "riffle:asgi",
-            # Metric frames are superseded every second: a slow client loses old frames
-            # (group_send drops on a full channel) instead of holding up the publisher.
+            # group_send never waits: to a channel holding `capacity` messages it drops
+            # the new one, and messages older than `expiry` seconds are discarded. The
+            # consumers never wait for a slow client while handling a message (they keep
+            # the latest frame per replica, studio.monitoring.consumers.Outbox), so their
+            # channels stay drained and a publisher is never held up.
             "capacity": 50,
             "expiry": 10,
         },

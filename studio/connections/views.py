@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from studio.api import ERROR_SCHEMA, Pages, ProblemsError, paged_schema, paginate, typed_schema
 from studio.connections import kafka
 from studio.connections.models import Connection, ConnectionDict
-from studio.connections.records import RecordDict, decode, encode, header
+from studio.connections.records import RecordDict, encode, record_dict
 from studio.connections.serializers import (
     BrowseQuery,
     ConnectionBody,
@@ -186,15 +186,7 @@ def topic_records(request: Request, connection_id: int, topic: str) -> Response:
             connection, topic, partition=q.get("partition"), offset=q.get("offset"),
             timestamp=q.get("timestamp"), limit=q["limit"],
         )
-    records: list[RecordDict] = []
-    for r in raw:
-        key, key_error = decode(q["key_serde"], r.key, topic)
-        value, value_error = decode(q["value_serde"], r.value, topic)
-        records.append({
-            "partition": r.partition, "offset": r.offset, "timestamp": r.timestamp,
-            "key": key, "value": value, "key_error": key_error, "value_error": value_error,
-            "headers": [header(k, v) for k, v in r.headers],
-        })
+    records = [record_dict(r, q["key_serde"], q["value_serde"], topic) for r in raw]
     return Response({"records": records, "next_offsets": {str(p): o for p, o in sorted(positions.items())}})
 
 

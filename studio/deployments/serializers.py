@@ -100,3 +100,43 @@ class AuditFilter(serializers.Serializer):
         if "actor" in data:
             events = events.filter(actor__username=data["actor"])
         return events
+
+
+MAX_HISTORY_POINTS = 10_000
+
+
+class MetricsQuery(serializers.Serializer):
+    since = serializers.IntegerField(min_value=0, required=False,
+                                     help_text="start, ms since the epoch (default: an hour before `until`)")
+    until = serializers.IntegerField(min_value=0, required=False,
+                                     help_text="end, ms since the epoch (default: now)")
+    step = serializers.IntegerField(min_value=1, required=False,
+                                    help_text="seconds between points (default: the history's step, 10 s)")
+    series = serializers.CharField(required=False, help_text="comma-separated series names (default: all)")
+
+    def validate_series(self, value: str) -> list[str]:
+        from studio.monitoring.history import SERIES
+
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in SERIES]
+        if unknown or not names:
+            raise serializers.ValidationError(
+                f"Unknown series {', '.join(unknown) or '(none given)'}; known: {', '.join(SERIES)}."
+            )
+        return names
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        import time
+
+        from studio.monitoring import history
+
+        until = attrs.get("until", int(time.time() * 1000))
+        since = attrs.get("since", until - 3600 * 1000)
+        step_ms = attrs.get("step", history.step_s()) * 1000
+        if since > until:
+            raise serializers.ValidationError({"since": ["since must not be after until."]})
+        if (until - since) // step_ms + 1 > MAX_HISTORY_POINTS:
+            raise serializers.ValidationError({"step": [
+                f"Too many points: at most {MAX_HISTORY_POINTS} per series; take a larger step."]})
+        return {"since": since - since % step_ms, "until": until, "step_ms": step_ms,
+                "series": attrs.get("series") or list(history.SERIES)}

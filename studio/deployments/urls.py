@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.deployments import query_views, views
+from studio.deployments import metrics_views, query_views, views
 
 app_name = "deployments"
 
@@ -16,5 +16,6 @@ urlpatterns = [
     path("deployments/<int:deployment_id>/lag/", views.deployment_lag, name="lag"),
     path("deployments/<int:deployment_id>/stores/", query_views.store_list, name="stores"),
     path("deployments/<int:deployment_id>/stores/<str:store_name>/", query_views.store_query, name="store-query"),
+    path("deployments/<int:deployment_id>/metrics/", metrics_views.deployment_metrics, name="metrics"),
     path("audit/", views.audit_list, name="audit"),
 ]

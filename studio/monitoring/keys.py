@@ -28,6 +28,11 @@ def metrics(deployment_id: int | str, replica_id: int | str) -> str:
     return f"{_prefix()}:deployment:{deployment_id}:metrics:{replica_id}"
 
 
+def history(deployment_id: int | str) -> str:
+    """Sorted set of the deployment's metrics history (studio.monitoring.history)."""
+    return f"{_prefix()}:deployment:{deployment_id}:history"
+
+
 def metrics_pattern(deployment_id: int | str) -> str:
     return f"{_prefix()}:deployment:{deployment_id}:metrics:*"
 
@@ -44,6 +49,12 @@ def query_requests(replica_id: int | str) -> str:
 def query_reply(request_id: str) -> str:
     """The list every replica asked by one API request pushes its answer to (JSON)."""
     return f"{_prefix()}:query:{request_id}:reply"
+
+
+def metrics_key_parts(key: str) -> tuple[str, str]:
+    """(deployment id, replica id) of a `metrics` key."""
+    parts = key.rsplit(":", 3)
+    return parts[-3], parts[-1]
 
 
 def reconcile_lock() -> str:

@@ -17,6 +17,7 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/topologies/{topology_id}/versions/{number}/export/",
         "/api/topologies/{topology_id}/diff/", "/api/deployments/{deployment_id}/scale/",
         "/api/deployments/{deployment_id}/restart/", "/api/deployments/{deployment_id}/lag/",
+        "/api/deployments/{deployment_id}/metrics/",
         "/api/audit/",
         "/api/deployments/{deployment_id}/stores/",
         "/api/deployments/{deployment_id}/stores/{store_name}/",
@@ -65,3 +66,10 @@ def test_the_topology_tools_have_response_schemas(api: Client) -> None:
     for path in ["/api/topologies/{topology_id}/versions/{number}/describe/", exported,
                  "/api/topologies/{topology_id}/diff/"]:
         assert "404" in paths[path]["get"]["responses"], path
+
+
+def test_the_metrics_history_has_its_parameters_and_errors(api: Client) -> None:
+    operation = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()[
+        "paths"]["/api/deployments/{deployment_id}/metrics/"]["get"]
+    assert {"since", "until", "step", "series"} <= {p["name"] for p in operation["parameters"]}
+    assert {"200", "400", "404", "503"} <= set(operation["responses"])

@@ -23,8 +23,9 @@ from studio.workspaces.models import Membership, Workspace
 
 SIGNED_IN = "signed-in"  # any authenticated user: the answer holds no workspace's data
 
-# route -> {method: needed role}. "kafka" routes call the cluster when allowed, so only
-# their refusals are checked here (their own tests cover the answers).
+# route -> {method: needed role}. "service" routes call Kafka, Redis or the replicas
+# when allowed, so only their refusals are checked here (their own tests cover the
+# answers).
 ROLES: dict[str, dict[str, str]] = {
     "api/me/": {"GET": SIGNED_IN},
     "api/tokens/": {"GET": SIGNED_IN, "POST": SIGNED_IN},
@@ -51,16 +52,17 @@ ROLES: dict[str, dict[str, str]] = {
     "api/deployments/<int:deployment_id>/stop/": {"POST": "operator"},
     "api/deployments/<int:deployment_id>/scale/": {"POST": "operator"},
     "api/deployments/<int:deployment_id>/restart/": {"POST": "operator"},
-    "api/deployments/<int:deployment_id>/lag/": {"GET": "viewer kafka"},
+    "api/deployments/<int:deployment_id>/lag/": {"GET": "viewer service"},
     "api/deployments/<int:deployment_id>/stores/": {"GET": "viewer"},
-    "api/deployments/<int:deployment_id>/stores/<str:store_name>/": {"GET": "viewer kafka"},
+    "api/deployments/<int:deployment_id>/metrics/": {"GET": "viewer service"},
+    "api/deployments/<int:deployment_id>/stores/<str:store_name>/": {"GET": "viewer service"},
     "api/audit/": {"GET": SIGNED_IN},
     "api/connections/": {"GET": SIGNED_IN, "POST": "admin"},
     "api/connections/<int:connection_id>/": {"GET": "viewer", "PUT": "admin", "PATCH": "admin", "DELETE": "admin"},
-    "api/connections/<int:connection_id>/test/": {"POST": "editor kafka"},
-    "api/connections/<int:connection_id>/topics/": {"GET": "viewer kafka", "POST": "operator kafka"},
+    "api/connections/<int:connection_id>/test/": {"POST": "editor service"},
+    "api/connections/<int:connection_id>/topics/": {"GET": "viewer service", "POST": "operator service"},
     "api/connections/<int:connection_id>/topics/<str:topic>/records/": {
-        "GET": "viewer kafka", "POST": "operator kafka",
+        "GET": "viewer service", "POST": "operator service",
     },
 }
 
@@ -157,7 +159,7 @@ def test_the_role_is_checked(world: dict[str, Any], route: str, method: str, nee
         assert response.status_code == 403, f"{method} {path}: a {lower} got {response.status_code}"
         message = response.json()["message"]
         assert f"needs the {role} role in workspace 'team'; you are a" in message and lower in message
-    if "kafka" in needed:
+    if "service" in needed:
         return
     allowed = Client()
     allowed.force_login(world["people"][role])
