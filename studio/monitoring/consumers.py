@@ -132,7 +132,7 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.groups_joined = tuple(feed_groups(user))
+        self.groups_joined = tuple(await database_sync_to_async(feed_groups)(user))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         deployments = await load_visible_deployments(user)

@@ -13,6 +13,7 @@ from unittest.mock import ANY
 import pytest
 import pytest_asyncio
 import redis
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from confluent_kafka import Producer
@@ -180,6 +181,17 @@ async def test_anonymous_users_and_unknown_connections_are_refused(
     communicator.scope["user"] = alice
     await communicator.connect()
     assert json.loads((await communicator.receive_output(timeout=5))["text"])["type"] == "error"
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4404}
+
+
+async def test_a_non_member_cannot_tail_a_workspaces_topic(
+    studio_redis: redis.Redis, connection: Connection,
+) -> None:
+    outsider = await database_sync_to_async(User.objects.create)(username="outsider")
+    communicator = tail(connection, "t", outsider)
+    await communicator.connect()
+    frame = json.loads((await communicator.receive_output(timeout=5))["text"])
+    assert frame == {"type": "error", "message": f"There is no connection {connection.pk}."}
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4404}
 
 

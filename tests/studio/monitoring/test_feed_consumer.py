@@ -17,6 +17,7 @@ from studio.deployments.models import Deployment
 from studio.monitoring import keys
 from studio.monitoring.routing import websocket_urlpatterns
 from studio.topologies.models import TopologyVersion
+from studio.workspaces.models import Membership, Role, Workspace
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.asyncio]
 
@@ -122,3 +123,28 @@ async def test_the_tail_socket_checks_the_origin_too(studio_redis: redis.Redis, 
         (b"host", b"127.0.0.1:8000"), (b"origin", b"http://evil.example"), (b"cookie", cookie)])
     connected, _ = await foreign.connect()
     assert not connected
+
+
+async def test_the_feed_holds_only_the_users_workspaces(
+    settings: Any, studio_redis: redis.Redis, deployments: list[Deployment], alice: User,
+) -> None:
+    settings.RIFFLE_FEED_SUMMARY_INTERVAL_S = 60
+    first, _ = deployments
+
+    def outsider_with_a_workspace() -> User:
+        user = User.objects.create(username="outsider")
+        Membership.objects.create(workspace=Workspace.objects.create(name="own", slug="own"),
+                                  user=user, role=Role.ADMIN)
+        return user
+
+    outsider = await database_sync_to_async(outsider_with_a_workspace)()
+    theirs, ours = feed(outsider), feed(alice)
+    assert (await theirs.connect())[0] and (await ours.connect())[0]
+    assert (await theirs.receive_json_from(timeout=5))["deployments"] == []
+    assert len((await ours.receive_json_from(timeout=5))["deployments"]) == 2
+
+    await database_sync_to_async(first.stop)(actor=alice)
+    assert (await ours.receive_json_from(timeout=5))["type"] == "deployment"
+    assert await theirs.receive_nothing(timeout=1)
+    await theirs.disconnect()
+    await ours.disconnect()
