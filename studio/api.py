@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from drf_spectacular.plumbing import resolve_type_hint
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -17,7 +18,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from studio.parsers import JSONParser, content_length, too_large
 from studio.topologies.documents import ProblemDict, problem
+
+__all__ = ["ERROR_SCHEMA", "JSONParser", "Pages", "ProblemsError", "document_common_errors", "exception_handler",
+           "paged_schema", "paginate", "typed_schema"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,11 @@ class ProblemsError(exceptions.APIException):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Django's own refusals of a request body (read for a session's CSRF check, say).
+    if isinstance(exc, RequestDataTooBig):
+        exc = too_large(content_length(context.get("request")))
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(str(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug, not a refusal: logged with its traceback here, and answered in the API's
@@ -120,3 +130,35 @@ ERROR_SCHEMA = {
         "problems": {"type": "array", "items": resolve_type_hint(ProblemDict)},
     },
 }
+
+
+def _error_answer(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def document_common_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: the errors any operation may answer.
+
+    401 to a request without a session or a valid token (every operation); 403 when the
+    user's role in the object's workspace is too low, or a session's write lacks its
+    CSRF header; and for operations with a request body, 400 (not JSON, or not shaped
+    as documented), 413 (over DATA_UPLOAD_MAX_MEMORY_SIZE) and 415 (not JSON).
+    """
+    result.setdefault("components", {}).setdefault("schemas", {}).setdefault("Error", ERROR_SCHEMA)
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in ("get", "put", "post", "patch", "delete", "head", "options"):
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", _error_answer("not signed in: no session and no valid API token"))
+            if method != "get" or "{" in path:
+                responses.setdefault("403", _error_answer(
+                    "refused: the user's role in the workspace is too low (the message names the "
+                    "role needed), or a session's write came without its CSRF header"))
+            if "requestBody" in operation:
+                responses.setdefault("400", _error_answer("the body is not JSON, or not shaped as documented"))
+                responses.setdefault("413", _error_answer("the body is larger than the API reads "
+                                                          "(RIFFLE_MAX_REQUEST_BYTES)"))
+                responses.setdefault("415", _error_answer("the body is not JSON (Content-Type)"))
+    return result

@@ -260,6 +260,10 @@ _RENDERERS = ["rest_framework.renderers.JSONRenderer"]
 if DEBUG:
     _RENDERERS.append("rest_framework.renderers.BrowsableAPIRenderer")
 
+# The largest request body the API reads (bytes): topology documents may be large, so
+# more than Django's 2.5 MB default. Larger bodies answer 413 (studio.api.JSONParser).
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("RIFFLE_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024)
+
 REST_FRAMEWORK = {
     # Tokens first: an anonymous request is then answered 401 with
     # "WWW-Authenticate: Token", which tells a script what to send.
@@ -269,7 +273,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": _RENDERERS,
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with a 413.
+    "DEFAULT_PARSER_CLASSES": ["studio.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "studio.api.exception_handler",
 }
@@ -290,6 +295,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # key_serde and value_serde share one choice set: name it once.
     "ENUM_NAME_OVERRIDES": {"SerdeEnum": "studio.connections.records.SERDES"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # 401/403/400/413/415, which every operation may answer, documented once.
+        "studio.api.document_common_errors",
+    ],
 }
 
 # --- auth, pages, static --------------------------------------------------------------
