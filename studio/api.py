@@ -21,10 +21,15 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from studio.parsers import JSONParser, content_length, too_large
 from studio.topologies.documents import ProblemDict, problem
 
-__all__ = ["ERROR_SCHEMA", "JSONParser", "Pages", "ProblemsError", "document_common_errors", "exception_handler",
+__all__ = ["ERROR_SCHEMA", "JSONParser", "MAX_ID", "Pages", "ProblemsError", "document_common_errors", "exception_handler",
            "paged_schema", "paginate", "typed_schema"]
 
 logger = logging.getLogger(__name__)
+
+
+# The largest id a row can have (SQLite's INTEGER, PostgreSQL's bigint): ids in queries
+# and bodies are refused past it (400) rather than overflowing the database driver.
+MAX_ID = 2**63 - 1
 
 
 class ProblemsError(exceptions.APIException):

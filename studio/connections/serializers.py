@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from studio.api import MAX_ID
 from studio.connections.models import SASL_MECHANISMS, SECURITY_PROTOCOLS, Connection
 from studio.connections.records import SERDES
 from studio.workspaces.access import visible
@@ -33,7 +34,7 @@ class ConnectionBody(serializers.ModelSerializer):
                                         trim_whitespace=False)
     security_protocol = serializers.ChoiceField(choices=SECURITY_PROTOCOLS, default="PLAINTEXT")
     sasl_mechanism = serializers.ChoiceField(choices=[""] + SASL_MECHANISMS, required=False, allow_blank=True)
-    workspace = serializers.IntegerField(min_value=1, help_text="id of the workspace it belongs to")
+    workspace = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="id of the workspace it belongs to")
 
     class Meta:
         model = Connection
@@ -141,7 +142,7 @@ class NewRecord(serializers.Serializer):
 
 
 class ConnectionFilter(serializers.Serializer):
-    workspace = serializers.IntegerField(min_value=1, required=False)
+    workspace = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
 
     def filter(self, connections: Any) -> Any:
         workspace = self.validated_data.get("workspace")

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from studio.api import MAX_ID
 from studio.deployments.models import (
     APPLICATION_ID_MAX,
     APPLICATION_ID_RE,
@@ -17,7 +18,7 @@ from studio.workspaces.access import visible
 
 
 class NewDeployment(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, help_text="id of the TopologyVersion to run")
+    version = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="id of the TopologyVersion to run")
     application_id = serializers.RegexField(
         APPLICATION_ID_RE, max_length=APPLICATION_ID_MAX, required=False,
         error_messages={"invalid": "Use only letters, digits, '.', '_' and '-'."},
@@ -46,8 +47,8 @@ class NewDeployment(serializers.Serializer):
 
 
 class DeploymentFilter(serializers.Serializer):
-    topology = serializers.IntegerField(min_value=1, required=False)
-    workspace = serializers.IntegerField(min_value=1, required=False)
+    topology = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    workspace = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
 
     def filter(self, deployments: Any) -> Any:
         data = self.validated_data
@@ -84,7 +85,7 @@ class Restart(serializers.Serializer):
 
 
 class AuditFilter(serializers.Serializer):
-    workspace = serializers.IntegerField(min_value=1, required=False)
+    workspace = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     object_type = serializers.CharField(max_length=64, required=False)
     object_id = serializers.CharField(max_length=64, required=False)
     actor = serializers.CharField(max_length=150, required=False, help_text="username")

@@ -6,8 +6,39 @@ from typing import Any
 
 from rest_framework import serializers
 
+from studio.api import MAX_ID
 from studio.workspaces.access import visible
 from studio.workspaces.models import Workspace
+
+
+def _nul_at(value: Any, path: str = "") -> str | None:
+    """Where `value` holds a NUL character in a string or a key, None when nowhere."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, child in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = _nul_at(child, where)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, child in enumerate(value):
+            found = _nul_at(child, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _saveable_document(value: object) -> object:
+    if not isinstance(value, dict):
+        raise serializers.ValidationError("The document must be a JSON object.")
+    # PostgreSQL's jsonb cannot hold a NUL character (\u0000); refused on every database.
+    where = _nul_at(value)
+    if where is not None:
+        raise serializers.ValidationError(f"{where or 'The document'}: text cannot hold NUL characters (\\u0000).")
+    return value
 
 
 class NewVersion(serializers.Serializer):
@@ -15,9 +46,7 @@ class NewVersion(serializers.Serializer):
     message = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     def validate_document(self, value: object) -> object:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("The document must be a JSON object.")
-        return value
+        return _saveable_document(value)
 
 
 class ValidateDocument(serializers.Serializer):
@@ -41,7 +70,7 @@ class ValidateDocument(serializers.Serializer):
 
 
 class NewTopology(serializers.Serializer):
-    workspace = serializers.IntegerField(min_value=1, help_text="id of the workspace to create it in")
+    workspace = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="id of the workspace to create it in")
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     document = serializers.JSONField(required=False, help_text="saved as version 1 when given")
@@ -57,9 +86,7 @@ class NewTopology(serializers.Serializer):
         return workspace
 
     def validate_document(self, value: object) -> object:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("The document must be a JSON object.")
-        return value
+        return _saveable_document(value)
 
 
 class TopologyChange(serializers.Serializer):
@@ -68,7 +95,7 @@ class TopologyChange(serializers.Serializer):
 
 
 class TopologyFilter(serializers.Serializer):
-    workspace = serializers.IntegerField(min_value=1, required=False)
+    workspace = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
 
     def filter(self, topologies: Any) -> Any:
         workspace = self.validated_data.get("workspace")

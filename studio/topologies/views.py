@@ -68,7 +68,7 @@ def processors(request: Request) -> Response:
 )
 @extend_schema(
     methods=["POST"], operation_id="topologies_create", request=NewTopology,
-    responses={201: typed_schema(TopologyDict), 400: _ERROR, 403: _ERROR},
+    responses={201: typed_schema(TopologyDict), 400: _ERROR, 403: _ERROR, 409: _ERROR},
 )
 @api_view(["GET", "POST"])
 def topology_list(request: Request) -> Response:

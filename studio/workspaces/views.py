@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from studio.api import ERROR_SCHEMA, ProblemsError, typed_schema
+from studio.api import ERROR_SCHEMA, MAX_ID, ProblemsError, typed_schema
 from studio.deployments.models import AuditEvent
 from studio.topologies.documents import problem
 from studio.workspaces.access import check, workspaces_of
@@ -126,7 +126,8 @@ def member_list(request: Request, workspace_id: int) -> Response:
 def member_detail(request: Request, workspace_id: int, user_id: int) -> Response:
     action = "Changing a member's role" if request.method == "PATCH" else "Removing a member"
     workspace, _ = _workspace(request, workspace_id, Role.ADMIN, action)
-    member = workspace.memberships.select_related("user").filter(user_id=user_id).first()
+    # An id past the database's integers is nobody (the user_id lookup would overflow).
+    member = None if user_id > MAX_ID else workspace.memberships.select_related("user").filter(user_id=user_id).first()
     if member is None:
         raise NotFound(f"User {user_id} is not a member of workspace {workspace.name!r}.")
     new_role = None

@@ -153,3 +153,30 @@ def celery_queues(studio_redis: redis.Redis, redis_url: str, key_prefix: str) ->
         celery_app.set_current()
         celery_app.set_default()
         app.close()
+
+
+# -- databases -------------------------------------------------------------------------
+
+
+def _refuse_nul_like_postgresql(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    def check(value: Any) -> None:
+        # NUL in text, or "\u0000" in JSON text (jsonb refuses it too).
+        if isinstance(value, str) and ("\x00" in value or "\\u0000" in value):
+            raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                check(item)
+
+    check(list(params or ()))
+    return execute(sql, params, many, context)
+
+
+@pytest.fixture
+def postgres_refuses_nul(db: None) -> Iterator[None]:
+    """The test database refuses NUL characters in query parameters as PostgreSQL does
+    (the tests run on SQLite, which stores them): a request that lets one through to the
+    database answers 500."""
+    from django.db import connection
+
+    with connection.execute_wrapper(_refuse_nul_like_postgresql):
+        yield

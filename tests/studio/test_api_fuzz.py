@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import collections
 import functools
+import itertools
+import json
 import time
+from urllib.parse import quote
 from typing import Any
 
 import hypothesis.strategies as st
@@ -29,6 +32,7 @@ import pytest
 import schemathesis
 from schemathesis.generation import GenerationMode
 from django.contrib.auth.models import User
+from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -64,14 +68,16 @@ def fuzz_world(settings: Any, celery_queues: Any, wordcount: Topology, alice: Us
     version = wordcount.versions.get(number=1)
     wordcount.add_version(version.document, message="second", created_by=alice)
     deployment = Deployment.create_running(version, actor=alice)
-    connection = Connection.objects.create(workspace=team, name="nowhere", bootstrap_servers=UNREACHABLE,
-                                           created_by=alice)
+    nowhere = Connection.objects.create(workspace=team, name="nowhere", bootstrap_servers=UNREACHABLE,
+                                        created_by=alice)
     _, token = ApiToken.objects.create(alice)
     return {
         "token": token,
+        "document": version.document,
         "ids": {
+            "version_id": version.pk, "token_id": "abcdefgh",
             "workspace_id": team.pk, "user_id": alice.pk, "topology_id": wordcount.pk, "number": 1,
-            "deployment_id": deployment.pk, "connection_id": connection.pk, "store_name": "counts",
+            "deployment_id": deployment.pk, "connection_id": nowhere.pk, "store_name": "counts-store",
             "topic": "text-lines",
         },
     }
@@ -86,7 +92,7 @@ def _load_schema(token: str) -> Any:
     )
 
 
-def test_every_operation_answers_as_documented(fuzz_world: dict[str, Any]) -> None:
+def test_every_operation_answers_as_documented(fuzz_world: dict[str, Any], postgres_refuses_nul: None) -> None:
     schema = _load_schema(fuzz_world["token"])
     headers = {"Authorization": f"Token {fuzz_world['token']}"}
     failures: list[str] = []
@@ -135,3 +141,147 @@ def test_every_operation_answers_as_documented(fuzz_world: dict[str, Any]) -> No
         print(f"  {op} {code} x{n}")
     assert len(examples) >= 40, sorted(examples)
     assert not failures, "\n\n".join(failures)
+
+
+# -- hostile inputs, every operation ---------------------------------------------------
+#
+# Values that random generation seldom reaches, sent to every operation on the real
+# objects: integers past 64 bits in paths, queries and bodies; NUL characters;
+# invalid UTF-8; bodies that are JSON but not objects, or not JSON at all. Each answer
+# must be documented for its operation, never a 500. The database is made to refuse NUL
+# characters as PostgreSQL does (tests run on SQLite, which stores them).
+
+HUGE = 2**64
+HOSTILE_PATH_INTS = [str(2**63), str(HUGE), "9" * 40]
+HOSTILE_STRINGS = ["a\x00b", "\x00", "x" * 5000, "\udcff"[:0] + "é\u2028\U0001f600"]
+HOSTILE_QUERY_VALUES = ["9" * 40, str(-(2**63) - 1), "a\x00b", "%FF", "", "1e999", "NaN"]
+HOSTILE_JSON_VALUES: list[Any] = [HUGE, -HUGE, 2**63, 10**40, 1e308, "a\x00b", ["a\x00b"], {"a\x00": "b"}, None,
+                                  True, [], {}]
+RAW_BODIES = [b"[]", b'"text"', b"7", b"null", b"\xff\xfe\xfd", b"{", b'{"a": NaN}',
+              b"[" * 5000 + b"]" * 5000, b'{"\\u0000": 1}']
+
+
+def _baselines(world: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """A valid body per operation (on the real objects) for the hostile values to spoil."""
+    ids = world["ids"]
+    document = world["document"]
+    connection = {"workspace": ids["workspace_id"], "name": "elsewhere", "bootstrap_servers": UNREACHABLE}
+    return {
+        ("POST", "/api/tokens/"): {"description": "fuzz"},
+        ("POST", "/api/workspaces/"): {"name": "other"},
+        ("PATCH", "/api/workspaces/{workspace_id}/"): {"name": "team"},
+        ("POST", "/api/workspaces/{workspace_id}/members/"): {"username": "alice", "role": "viewer"},
+        ("PATCH", "/api/workspaces/{workspace_id}/members/{user_id}/"): {"role": "admin"},
+        ("POST", "/api/topologies/"): {"workspace": ids["workspace_id"], "name": "other"},
+        ("PATCH", "/api/topologies/{topology_id}/"): {"name": "word count"},
+        ("POST", "/api/topologies/{topology_id}/versions/"): {"document": document, "message": "m"},
+        ("POST", "/api/validate/"): {"document": document},
+        ("POST", "/api/deployments/"): {"version": ids["version_id"]},
+        ("POST", "/api/deployments/{deployment_id}/scale/"): {"replicas": 1},
+        ("POST", "/api/deployments/{deployment_id}/restart/"): {},
+        ("POST", "/api/connections/"): connection,
+        ("PUT", "/api/connections/{connection_id}/"): connection,
+        ("PATCH", "/api/connections/{connection_id}/"): connection,
+        ("POST", "/api/connections/{connection_id}/topics/"): {"name": "fuzz"},
+        ("POST", "/api/connections/{connection_id}/topics/{topic}/records/"): {"value": "v"},
+    }
+
+
+DOCUMENT_LEAF_VALUES: list[Any] = ["a\x00b", 10**40, 1e308, None]
+# Operations whose body holds a topology document, and where.
+DOCUMENT_BODIES = {("POST", "/api/topologies/"), ("POST", "/api/topologies/{topology_id}/versions/"),
+                   ("POST", "/api/validate/")}
+
+
+def _spoiled_documents(document: Any, path: tuple[Any, ...] = ()) -> Any:
+    """The document with one leaf (a string or a number) replaced by each hostile value."""
+    if isinstance(document, dict):
+        items = list(document.items())
+    elif isinstance(document, list):
+        items = list(enumerate(document))
+    else:
+        for value in DOCUMENT_LEAF_VALUES:
+            yield path, value
+        return
+    for key, child in items:
+        yield from _spoiled_documents(child, (*path, key))
+
+
+def _replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    copy = dict(document) if isinstance(document, dict) else list(document)
+    copy[path[0]] = _replaced(document[path[0]], path[1:], value)
+    return copy
+
+
+def _body_properties(schema: dict[str, Any], operation: dict[str, Any]) -> list[str]:
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in body:
+        body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    return sorted(body.get("properties", {}))
+
+
+def _requests(schema: dict[str, Any], world: dict[str, Any]) -> Any:
+    """(method, path template, url, body bytes or None) of every hostile request."""
+    baselines = _baselines(world)
+    sent_names = itertools.count()
+    for template, item in schema["paths"].items():
+        for method, operation in item.items():
+            method = method.upper()
+            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+            real = {name: quote(str(world["ids"][name]), safe="") for name in names}
+            base_url = template.format(**real)
+            baseline = baselines.get((method, template))
+            base_body = json.dumps(baseline).encode() if baseline is not None else None
+            # Path parameters, one at a time.
+            for name in names:
+                values = HOSTILE_PATH_INTS if isinstance(world["ids"][name], int) else HOSTILE_STRINGS
+                for value in values:
+                    yield method, template, template.format(**{**real, name: quote(value, safe="")}), base_body
+            # Query parameters, one at a time.
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                for value in HOSTILE_QUERY_VALUES:
+                    encoded = value if value.startswith("%") else quote(value, safe="")
+                    yield method, template, f"{base_url}?{parameter['name']}={encoded}", base_body
+            if "requestBody" not in operation:
+                continue
+            for raw in RAW_BODIES:
+                yield method, template, base_url, raw
+            if (method, template) in DOCUMENT_BODIES:
+                for leaf, value in _spoiled_documents(world["document"]):
+                    spoiled = {**(baseline or {}), "document": _replaced(world["document"], leaf, value)}
+                    if method == "POST" and template == "/api/topologies/":
+                        spoiled["name"] = f"spoiled {sent_names.__next__()}"
+                    yield method, template, base_url, json.dumps(spoiled).encode()
+            for name in _body_properties(schema, operation):
+                for value in HOSTILE_JSON_VALUES:
+                    yield method, template, base_url, json.dumps({**(baseline or {}), name: value}).encode()
+
+
+def test_hostile_inputs_to_every_operation(fuzz_world: dict[str, Any], postgres_refuses_nul: None) -> None:
+    client = Client(HTTP_AUTHORIZATION=f"Token {fuzz_world['token']}")
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    failures: list[str] = []
+    sent = 0
+    started = time.monotonic()
+    for method, template, url, body in _requests(schema, fuzz_world):
+        sent += 1
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs = {"data": body, "content_type": "application/json"}
+        response = client.generic(method, url, **kwargs)
+        documented = schema["paths"][template][method.lower()]["responses"]
+        shown = (body or b"")[:120]
+        if response.status_code >= 500 and response.status_code not in SERVICE_STATUSES:
+            failures.append(f"{method} {url} {shown!r}: {response.status_code} {response.content[:300]!r}")
+        elif str(response.status_code) not in documented:
+            failures.append(f"{method} {url} {shown!r}: undocumented {response.status_code} "
+                            f"{response.content[:200]!r}")
+        elif response.status_code >= 400 and "message" not in response.json():
+            failures.append(f"{method} {url} {shown!r}: error without a message {response.content[:200]!r}")
+        Connection.objects.exclude(bootstrap_servers=UNREACHABLE).update(bootstrap_servers=UNREACHABLE)
+    print(f"{sent} hostile requests in {time.monotonic() - started:.0f} s")
+    assert not failures, f"{len(failures)} of {sent} requests:\n" + "\n".join(failures)

@@ -73,3 +73,18 @@ def test_the_metrics_history_has_its_parameters_and_errors(api: Client) -> None:
         "paths"]["/api/deployments/{deployment_id}/metrics/"]["get"]
     assert {"since", "until", "step", "series"} <= {p["name"] for p in operation["parameters"]}
     assert {"200", "400", "404", "503"} <= set(operation["responses"])
+
+
+def test_every_operation_documents_the_errors_it_may_answer(api: Client) -> None:
+    paths = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    for path, item in paths.items():
+        for method, operation in item.items():
+            responses = set(operation["responses"])
+            assert "401" in responses, (method, path)
+            if method != "get" or "{" in path:
+                assert "403" in responses, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413", "415"} <= responses, (method, path)
+    assert "409" in paths["/api/topologies/"]["post"]["responses"]
+    refused = paths["/api/me/"]["get"]["responses"]["401"]["content"]["application/json"]["schema"]
+    assert refused == {"$ref": "#/components/schemas/Error"}

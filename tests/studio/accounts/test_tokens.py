@@ -80,3 +80,10 @@ def test_a_lifetime_beyond_a_year_is_refused(api: Client) -> None:
     response = post_json(api, "/api/tokens/", {"expires_in_days": 400})
     assert response.status_code == 400
     assert response.json()["problems"][0]["path"] == "expires_in_days"
+
+
+def test_a_token_id_with_a_nul_character_is_404(api: Client, postgres_refuses_nul: None) -> None:
+    # PostgreSQL refuses NUL in a query: it used to answer 500 there.
+    response = api.delete("/api/tokens/ab%00cd/")
+    assert response.status_code == 404
+    assert response.json()["message"] == "You have no token ab\x00cd."

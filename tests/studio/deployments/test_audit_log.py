@@ -119,3 +119,10 @@ def test_members_read_their_workspaces_events_and_their_own_account_events(
 
     Membership.objects.create(workspace=other, user=alice, role=Role.VIEWER)
     assert hidden.pk in ids(api.get("/api/audit/"))
+
+
+def test_a_workspace_id_past_the_databases_integers_is_refused(api: Client, db: None) -> None:
+    # It used to reach the database and overflow the driver: a 500.
+    response = api.get(f"/api/audit/?workspace={10**40}")
+    assert response.status_code == 400
+    assert response.json()["problems"][0]["path"] == "workspace"

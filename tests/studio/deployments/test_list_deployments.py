@@ -35,3 +35,11 @@ def test_a_bad_filter_is_refused(api: Client) -> None:
 
 def test_anonymous_is_refused(anonymous: Client, db: None) -> None:
     assert anonymous.get("/api/deployments/").status_code == 401
+
+
+def test_ids_past_the_databases_integers_are_refused(api: Client) -> None:
+    # They used to reach the database and overflow the driver: a 500.
+    for field in ("topology", "workspace"):
+        response = api.get(f"/api/deployments/?{field}={10**40}")
+        assert response.status_code == 400, field
+        assert response.json()["problems"][0]["path"] == field

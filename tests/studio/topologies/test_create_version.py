@@ -8,6 +8,7 @@ from django.test import Client
 
 from studio.deployments.models import AuditEvent
 from studio.topologies.models import Topology
+from tests.studio.conftest import post_json
 
 
 def post_version(client: Client, topology: Topology, body: Any) -> Any:
@@ -90,3 +91,25 @@ def test_the_csrf_header_is_required_for_browsers(
                             data=json.dumps({"document": wordcount_document}),
                             content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 201
+
+
+def test_a_nul_character_in_the_document_is_refused(
+    api: Client, wordcount: Topology, wordcount_document: dict[str, Any], postgres_refuses_nul: None,
+) -> None:
+    # PostgreSQL's jsonb refuses "\u0000": it used to fail there with a 500.
+    document = copy.deepcopy(wordcount_document)
+    document["nodes"][1]["label"] = "split\x00words"
+    response = post_json(api, f"/api/topologies/{wordcount.pk}/versions/", {"document": document, "message": "m"})
+    assert response.status_code == 400
+    [p] = response.json()["problems"]
+    assert p["path"] == "document" and p["message"].startswith("nodes[1].label: text cannot hold NUL")
+    assert wordcount.versions.count() == 1
+
+
+def test_a_nul_character_in_a_documents_key_is_refused(
+    api: Client, wordcount: Topology, wordcount_document: dict[str, Any], postgres_refuses_nul: None,
+) -> None:
+    document = {**wordcount_document, "settings": {"a\x00": 1}}
+    response = post_json(api, f"/api/topologies/{wordcount.pk}/versions/", {"document": document})
+    assert response.status_code == 400
+    assert "settings.a" in response.json()["message"]

@@ -37,3 +37,10 @@ def test_anonymous_is_refused(anonymous: Client, db: None) -> None:
     response = anonymous.get("/api/topologies/")
     assert response.status_code == 401
     assert response.json()["message"] == "Authentication credentials were not provided."
+
+
+def test_a_workspace_id_past_the_databases_integers_is_refused(api: Client, db: None) -> None:
+    # It used to reach the database and overflow the driver: a 500.
+    response = api.get(f"/api/topologies/?workspace={10**40}")
+    assert response.status_code == 400
+    assert response.json()["problems"][0]["path"] == "workspace"

@@ -186,3 +186,24 @@ def test_a_connection_cannot_move_between_workspaces(api: Client, team: Workspac
     response = send(api, "PATCH", f"/api/connections/{connection.pk}/", {"workspace": other["id"]})
     assert response.status_code == 400
     assert response.json()["message"] == "workspace: A connection cannot move to another workspace."
+
+
+def test_a_member_id_past_the_databases_integers_is_404(api: Client, team: Workspace) -> None:
+    # The user_id lookup used to overflow the database driver: a 500.
+    for method in ("patch", "delete"):
+        response = getattr(api, method)(f"/api/workspaces/{team.pk}/members/{2**64}/",
+                                        data=json.dumps({"role": "viewer"}), content_type="application/json")
+        assert response.status_code == 404, method
+        assert response.json()["message"] == f"User {2**64} is not a member of workspace 'team'."
+
+
+def test_a_first_version_with_a_nul_character_creates_nothing(
+    api: Client, team: Workspace, wordcount_document: dict[str, Any], postgres_refuses_nul: None,
+) -> None:
+    # PostgreSQL's jsonb refuses "\u0000": it used to fail there with a 500.
+    response = post_json(api, "/api/topologies/", {
+        "workspace": team.pk, "name": "nul", "document": {**wordcount_document, "name": "a\x00b"},
+    })
+    assert response.status_code == 400
+    assert response.json()["message"] == "document: name: text cannot hold NUL characters (\\u0000)."
+    assert not Topology.objects.filter(name="nul").exists()
