@@ -61,7 +61,7 @@ StoreQuery = type("StoreQuery", (serializers.Serializer,), {
 })
 
 
-@extend_schema(responses={200: typed_schema(StoreListDict), 404: _ERROR})
+@extend_schema(operation_id="deployments_stores_list", responses={200: typed_schema(StoreListDict), 404: _ERROR})
 @api_view(["GET"])
 def store_list(request: Request, deployment_id: int) -> Response:
     """The state stores of the deployment's topology that can be queried, with kind."""
