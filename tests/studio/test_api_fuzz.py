@@ -154,7 +154,9 @@ def test_every_operation_answers_as_documented(fuzz_world: dict[str, Any], postg
 # characters as PostgreSQL does (tests run on SQLite, which stores them).
 
 HUGE = 2**64
-HOSTILE_PATH_INTS = [str(2**63), str(HUGE), "9" * 40]
+HOSTILE_PATH_INTS = [str(2**63), str(HUGE), "9" * 40, "9" * 5000, "0", "-1"]
+# Sent as they are (not percent-encoded again): invalid UTF-8, an encoded slash.
+RAW_PATH_STRINGS = ["%FF%FE", "a%2Fb", "%C0%80"]
 HOSTILE_STRINGS = ["a\x00b", "\x00", "x" * 5000, "\udcff"[:0] + "é\u2028\U0001f600"]
 HOSTILE_QUERY_VALUES = ["9" * 40, str(-(2**63) - 1), "a\x00b", "%FF", "", "1e999", "NaN"]
 HOSTILE_JSON_VALUES: list[Any] = [HUGE, -HUGE, 2**63, 10**40, 1e308, "a\x00b", ["a\x00b"], {"a\x00": "b"}, None,
@@ -241,6 +243,9 @@ def _requests(schema: dict[str, Any], world: dict[str, Any]) -> Any:
                 values = HOSTILE_PATH_INTS if isinstance(world["ids"][name], int) else HOSTILE_STRINGS
                 for value in values:
                     yield method, template, template.format(**{**real, name: quote(value, safe="")}), base_body
+                if not isinstance(world["ids"][name], int):
+                    for raw_value in RAW_PATH_STRINGS:
+                        yield method, template, template.format(**{**real, name: raw_value}), base_body
             # Query parameters, one at a time.
             for parameter in operation.get("parameters", []):
                 if parameter["in"] != "query":
