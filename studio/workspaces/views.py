@@ -97,7 +97,7 @@ def workspace_detail(request: Request, workspace_id: int) -> Response:
 @extend_schema(methods=["GET"], operation_id="workspaces_members_list",
                responses={200: {"type": "array", "items": _MEMBER}, 404: _ERROR})
 @extend_schema(methods=["POST"], operation_id="workspaces_members_create", request=NewMember,
-               responses={201: _MEMBER, 400: _ERROR, 403: _ERROR, 404: _ERROR})
+               responses={201: _MEMBER, 400: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR})
 @api_view(["GET", "POST"])
 def member_list(request: Request, workspace_id: int) -> Response:
     if request.method == "GET":

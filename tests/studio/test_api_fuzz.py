@@ -161,6 +161,10 @@ HOSTILE_STRINGS = ["a\x00b", "\x00", "x" * 5000, "\udcff"[:0] + "é\u2028\U0001f
 HOSTILE_QUERY_VALUES = ["9" * 40, str(-(2**63) - 1), "a\x00b", "%FF", "", "1e999", "NaN"]
 HOSTILE_JSON_VALUES: list[Any] = [HUGE, -HUGE, 2**63, 10**40, 1e308, "a\x00b", ["a\x00b"], {"a\x00": "b"}, None,
                                   True, [], {}]
+# Content types a body may come with besides plain JSON: odd charsets, not JSON at all.
+CONTENT_TYPES = ["application/json; charset=rot13", "application/json; charset=utf-16",
+                 "application/json; charset=x-nonsense", "text/plain", "application/x-www-form-urlencoded",
+                 "multipart/form-data; boundary=x", ""]
 RAW_BODIES = [b"[]", b'"text"', b"7", b"null", b"\xff\xfe\xfd", b"{", b'{"a": NaN}',
               b"[" * 5000 + b"]" * 5000, b'{"\\u0000": 1}']
 
@@ -227,7 +231,8 @@ def _body_properties(schema: dict[str, Any], operation: dict[str, Any]) -> list[
 
 
 def _requests(schema: dict[str, Any], world: dict[str, Any]) -> Any:
-    """(method, path template, url, body bytes or None) of every hostile request."""
+    """(method, path template, url, body) of every hostile request: the body is None,
+    JSON bytes, or (content type, bytes)."""
     baselines = _baselines(world)
     sent_names = itertools.count()
     for template, item in schema["paths"].items():
@@ -257,6 +262,8 @@ def _requests(schema: dict[str, Any], world: dict[str, Any]) -> Any:
                 continue
             for raw in RAW_BODIES:
                 yield method, template, base_url, raw
+            for content_type in CONTENT_TYPES:
+                yield method, template, base_url, (content_type, base_body or b"{}")
             if (method, template) in DOCUMENT_BODIES:
                 for leaf, value in _spoiled_documents(world["document"]):
                     spoiled = {**(baseline or {}), "document": _replaced(world["document"], leaf, value)}
@@ -277,7 +284,10 @@ def test_hostile_inputs_to_every_operation(fuzz_world: dict[str, Any], postgres_
     for method, template, url, body in _requests(schema, fuzz_world):
         sent += 1
         kwargs: dict[str, Any] = {}
-        if body is not None:
+        if isinstance(body, tuple):
+            content_type, body = body
+            kwargs = {"data": body, "content_type": content_type}
+        elif body is not None:
             kwargs = {"data": body, "content_type": "application/json"}
         response = client.generic(method, url, **kwargs)
         documented = schema["paths"][template][method.lower()]["responses"]

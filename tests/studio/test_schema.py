@@ -86,5 +86,6 @@ def test_every_operation_documents_the_errors_it_may_answer(api: Client) -> None
             if "requestBody" in operation:
                 assert {"400", "413", "415"} <= responses, (method, path)
     assert "409" in paths["/api/topologies/"]["post"]["responses"]
+    assert "409" in paths["/api/workspaces/{workspace_id}/members/"]["post"]["responses"]
     refused = paths["/api/me/"]["get"]["responses"]["401"]["content"]["application/json"]["schema"]
     assert refused == {"$ref": "#/components/schemas/Error"}
