@@ -57,6 +57,8 @@ MAX_EXAMPLES = int(os.environ.get("RIFFLE_FUZZ_EXAMPLES", "25"))
 UNREACHABLE = "127.0.0.1:1"
 # Documented answers of a service being unavailable: Kafka (502/504), Redis (503).
 SERVICE_STATUSES = {502, 503, 504}
+# Body fields that hold ids: half of the generated bodies get the real objects' ids.
+BODY_IDS = {"workspace": "workspace_id", "version": "version_id"}
 
 
 @pytest.fixture
@@ -120,6 +122,11 @@ def test_every_operation_answers_as_documented(fuzz_world: dict[str, Any], postg
                 for name in case.path_parameters:
                     if name in fuzz_world["ids"]:
                         case.path_parameters[name] = fuzz_world["ids"][name]
+            if real_ids and isinstance(case.body, dict):
+                # Creates name the workspace or version they go in: make them real ones.
+                for field, real in BODY_IDS.items():
+                    if field in case.body:
+                        case.body[field] = fuzz_world["ids"][real]
             response = case.call(headers=headers)
             statuses[(label, response.status_code)] += 1
             try:
