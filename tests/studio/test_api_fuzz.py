@@ -10,11 +10,19 @@ two versions, a running deployment of it and a connection. Each answer must
 - have a body that matches the schema documented for that status.
 
 Nothing reaches a real broker or worker: the connection and KAFKA_BOOTSTRAP_SERVERS
-point at 127.0.0.1:1 (refused at once; Kafka timeouts cut to a second), and Celery
-sends to the test Redis under a key prefix of this test. Half of the generated path ids
-are swapped for the real objects' ids so that the checks reach past the 404s.
+point at 127.0.0.1:1 (refused at once; Kafka timeouts cut to a second, librdkafka's
+least), every fuzzed change of a connection's address is undone after each request, and
+Celery sends to the test Redis under a key prefix of this test. Half of the generated
+path ids and body ids (workspace, version) are swapped for the real objects' ids so that
+the checks reach past the 404s. The database refuses NUL characters as PostgreSQL does
+(`postgres_refuses_nul`), since the tests run on SQLite.
 
-Bounded and repeatable: MAX_EXAMPLES per operation, derandomized, no deadline.
+Three tests: schemathesis' generated requests (MAX_EXAMPLES per operation, positive and
+negative, derandomized, no deadline, no shrinking); a sweep of hostile values that random
+generation seldom reaches (ids past 2^63, NUL, invalid UTF-8, non-object and non-JSON
+bodies, odd content types, documents with one leaf spoiled); and the refusals
+(anonymous 401, a viewer's 403) of every operation. About two minutes on a shared
+2-core machine, mostly Kafka calls failing after their second.
 """
 
 from __future__ import annotations
@@ -25,13 +33,12 @@ import itertools
 import json
 import os
 import time
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import hypothesis.strategies as st
 import pytest
 import schemathesis
-from schemathesis.generation import GenerationMode
 from django.contrib.auth.models import User
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
@@ -41,6 +48,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.generation import GenerationMode
 
 from studio.accounts.models import ApiToken
 from studio.connections import kafka
