@@ -142,13 +142,28 @@ def _error_answer(description: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+_PAGE_PARAMETERS = [
+    {"name": "page", "in": "query", "required": False, "description": "page number, from 1 (or `last`)",
+     "schema": {"type": "integer", "minimum": 1}},
+    {"name": "page_size", "in": "query", "required": False,
+     "description": f"items per page ({Pages.page_size}, at most {Pages.max_page_size})",
+     "schema": {"type": "integer", "minimum": 1, "maximum": Pages.max_page_size}},
+]
+
+
+def _is_paged(operation: dict[str, Any]) -> bool:
+    answer = operation.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+    return {"count", "results"} <= set(answer.get("schema", {}).get("properties", {}))
+
+
 def document_common_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: the errors any operation may answer.
 
     401 to a request without a session or a valid token (every operation); 403 when the
     user's role in the object's workspace is too low, or a session's write lacks its
-    CSRF header; and for operations with a request body, 400 (not JSON, or not shaped
-    as documented), 413 (over DATA_UPLOAD_MAX_MEMORY_SIZE) and 415 (not JSON).
+    CSRF header; for paged lists, the `page` and `page_size` parameters and the 404 of
+    a page past the end; and for operations with a request body, 400 (not JSON, or not
+    shaped as documented), 413 (over DATA_UPLOAD_MAX_MEMORY_SIZE) and 415 (not JSON).
     """
     result.setdefault("components", {}).setdefault("schemas", {}).setdefault("Error", ERROR_SCHEMA)
     for path, item in result.get("paths", {}).items():
@@ -161,6 +176,12 @@ def document_common_errors(result: dict[str, Any], generator: Any, request: Any,
                 responses.setdefault("403", _error_answer(
                     "refused: the user's role in the workspace is too low (the message names the "
                     "role needed), or a session's write came without its CSRF header"))
+            if _is_paged(operation):
+                names = {p.get("name") for p in operation.get("parameters", [])}
+                for parameter in _PAGE_PARAMETERS:
+                    if parameter["name"] not in names:
+                        operation.setdefault("parameters", []).append(parameter)
+                responses.setdefault("404", _error_answer("no such page (`Invalid page.`), or no such object"))
             if "requestBody" in operation:
                 responses.setdefault("400", _error_answer("the body is not JSON, or not shaped as documented"))
                 responses.setdefault("413", _error_answer("the body is larger than the API reads "

@@ -68,7 +68,8 @@ class ProducedDict(TypedDict):
     timestamp: int | None
 
 
-@extend_schema(methods=["GET"], operation_id="connections_list", responses={200: paged_schema(ConnectionDict)})
+@extend_schema(methods=["GET"], operation_id="connections_list", parameters=[ConnectionFilter],
+               responses={200: paged_schema(ConnectionDict), 400: _ERROR})
 @extend_schema(methods=["POST"], operation_id="connections_create", request=ConnectionBody,
                responses={201: _CONNECTION, 400: _ERROR})
 @api_view(["GET", "POST"])

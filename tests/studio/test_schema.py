@@ -86,6 +86,12 @@ def test_every_operation_documents_the_errors_it_may_answer(api: Client) -> None
             if "requestBody" in operation:
                 assert {"400", "413", "415"} <= responses, (method, path)
     assert "409" in paths["/api/topologies/"]["post"]["responses"]
+    for paged in ["/api/topologies/", "/api/deployments/", "/api/connections/", "/api/audit/",
+                  "/api/topologies/{topology_id}/versions/", "/api/connections/{connection_id}/topics/"]:
+        operation = paths[paged]["get"]
+        assert {"page", "page_size"} <= {p["name"] for p in operation["parameters"]}, paged
+        assert "404" in operation["responses"], paged
+    assert "workspace" in {p["name"] for p in paths["/api/connections/"]["get"]["parameters"]}
     assert "409" in paths["/api/workspaces/{workspace_id}/members/"]["post"]["responses"]
     refused = paths["/api/me/"]["get"]["responses"]["401"]["content"]["application/json"]["schema"]
     assert refused == {"$ref": "#/components/schemas/Error"}
