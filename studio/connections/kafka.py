@@ -79,10 +79,7 @@ def _config(connection: Connection, **extra: Any) -> ClientConfig:
 
 
 def _scrub(text: str, connection: Connection) -> str:
-    # librdkafka's messages do not quote secrets as far as we know; make sure anyway.
-    for secret in connection.secret_values():
-        text = text.replace(secret, "***")
-    return text
+    return connection.scrub(text)
 
 
 def _failure(exc: BaseException, connection: Connection, action: str) -> KafkaCallError:

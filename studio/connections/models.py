@@ -127,6 +127,15 @@ class Connection(models.Model):
         """The secrets' values, for scrubbing them out of client error messages."""
         return [value for value in (self.password, self.ssl_key_pem) if value]
 
+    def scrub(self, text: str) -> str:
+        """`text` (a client's error message) with the secrets' values masked.
+
+        librdkafka's messages do not quote secrets as far as we know; make sure anyway.
+        """
+        for secret in self.secret_values():
+            text = text.replace(secret, "***")
+        return text
+
     def to_dict(self) -> ConnectionDict:
         return {
             "id": self.pk,

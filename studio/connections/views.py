@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypedDict
 
+from django.db.models import ProtectedError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
@@ -73,25 +74,46 @@ def connection_list(request: Request) -> Response:
 
 
 @extend_schema(methods=["GET"], responses={200: _CONNECTION, 404: _ERROR})
-@extend_schema(methods=["PUT", "PATCH"], request=ConnectionBody, responses={200: _CONNECTION, 400: _ERROR, 404: _ERROR})
-@extend_schema(methods=["DELETE"], responses={204: None, 404: _ERROR})
+@extend_schema(methods=["PUT", "PATCH"], request=ConnectionBody,
+               responses={200: _CONNECTION, 400: _ERROR, 404: _ERROR, 409: _ERROR})
+@extend_schema(methods=["DELETE"], responses={204: None, 404: _ERROR, 409: _ERROR})
 @api_view(["GET", "PUT", "PATCH", "DELETE"])
 def connection_detail(request: Request, connection_id: int) -> Response:
     connection = _connection(connection_id)
     if request.method == "GET":
         return Response(connection.to_dict())
     if request.method == "DELETE":
-        _refuse_if_in_use(connection)
-        connection.delete()
+        _refuse_if_in_use(connection, deleting=True)
+        try:
+            connection.delete()
+        except ProtectedError:  # a deployment was created on it meanwhile
+            _refuse_if_in_use(connection, deleting=True)
+            raise
         return Response(status=status.HTTP_204_NO_CONTENT)
     body = ConnectionBody(connection, data=request.data, partial=request.method == "PATCH")
     body.is_valid(raise_exception=True)
+    servers = body.validated_data.get("bootstrap_servers", connection.bootstrap_servers)
+    if servers != connection.bootstrap_servers:
+        _refuse_if_in_use(connection, deleting=False)
     return Response(body.save().to_dict())
 
 
-def _refuse_if_in_use(connection: Connection) -> None:
-    """Deployments do not reference connections yet (they all use the studio's
-    KAFKA_BOOTSTRAP_SERVERS). When they do, refuse here with a 409 naming them."""
+def _refuse_if_in_use(connection: Connection, *, deleting: bool) -> None:
+    """409 naming the deployments that keep `connection` from being deleted, or from
+    moving to other servers: those not stopped (their replicas use it now); and, for a
+    delete, stopped ones too (they run on it again when started)."""
+    using = connection.deployments.order_by("application_id")
+    running = [d.application_id for d in using if not d.is_stopped()]
+    if running:
+        change = "deleted" if deleting else "moved to other bootstrap servers"
+        message = (f"Connection {connection.name!r} cannot be {change} while deployments run on it: "
+                   f"{', '.join(running)}. Stop them first.")
+        raise ProblemsError(message, [], status_code=status.HTTP_409_CONFLICT)
+    stopped = [d.application_id for d in using]
+    if deleting and stopped:
+        message = (f"Connection {connection.name!r} cannot be deleted: stopped deployments run on it "
+                   f"when started again: {', '.join(stopped)}.")
+        raise ProblemsError(message, [], status_code=status.HTTP_409_CONFLICT)
 
 
 @extend_schema(request=None, responses={200: typed_schema(TestResultDict), 404: _ERROR})

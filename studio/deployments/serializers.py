@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from studio.connections.models import Connection
 from studio.deployments.models import (
     APPLICATION_ID_MAX,
     APPLICATION_ID_RE,
@@ -17,6 +18,11 @@ from studio.topologies.models import TopologyVersion
 
 class NewDeployment(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="id of the TopologyVersion to run")
+    connection = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text="id of the Connection (Kafka cluster) to run against; may be left out when "
+                  "exactly one connection exists",
+    )
     application_id = serializers.RegexField(
         APPLICATION_ID_RE, max_length=APPLICATION_ID_MAX, required=False,
         error_messages={"invalid": "Use only letters, digits, '.', '_' and '-'."},
@@ -32,6 +38,28 @@ class NewDeployment(serializers.Serializer):
         if version is None:
             raise serializers.ValidationError(f"There is no topology version {value}.")
         return version
+
+    def validate_connection(self, value: int) -> Connection:
+        connection = Connection.objects.filter(pk=value).first()
+        if connection is None:
+            raise serializers.ValidationError(f"There is no connection {value}.")
+        return connection
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "connection" not in attrs:
+            # The only cluster there is, is the obvious choice; with several, guessing
+            # could run the application against the wrong one.
+            known = list(Connection.objects.order_by("pk")[:2])
+            if not known:
+                raise serializers.ValidationError({"connection": [
+                    "There is no Kafka connection to run on: create one first (POST /api/connections/)."
+                ]})
+            if len(known) > 1:
+                raise serializers.ValidationError({"connection": [
+                    "Choose the Kafka connection to run on (its id): there is more than one."
+                ]})
+            attrs["connection"] = known[0]
+        return attrs
 
     def validate_application_id(self, value: str) -> str:
         if Deployment.objects.filter(application_id=value).exists():

@@ -38,7 +38,7 @@ def deployment_list(request: Request) -> Response:
     if request.method == "GET":
         query = DeploymentFilter(data=request.query_params)
         query.is_valid(raise_exception=True)
-        deployments = query.filter(Deployment.objects.select_related("version"))
+        deployments = query.filter(Deployment.objects.select_related("version", "connection"))
         return paginate(request, deployments, Deployment.to_dict)
 
     body = NewDeployment(data=request.data)
@@ -46,7 +46,8 @@ def deployment_list(request: Request) -> Response:
     data = body.validated_data
     try:
         deployment = Deployment.create_running(
-            data["version"], actor=request.user, application_id=data.get("application_id"),
+            data["version"], connection=data["connection"], actor=request.user,
+            application_id=data.get("application_id"),
             processing_guarantee=data["processing_guarantee"], replicas=data["replicas"],
         )
     except ApplicationIdTakenError as exc:
@@ -145,7 +146,7 @@ def audit_list(request: Request) -> Response:
 
 
 def _deployment(deployment_id: int) -> Deployment:
-    deployment = Deployment.objects.select_related("version").filter(pk=deployment_id).first()
+    deployment = Deployment.objects.select_related("version", "connection").filter(pk=deployment_id).first()
     if deployment is None:
         raise NotFound(f"There is no deployment {deployment_id}.")
     return deployment

@@ -64,7 +64,7 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
 
 @database_sync_to_async
 def load_deployment(deployment_id: int) -> dict[str, Any] | None:
-    deployment = Deployment.objects.select_related("version").filter(pk=deployment_id).first()
+    deployment = Deployment.objects.select_related("version", "connection").filter(pk=deployment_id).first()
     return dict(deployment.to_dict()) if deployment is not None else None
 
 

@@ -9,12 +9,13 @@ from studio.topologies.models import Topology, TopologyVersion
 
 
 def test_it_lists_deployments_of_one_topology(
-    api: Client, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any], alice: Any
+    api: Client, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any], alice: Any,
+    offline_connection: Any,
 ) -> None:
     other = Topology.objects.create(name="other")
     other_v1 = other.add_version(wordcount_document)
-    mine = Deployment.create_running(wordcount_v1, actor=alice)
-    Deployment.create_running(other_v1, actor=alice)
+    mine = Deployment.create_running(wordcount_v1, connection=offline_connection, actor=alice)
+    Deployment.create_running(other_v1, connection=offline_connection, actor=alice)
     response = api.get(f"/api/deployments/?topology={wordcount_v1.topology_id}")
     assert response.status_code == 200
     body = response.json()
