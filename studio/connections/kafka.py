@@ -22,7 +22,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from studio.connections.models import ClientConfig, Connection
+from studio.connections.models import ClientConfig, Connection, UnreadableSecretError
 
 __all__ = [
     "ClusterInfo", "KafkaCallError", "RawRecord", "TopicInfo", "cluster_info", "create_topic",
@@ -69,7 +69,11 @@ class RawRecord:
 
 
 def _config(connection: Connection, **extra: Any) -> ClientConfig:
-    config = connection.client_config()
+    try:
+        config = connection.client_config()
+    except UnreadableSecretError as exc:
+        # The connection's stored state is at fault, not the request or the cluster.
+        raise KafkaCallError(str(exc), 409) from None
     config.update({
         "socket.connection.setup.timeout.ms": int(TIMEOUT_S * 1000),
         "socket.timeout.ms": int(TIMEOUT_S * 1000),

@@ -24,6 +24,7 @@ from studio.topologies.documents import problem
 _ERROR = OpenApiResponse(ERROR_SCHEMA, description="refused, with the reasons")
 _KAFKA_ERRORS = {
     400: _ERROR, 404: _ERROR,
+    409: OpenApiResponse(ERROR_SCHEMA, description="the connection's secrets cannot be decrypted"),
     502: OpenApiResponse(ERROR_SCHEMA, description="Kafka could not be reached or failed"),
     504: OpenApiResponse(ERROR_SCHEMA, description="Kafka did not answer in time"),
 }

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studio.api import ERROR_SCHEMA, ProblemsError, paged_schema, paginate, typed_schema
+from studio.connections.models import UnreadableSecretError
 from studio.deployments import lag
 from studio.deployments.models import (
     ApplicationIdTakenError,
@@ -121,6 +122,8 @@ def deployment_lag(request: Request, deployment_id: int) -> Response:
     deployment = _deployment(deployment_id)
     try:
         return Response(lag.deployment_lag(deployment))
+    except UnreadableSecretError as exc:
+        raise ProblemsError(f"Cannot read the lag: {exc}", [], status_code=status.HTTP_409_CONFLICT) from None
     except lag.MissingTopicsError as exc:
         raise ProblemsError(
             f"The deployment's input is not on the cluster: {exc}", [],

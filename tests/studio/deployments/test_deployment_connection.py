@@ -167,3 +167,23 @@ def test_a_replica_on_an_unreachable_cluster_fails_with_the_reason_not_a_hang(
     assert f"cannot reach Kafka at {servers}" in deployment.last_error
     assert PASSWORD not in deployment.last_error
     assert PASSWORD not in caplog.text
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_replica_whose_connection_secret_no_key_decrypts_fails_naming_the_connection(
+    studio_redis: redis.Redis, celery_queues: Any, alice: Any, settings: Any, wordcount_v1: TopologyVersion,
+) -> None:
+    from cryptography.fernet import Fernet
+
+    settings.RIFFLE_SECRETS_KEYS = [Fernet.generate_key().decode()]
+    connection = sasl_connection("secure", "127.0.0.1:1")
+    deployment = Deployment.create_running(wordcount_v1, connection=connection, actor=alice)
+    replica = Replica.objects.create(deployment=deployment, index=0)
+    settings.RIFFLE_SECRETS_KEYS = [Fernet.generate_key().decode()]   # the encrypting key is gone
+    assert ReplicaRunner(replica.pk, poll_interval=0.2).run() == "failed"
+    deployment.refresh_from_db()
+    assert deployment.observed_state == "failed"
+    assert deployment.last_error.startswith(
+        "cannot start: The SASL password of connection 'secure' cannot be decrypted with the keys in RIFFLE_SECRETS_KEYS"
+    )
