@@ -170,7 +170,8 @@ def test_production_refuses_to_start_without_keys(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "RIFFLE_SECRETS_KEYS"}
     env.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="localhost",
                DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    command = [sys.executable, "manage.py", "check"]
+    # migrate: the step docker-compose runs before any other studio service starts.
+    command = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
     refused = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0
     assert "connections.E001" in refused.stderr and "RIFFLE_SECRETS_KEYS is not set" in refused.stderr
