@@ -187,3 +187,14 @@ def test_a_replica_whose_connection_secret_no_key_decrypts_fails_naming_the_conn
     assert deployment.last_error.startswith(
         "cannot start: The SASL password of connection 'secure' cannot be decrypted with the keys in RIFFLE_SECRETS_KEYS"
     )
+
+
+def test_the_admin_shows_a_deployment_s_connection_but_does_not_change_it(
+    deployment: Deployment, client: Client
+) -> None:
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("root", password="root-password-1"))
+    page = client.get(f"/admin/deployments/deployment/{deployment.pk}/change/").content.decode()
+    assert 'name="connection"' not in page and "offline" in page
+    assert 'name="connection"' in client.get("/admin/deployments/deployment/add/").content.decode()
