@@ -84,6 +84,15 @@ if not SECRET_KEY:
     # Only ever used with DEBUG on; it protects nothing worth protecting.
     SECRET_KEY = "riffle-development-only-not-a-secret"
 
+# Fernet keys that encrypt the secrets stored in the database (connection passwords and
+# client keys): comma-separated, the first encrypts, all decrypt, so a key is rotated by
+# putting a new one first and running `manage.py rotate_secrets` (README.md).
+RIFFLE_SECRETS_KEYS = envlist("RIFFLE_SECRETS_KEYS", [])
+# Without keys, development derives one from SECRET_KEY; with DEBUG off the system check
+# connections.E001 refuses to start. Decided here, from the environment: pytest-django
+# turns DEBUG off for the tests after the settings load.
+RIFFLE_SECRETS_DERIVED_KEY = DEBUG and not RIFFLE_SECRETS_KEYS
+
 ALLOWED_HOSTS = envlist(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )

@@ -18,12 +18,17 @@ class ReplicaInline(admin.TabularInline):
 
 @admin.register(Deployment)
 class DeploymentAdmin(admin.ModelAdmin):
-    list_display = ("application_id", "topology", "version", "desired_state", "observed_state",
+    list_display = ("application_id", "topology", "version", "connection", "desired_state", "observed_state",
                     "replicas", "updated_at")
     list_filter = ("desired_state", "observed_state")
+    list_select_related = ("topology", "version", "connection")
     # State changes go through start/stop so that they are audited and reconciled.
     readonly_fields = ("desired_state", "observed_state", "last_error", "created_by")
     inlines = [ReplicaInline]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Moving running replicas to another cluster is not an edit: deploy again.
+        return (*self.readonly_fields, "connection") if obj is not None else self.readonly_fields
 
 
 @admin.register(AuditEvent)

@@ -15,6 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from studio.connections.models import Connection
 from studio.topologies.models import InvalidDocumentError, Topology, TopologyVersion
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class DeploymentDict(TypedDict):
     topology: int
     version: int
     version_number: int
+    connection: int
+    connection_name: str
     application_id: str
     processing_guarantee: ProcessingGuarantee
     replicas: int
@@ -153,6 +156,9 @@ class Deployment(models.Model):
 
     topology = models.ForeignKey(Topology, on_delete=models.PROTECT, related_name="deployments")
     version = models.ForeignKey(TopologyVersion, on_delete=models.PROTECT, related_name="deployments")
+    # The Kafka cluster the replicas run against (and lag is read from). A connection
+    # in use cannot be deleted, and its servers cannot change while the deployment runs.
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="deployments")
     application_id = models.CharField(max_length=APPLICATION_ID_MAX, unique=True)
     processing_guarantee = models.CharField(
         max_length=20, choices=[(g, g) for g in GUARANTEES], default="at_least_once"
@@ -199,7 +205,7 @@ class Deployment(models.Model):
 
     @classmethod
     def create_running(
-        cls, version: TopologyVersion, *, actor: Any, application_id: str | None = None,
+        cls, version: TopologyVersion, *, connection: Connection, actor: Any, application_id: str | None = None,
         processing_guarantee: ProcessingGuarantee = "at_least_once", replicas: int = 1,
     ) -> Deployment:
         """Create a deployment of `version` that should run, and have it reconciled.
@@ -214,7 +220,7 @@ class Deployment(models.Model):
             try:
                 with transaction.atomic():
                     deployment = cls.objects.create(
-                        topology=version.topology, version=version,
+                        topology=version.topology, version=version, connection=connection,
                         application_id=application_id or cls.default_application_id(version),
                         processing_guarantee=processing_guarantee, replicas=replicas,
                         desired_state="running", observed_state="starting",
@@ -225,7 +231,7 @@ class Deployment(models.Model):
                 raise ApplicationIdTakenError(application_id or "") from None
             AuditEvent.record(
                 actor, "deployment.create", deployment,
-                version=version.pk, application_id=deployment.application_id,
+                version=version.pk, connection=connection.pk, application_id=deployment.application_id,
                 processing_guarantee=processing_guarantee, replicas=replicas,
             )
             deployment._request_reconcile()
@@ -359,6 +365,10 @@ class Deployment(models.Model):
 
     # -- what replicas are wanted -----------------------------------------------------
 
+    def is_stopped(self) -> bool:
+        """Asked to stop, and no replica is left running."""
+        return self.desired_state == "stopped" and self.observed_state == "stopped"
+
     def wants_replicas(self) -> bool:
         """Replicas should run: asked to run, and not parked by a failure."""
         return self.desired_state == "running" and self.observed_state != "failed"
@@ -372,6 +382,8 @@ class Deployment(models.Model):
             "topology": self.topology_id,
             "version": self.version_id,
             "version_number": self.version.number,
+            "connection": self.connection_id,
+            "connection_name": self.connection.name,
             "application_id": self.application_id,
             "processing_guarantee": self.processing_guarantee,  # type: ignore[typeddict-item]
             "replicas": self.replicas,
@@ -389,7 +401,7 @@ class Deployment(models.Model):
 def _broadcast(deployment_id: int) -> None:
     from studio.monitoring.publisher import publish_deployment
 
-    deployment = Deployment.objects.select_related("version").filter(pk=deployment_id).first()
+    deployment = Deployment.objects.select_related("version", "connection").filter(pk=deployment_id).first()
     if deployment is not None:
         publish_deployment(deployment.pk, deployment.to_dict())
 

@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import threading
+import traceback
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from django.db import DatabaseError, close_old_connections, transaction
 
 from runtime import Serdes, StreamsApp
 from runtime.exec.limits import apply_memory_limit
+from studio.connections.models import ClientConfig
 from studio.deployments import heartbeats, queries, reconciler
 from studio.deployments.models import Deployment, Replica
 from studio.deployments.query_server import QueryServer
@@ -40,12 +42,17 @@ POLL_INTERVAL_S = 1.0
 CLOSE_TIMEOUT_S = 30.0
 
 
-def streams_config(deployment: Deployment, *, own_process: bool = False) -> dict[str, Any]:
+def streams_config(deployment: Deployment, *, own_process: bool = False) -> ClientConfig:
     """The StreamsApp config of a deployment: Kafka Streams keys plus Riffle's own.
-    ``own_process``: the replica may end its process when a batch exceeds its CPU limit."""
-    return {
+    ``own_process``: the replica may end its process when a batch exceeds its CPU limit.
+
+    Where and how to connect (bootstrap servers, security.*, sasl.*, ssl.*) comes from the
+    deployment's connection: its settings win over RIFFLE_STREAMS_CONFIG's. The
+    result holds the connection's secrets, decrypted: hand it to the app, never log it
+    (its repr masks them). Raises UnreadableSecretError when they cannot be decrypted.
+    """
+    config = ClientConfig({
         "application.id": deployment.application_id,
-        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
         "processing.guarantee": deployment.processing_guarantee,
         "commit.interval.ms": 1000,
         "riffle.redis.url": settings.REDIS_URL,
@@ -53,7 +60,9 @@ def streams_config(deployment: Deployment, *, own_process: bool = False) -> dict
         "riffle.batch.cpu.limit.ms": settings.RIFFLE_BATCH_CPU_LIMIT_MS,
         "riffle.batch.cpu.limit.action": "exit" if own_process else "log",
         **settings.RIFFLE_STREAMS_CONFIG,
-    }
+    })
+    config.update(deployment.connection.client_config())
+    return config
 
 
 class ReplicaRunner:
@@ -74,7 +83,7 @@ class ReplicaRunner:
     def run(self) -> str:
         """Run until told otherwise; returns the replica's final state."""
         replica = (
-            Replica.objects.select_related("deployment__version__topology")
+            Replica.objects.select_related("deployment__version__topology", "deployment__connection")
             .filter(pk=self.replica_id).first()
         )
         if replica is None:
@@ -114,7 +123,9 @@ class ReplicaRunner:
                 self.app.start()
                 self._serve_queries(replica.pk, deployment, topology)
             except Exception as exc:
-                logger.exception("replica %s: cannot start %s", replica.pk, deployment.application_id)
+                # The traceback, scrubbed like the message: a client's error could quote a secret.
+                trace = deployment.connection.scrub("".join(traceback.format_exception(exc)))
+                logger.error("replica %s: cannot start %s\n%s", replica.pk, deployment.application_id, trace)
                 self._fail(deployment, f"cannot start: {exc}")
                 final = "failed"
                 return final
@@ -185,6 +196,7 @@ class ReplicaRunner:
                         ready=self.ready, tasks=tasks or [])
 
     def _fail(self, deployment: Deployment, error: str) -> None:
+        error = deployment.connection.scrub(error)
         logger.error("deployment %s failed: %s", deployment.application_id, error)
         with transaction.atomic():
             current = Deployment.objects.select_for_update().get(pk=deployment.pk)

@@ -10,7 +10,8 @@ def test_it_returns_the_deployment(api: Client, deployment: Deployment) -> None:
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {
-        "id", "workspace", "topology", "version", "version_number", "application_id", "processing_guarantee",
+        "id", "workspace", "topology", "version", "version_number", "connection", "connection_name",
+        "application_id", "processing_guarantee",
         "replicas", "generation", "desired_state", "observed_state", "input_topics", "output_topics",
         "created_at", "updated_at", "last_error",
     }

@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest
 
 
 @pytest.fixture
-def deployment(wordcount_v1: TopologyVersion, alice: User, celery_queues: Any) -> Deployment:
-    return Deployment.create_running(wordcount_v1, actor=alice)
+def deployment(wordcount_v1: TopologyVersion, alice: User, celery_queues: Any, offline_connection: Any) -> Deployment:
+    return Deployment.create_running(wordcount_v1, connection=offline_connection, actor=alice)
 
 
 def communicator_for(path: str, user: Any) -> WebsocketCommunicator:

@@ -103,8 +103,8 @@ def world(db: None, alice: User, team: Workspace, wordcount_document: dict[str, 
     topology = Topology.objects.create(workspace=team, name="wc", created_by=alice)
     version = topology.add_version(wordcount_document, created_by=alice)
     topology.add_version(wordcount_document, message="again", created_by=alice)
-    deployment = Deployment.create_running(version, actor=alice)
     connection = Connection.objects.create(workspace=team, name="c", bootstrap_servers="127.0.0.1:1")
+    deployment = Deployment.create_running(version, connection=connection, actor=alice)
     ids = {"workspace_id": team.pk, "user_id": people["viewer"].pk, "topology_id": topology.pk,
            "number": 1, "deployment_id": deployment.pk, "connection_id": connection.pk,
            "topic": "t", "token_id": "nope", "store_name": "counts"}

@@ -173,8 +173,8 @@ def test_a_topology_is_renamed_and_deleted(api: Client, wordcount: Topology) -> 
     assert not Topology.objects.filter(pk=wordcount.pk).exists()
 
 
-def test_a_deployed_topology_is_not_deleted(api: Client, wordcount: Topology, alice: User) -> None:
-    deployment = Deployment.create_running(wordcount.versions.get(number=1), actor=alice)
+def test_a_deployed_topology_is_not_deleted(offline_connection: Connection, api: Client, wordcount: Topology, alice: User) -> None:
+    deployment = Deployment.create_running(wordcount.versions.get(number=1), connection=offline_connection, actor=alice)
     response = send(api, "DELETE", f"/api/topologies/{wordcount.pk}/")
     assert response.status_code == 409
     assert deployment.application_id in response.json()["message"]
