@@ -82,6 +82,9 @@ class NodeContext(ProcessorContext):
 
     def forward(self, record: Record, child_name: str | None = None) -> None:
         host = self._host
+        sampler = self._node.sampler
+        if sampler is not None:
+            sampler.take(record)
         if child_name is None:
             children = self._children
         else:
