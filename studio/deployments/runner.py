@@ -32,6 +32,7 @@ from studio.deployments.models import Deployment, Replica
 from studio.monitoring import keys
 from studio.monitoring.connections import sync_redis
 from studio.monitoring.publisher import MetricsPublisher
+from studio.monitoring.samples import LiveFeed
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ def streams_config(deployment: Deployment, *, own_process: bool = False) -> dict
         "riffle.metrics.interval.ms": 1000,
         "riffle.batch.cpu.limit.ms": settings.RIFFLE_BATCH_CPU_LIMIT_MS,
         "riffle.batch.cpu.limit.action": "exit" if own_process else "log",
+        "riffle.sample.records.per.second": settings.RIFFLE_SAMPLES_PER_SECOND,
         **settings.RIFFLE_STREAMS_CONFIG,
     }
 
@@ -68,6 +70,7 @@ class ReplicaRunner:
         self.app: Any = None
         self.ready = False
         self._exit_recorded = False
+        self._last_error: str | None = None
 
     def run(self) -> str:
         """Run until told otherwise; returns the replica's final state."""
@@ -98,6 +101,9 @@ class ReplicaRunner:
                     deployment.application_id, deployment.version.number)
 
         publisher = MetricsPublisher(deployment.pk, replica.pk)
+        # Samples, record errors and status changes for the dashboard (never blocks).
+        feed = LiveFeed(deployment.pk, replica.pk)
+        feed.start()
         final = "stopped"
         try:
             try:
@@ -108,7 +114,9 @@ class ReplicaRunner:
                 topology = deployment.version.compile()
                 on_metrics = functools.partial(self._on_metrics, publisher, replica)
                 self.app = StreamsApp(topology, streams_config(deployment, own_process=self.own_process),
-                                      on_metrics=on_metrics)
+                                      on_metrics=on_metrics, on_sample=feed.on_sample,
+                                      on_error=feed.on_error)
+                self.app.set_state_listener(functools.partial(self._on_state, feed, self.app))
                 self.app.start()
             except Exception as exc:
                 logger.exception("replica %s: cannot start %s", replica.pk, deployment.application_id)
@@ -120,7 +128,15 @@ class ReplicaRunner:
         finally:
             self._close()
             replica.end(final)  # type: ignore[arg-type]
+            feed.on_state(final, None, self._last_error if final == "failed" else None, scope="replica")
+            feed.close()
             self._cleanup(deployment.pk, replica.pk, final)
+
+    @staticmethod
+    def _on_state(feed: LiveFeed, app: Any, new: str, old: str) -> None:
+        # Called with the app's lock held: only read, then queue.
+        error = app.error if new == "ERROR" else None
+        feed.on_state(new, old, str(error) if error is not None else None)
 
     def _on_metrics(self, publisher: MetricsPublisher, replica: Replica, snapshot: dict[str, Any]) -> None:
         publisher(snapshot)
@@ -182,6 +198,7 @@ class ReplicaRunner:
                         ready=self.ready, tasks=tasks or [])
 
     def _fail(self, deployment: Deployment, error: str) -> None:
+        self._last_error = error
         logger.error("deployment %s failed: %s", deployment.application_id, error)
         with transaction.atomic():
             current = Deployment.objects.select_for_update().get(pk=deployment.pk)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.deployments import views
+from studio.deployments import monitoring_views, views
 
 app_name = "deployments"
 
@@ -14,5 +14,7 @@ urlpatterns = [
     path("deployments/<int:deployment_id>/scale/", views.deployment_scale, name="scale"),
     path("deployments/<int:deployment_id>/restart/", views.deployment_restart, name="restart"),
     path("deployments/<int:deployment_id>/lag/", views.deployment_lag, name="lag"),
+    path("deployments/<int:deployment_id>/errors/", monitoring_views.deployment_errors, name="errors"),
+    path("deployments/<int:deployment_id>/samples/", monitoring_views.deployment_samples, name="samples"),
     path("audit/", views.audit_list, name="audit"),
 ]

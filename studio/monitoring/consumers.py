@@ -1,7 +1,25 @@
 """Live view of one deployment over a websocket.
 
-Server to client: a "snapshot" on connect, then "metrics" (per replica, once a second)
-and "deployment" (state changes). Close codes: 4401 not logged in, 4404 no such
+Server to client, JSON frames with a "type" (docs/internals.md, "Websocket protocol"):
+
+- "snapshot", on connect: ``deployment``, ``metrics`` (replica -> latest snapshot),
+  ``samples`` (node -> latest few samples, newest first), ``errors`` (latest record
+  errors, newest first) and ``status`` (replica -> latest status change);
+- "metrics": ``replica``, ``metrics``, once a second per replica;
+- "deployment": ``deployment``, when its state changes;
+- "sample": ``sample`` = {replica, node, task, topic, partition, offset, timestamp, key,
+  value, truncated, headers}: a record as the node passed it on (a few per second per
+  node); topic/partition/offset are the input record's, null in a punctuation;
+- "error": ``error`` = {replica, node, task, topic, partition, offset, timestamp, key,
+  value, truncated, kind, type, message, decision, dead_letter_topic, at}: a record an
+  exception handler decided on (decision "continued", "dlq" or "failed"); key and value
+  are the raw source record's;
+- "status": ``status`` = {replica, scope ("app" or "replica"), state, previous, reason,
+  at, dropped}: an app state change (REBALANCING, RUNNING, ERROR, ...) or the replica's
+  end ("stopped", "failed"); ``dropped`` counts frames the replica could not relay.
+
+Keys and values are JSON renderings capped at 4 KB (studio.monitoring.samples); a
+``truncated`` list names the ones cut. Close codes: 4401 not logged in, 4404 no such
 deployment. The socket is accepted before refusing so that the browser sees the code.
 """
 
@@ -17,6 +35,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from studio.deployments.models import Deployment
 from studio.monitoring import keys
 from studio.monitoring.connections import async_redis
+from studio.monitoring.samples import latest_samples
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +64,7 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
             "type": "snapshot",
             "deployment": deployment,
             "metrics": await latest_metrics(deployment_id),
+            **await latest_samples(deployment_id),
         })
 
     async def disconnect(self, code: int) -> None:
@@ -60,6 +80,15 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
 
     async def deployment_update(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "deployment", "deployment": event["deployment"]})
+
+    async def sample_record(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "sample", "sample": event["sample"]})
+
+    async def error_record(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "error", "error": event["error"]})
+
+    async def status_update(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "status", "status": event["status"]})
 
 
 @database_sync_to_async

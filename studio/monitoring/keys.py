@@ -10,6 +10,14 @@ from django.conf import settings
 
 HEARTBEAT_TTL_S = 15
 METRICS_TTL_S = 30
+# Live record samples (studio.monitoring.samples): the latest few per node, kept a while
+# after the deployment stops so that the dashboard can still show what went through.
+SAMPLES_PER_NODE = 5
+SAMPLES_TTL_S = 3600
+# The latest record errors of a deployment (handler decisions), newest first.
+ERRORS_KEPT = 100
+ERRORS_TTL_S = 7 * 24 * 3600
+STATUS_TTL_S = 24 * 3600
 
 
 def _prefix() -> str:
@@ -30,6 +38,26 @@ def metrics_pattern(deployment_id: int | str) -> str:
 
 def replica_of_metrics_key(key: str) -> str:
     return key.rsplit(":", 1)[-1]
+
+
+def samples(deployment_id: int | str, node: str) -> str:
+    """A list (newest first, SAMPLES_PER_NODE long) of JSON samples of one node."""
+    return f"{_prefix()}:deployment:{deployment_id}:samples:{node}"
+
+
+def sample_nodes(deployment_id: int | str) -> str:
+    """The set of node names that have a `samples` list."""
+    return f"{_prefix()}:deployment:{deployment_id}:sample-nodes"
+
+
+def errors(deployment_id: int | str) -> str:
+    """A list (newest first, ERRORS_KEPT long) of JSON record errors, all replicas."""
+    return f"{_prefix()}:deployment:{deployment_id}:errors"
+
+
+def status(deployment_id: int | str) -> str:
+    """A hash: replica id -> JSON of its latest status change."""
+    return f"{_prefix()}:deployment:{deployment_id}:status"
 
 
 def reconcile_lock() -> str:
