@@ -16,8 +16,9 @@ injected clock; a bucket that runs dry clears ``sampler`` on its nodes until the
 window. Rates are per node per stream thread; below 1, one sample every ``1/rate`` s.
 
 **Errors.** ``StreamsApp(on_error=...)`` hears of every record an exception handler
-decided on (deserialization, processing, production at a sink), with the raw source
-record's key and value bytes, where it happened, and the decision: ``continued``
+decided on (deserialization, processing, production at a sink or refused by the broker),
+with the raw source record's key and value bytes (for a refused delivery, the output
+record's: the source is long gone), where it happened, and the decision: ``continued``
 (log-and-continue), ``dlq`` (written to the dead-letter queue, then continued) or
 ``failed`` (log-and-fail; the record may also have been dead-lettered).
 
@@ -177,9 +178,11 @@ class RecordFeed:
         self.samples += 1
         self._call(self._on_sample, sample, "on_sample")
 
-    def emit_error(self, error: Any, decision: str, source: Any, dead_letter_topic: str | None) -> None:
-        """``error`` is a RecordError; ``source`` the raw ConsumedRecord (None in a
-        punctuation)."""
+    def emit_error(self, error: Any, decision: str, key: bytes | None, value: bytes | None,
+                   timestamp: int | None, dead_letter_topic: str | None) -> None:
+        """``error`` is a RecordError; ``key``/``value``/``timestamp`` the raw source
+        record's (None in a punctuation), or the output record's for a delivery the broker
+        refused."""
         if self._on_error is None:
             return
         self.errors += 1
@@ -190,9 +193,9 @@ class RecordFeed:
             "topic": getattr(error, "topic", None),
             "partition": getattr(error, "partition", None),
             "offset": getattr(error, "offset", None),
-            "key": source.key if source is not None else None,
-            "value": source.value if source is not None else None,
-            "timestamp": source.timestamp if source is not None else None,
+            "key": key,
+            "value": value,
+            "timestamp": timestamp,
             "kind": type(error).__name__,
             "type": type(cause).__name__ if cause is not None else type(error).__name__,
             "message": getattr(error, "detail", None) or str(error),

@@ -432,7 +432,12 @@ class StreamTask:
         dead_lettered = self._dead_letters is not None
         decision = (DECISION_FAILED if not continued
                     else DECISION_DLQ if dead_lettered else DECISION_CONTINUED)
-        records.emit_error(error, decision, self._source_record if self._topic is not None else None,
+        source = self._source_record if self._topic is not None else None
+        if source is None:
+            key = value = timestamp = None
+        else:
+            key, value, timestamp = source.key, source.value, source.timestamp
+        records.emit_error(error, decision, key, value, timestamp,
                            self._dlq_topic if dead_lettered else None)
 
     def _dead_letter(self, exc: BaseException) -> None:

@@ -155,6 +155,7 @@ class StreamThread(threading.Thread):
         self.records: RecordFeed | None = None
         if on_error is not None or (on_sample is not None and config.sample_rate > 0):
             self.records = RecordFeed(name, config.sample_rate, clock, on_sample, on_error)
+            self._collector.records = self.records
         self.state = ThreadState.CREATED
         self.error: BaseException | None = None
         # For the batch CPU watchdog (runtime.exec.limits): this thread's CPU clock, and

@@ -106,3 +106,38 @@ def test_a_log_and_continue_error_without_dlq_is_continued_and_sampling_stays_of
         assert samples == []   # riffle.sample.records.per.second defaults to off
     finally:
         assert app.close(10)
+
+
+@pytest.mark.kafka
+def test_a_record_the_broker_refuses_is_reported_with_its_output_bytes(
+    kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str]
+) -> None:
+    # As in test_dead_letter_app: routed to a topic that does not exist, the record's
+    # delivery report carries the error (RecordCollectorImpl.recordSendError).
+    source, sink, dlq = create_topic("in"), create_topic("out"), create_topic("dlq")
+    missing = unique_name("missing")
+    produce(kafka_bootstrap, source, [(b"a", b"ok"), (b"b", b"lost"), (b"c", b"ok")])
+    builder = StreamsBuilder()
+    (builder.stream(source, key_serde=S, value_serde=S)
+     .map_values(str.upper, name="upper")
+     .to(lambda key, value, context: missing if value == "LOST" else sink,
+         key_serde=S, value_serde=S, name="route"))
+    errors: list[dict[str, Any]] = []
+    app = StreamsApp(builder.build(), {
+        "application.id": unique_name("app"), "bootstrap.servers": kafka_bootstrap,
+        "commit.interval.ms": 200, "errors.dead.letter.queue.topic.name": dlq,
+        "production.exception.handler": "log-and-continue",
+        "producer.allow.auto.create.topics": False,
+        "producer.topic.metadata.propagation.max.ms": 1000,
+        "producer.message.timeout.ms": 5000,
+    }, on_error=errors.append)
+    app.start()
+    try:
+        wait_until(lambda: errors, 30, "the delivery error")
+        [error] = errors
+        assert (error["topic"], error["offset"], error["key"], error["value"], error["decision"],
+                error["dead_letter_topic"], error["kind"]) == (
+            missing, None, b"b", b"LOST", "dlq", dlq, "ProductionError")
+        assert app.state == "RUNNING"
+    finally:
+        assert app.close(10)
