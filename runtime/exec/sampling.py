@@ -9,8 +9,9 @@ node's samples show its *output*, and the samples of consecutive nodes show what
 step did. Each sample also names the input record being processed (topic, partition,
 offset; None during a punctuation) and the task.
 
-Cost: a node due for a sample has ``node.sampler`` set; otherwise it is None and the
-hot path pays one attribute test per forward, sampling on or off. The thread refills the
+Cost: a node due for a sample has ``node.sampler`` (and its context's ``sampler``) set;
+otherwise they are None and the hot path pays one attribute test per forward (and per
+record at sources and sinks), sampling on or off. The thread refills the
 token buckets (one per node name, shared by the thread's tasks) from its loop, on the
 injected clock; a bucket that runs dry clears ``sampler`` on its nodes until the next
 window. Rates are per node per stream thread; below 1, one sample every ``1/rate`` s.
@@ -72,12 +73,12 @@ class _Bucket:
     def arm(self, tokens: int) -> None:
         self.tokens = tokens
         for sampler in self.samplers:
-            sampler.runtime_node.sampler = sampler
+            sampler.enable(True)
 
     def disarm(self) -> None:
         self.tokens = 0
         for sampler in self.samplers:
-            sampler.runtime_node.sampler = None
+            sampler.enable(False)
 
 
 class NodeSampler:
@@ -90,6 +91,14 @@ class NodeSampler:
         self.host = host
         self.bucket = bucket
         self.feed = feed
+
+    def enable(self, due: bool) -> None:
+        """Set (or clear) this sampler where the hot path looks: on the node (sources and
+        sinks) and on its context (processors' ``forward``)."""
+        node = self.runtime_node
+        node.sampler = self if due else None
+        if node.context is not None:
+            node.context.sampler = node.sampler
 
     def take(self, record: Record) -> None:
         bucket = self.bucket
@@ -152,13 +161,13 @@ class RecordFeed:
             sampler = NodeSampler(node, host, bucket, self)
             bucket.samplers.append(sampler)
             if bucket.tokens > 0:
-                node.sampler = sampler
+                sampler.enable(True)
             samplers.append(sampler)
         self._by_task[id(host)] = samplers
 
     def detach(self, host: Any) -> None:
         for sampler in self._by_task.pop(id(host), ()):
-            sampler.runtime_node.sampler = None
+            sampler.enable(False)
             sampler.bucket.samplers.remove(sampler)
 
     def refill(self) -> None:

@@ -106,7 +106,8 @@ def test_sampling_off_touches_no_node() -> None:
     feed.refill()
     task.process(rec(0, "a", "1"))
     assert samples == []
-    assert all(node.sampler is None for node in task._nodes.values())  # noqa: SLF001
+    nodes = task._nodes.values()  # noqa: SLF001
+    assert all(node.sampler is None and node.context.sampler is None for node in nodes if node.context)
 
 
 def test_a_failing_callback_never_stops_processing() -> None:
@@ -125,7 +126,9 @@ def test_a_closed_task_leaves_the_buckets() -> None:
     task.close()
     clock.advance(1000)
     feed.refill()
-    assert all(node.sampler is None for node in task._nodes.values())  # noqa: SLF001
+    nodes = task._nodes.values()  # noqa: SLF001
+    assert all(node.sampler is None and (node.context is None or node.context.sampler is None)
+               for node in nodes)
 
 
 def test_errors_carry_the_record_and_the_decision() -> None:
