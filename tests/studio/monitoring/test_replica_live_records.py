@@ -70,7 +70,8 @@ async def test_a_running_replica_relays_samples_errors_and_status(
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
     for key, value in RECORDS:
         producer.produce(lines, key=key, value=value)
-    producer.flush(10)
+    assert producer.flush(10) == 0
+    del producer   # closed now, not after the session's broker has stopped
 
     communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/deployments/{deployment.pk}/")
     communicator.scope["user"] = alice
@@ -86,18 +87,20 @@ async def test_a_running_replica_relays_samples_errors_and_status(
     try:
         frames = await frames_until(communicator, lambda fs: (
             any(f["type"] == "error" for f in fs) and samples_of(fs, "lines")
-            and samples_of(fs, "to-word-counts")), timeout=90)
+            and samples_of(fs, "to-word-counts")), timeout=150)
     finally:
         await database_sync_to_async(deployment.stop)(actor=alice)
         await asyncio.get_running_loop().run_in_executor(None, thread.join, 45)
     assert outcome == ["stopped"]
 
-    # The poison record, where it was, and what the handler did with it.
-    [error] = [f["error"] for f in frames if f["type"] == "error"]
-    assert (error["node"], error["topic"], error["partition"], error["offset"], error["key"],
-            error["value"], error["decision"], error["kind"]) == (
-        "lines", lines, 0, 1, "1", "base64://4=", "continued", "DeserializationError")
-    assert "UTF-8" in error["message"]
+    # The poison record, where it was, and what the handler did with it (once, or again
+    # if a rebalance on a loaded machine made the replica reprocess it).
+    errors = [f["error"] for f in frames if f["type"] == "error"]
+    for error in errors:
+        assert (error["node"], error["topic"], error["partition"], error["offset"], error["key"],
+                error["value"], error["decision"], error["kind"]) == (
+            "lines", lines, 0, 1, "1", "base64://4=", "continued", "DeserializationError")
+        assert "UTF-8" in error["message"]
     # Source samples are the records produced, at their offsets (2 a second at most,
     # so perhaps not all three; the poison one never).
     produced = {0: ("0", "hello kafka"), 2: ("2", "hello streams")}
@@ -116,12 +119,12 @@ async def test_a_running_replica_relays_samples_errors_and_status(
     # And Redis keeps the latest, for a later snapshot and the REST endpoints.
     kept = await database_sync_to_async(read_samples)(deployment.pk)
     assert kept["lines"] and kept["to-word-counts"]
-    assert [e["offset"] for e in await database_sync_to_async(read_errors)(deployment.pk)] == [1]
+    assert {e["offset"] for e in await database_sync_to_async(read_errors)(deployment.pk)} == {1}
     late = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/deployments/{deployment.pk}/")
     late.scope["user"] = alice
     await late.connect()
     snapshot = await late.receive_json_from(timeout=5)
-    assert [e["offset"] for e in snapshot["errors"]] == [1]
+    assert {e["offset"] for e in snapshot["errors"]} == {1}
     assert set(snapshot["samples"]) >= {"lines", "to-word-counts"}
     assert snapshot["status"][str(replica.pk)]["scope"] == "replica"
     assert snapshot["status"][str(replica.pk)]["state"] == "stopped"
