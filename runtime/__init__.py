@@ -36,14 +36,19 @@ from runtime.dsl import (
 from runtime.errors import (
     DeserializationError,
     IllegalStateError,
+    InvalidStateStoreError,
+    InvalidStateStorePartitionError,
     ProcessingError,
+    StateStoreMigratedError,
+    StateStoreNotAvailableError,
     StoreNotFoundError,
     StreamsError,
     TopologyError,
+    UnknownStateStoreError,
 )
 from runtime.processor.restore_listener import StateRestoreListener
 from runtime.serdes import Serde, Serdes, WindowedSerdes
-from runtime.state import Stores, ValueAndTimestamp
+from runtime.state import QueryableStoreTypes, StoreQueryParameters, Stores, ValueAndTimestamp
 from runtime.topology import Topology, TopologyDescription
 
 __all__ = [
@@ -54,6 +59,8 @@ __all__ = [
     "GlobalKTable",
     "Grouped",
     "IllegalStateError",
+    "InvalidStateStoreError",
+    "InvalidStateStorePartitionError",
     "JoinWindows",
     "KGroupedStream",
     "KGroupedTable",
@@ -61,10 +68,14 @@ __all__ = [
     "KTable",
     "Materialized",
     "ProcessingError",
+    "QueryableStoreTypes",
     "Produced",
     "Serde",
+    "StateStoreMigratedError",
+    "StateStoreNotAvailableError",
     "Serdes",
     "StoreNotFoundError",
+    "StoreQueryParameters",
     "Stores",
     "StreamsApp",
     "StreamsBuilder",
@@ -82,6 +93,7 @@ __all__ = [
     "Topology",
     "TopologyDescription",
     "TopologyError",
+    "UnknownStateStoreError",
     "ValueAndTimestamp",
     "Windowed",
     "WindowedSerdes",

@@ -16,13 +16,23 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runtime.errors import IllegalStateError, StreamsError
+from runtime.config import StreamsConfig
+from runtime.errors import (
+    IllegalStateError,
+    InvalidStateStoreError,
+    InvalidStateStorePartitionError,
+    StateStoreMigratedError,
+    StateStoreNotAvailableError,
+    StreamsError,
+    UnknownStateStoreError,
+)
 from runtime.exec.clock import Clock, SystemClock
 from runtime.exec.engine_config import EngineConfig
 from runtime.exec.global_state import GlobalStateUpdater
 from runtime.exec.internal_topics import layout_of, prepare_topics
 from runtime.exec.limits import BatchCpuLimitExceeded, BatchWatchdog
 from runtime.exec.metrics import MetricsAggregator, now_ms
+from runtime.exec.queries import KeyQueryMetadata, QueryRequest, default_partition
 from runtime.exec.prometheus import prometheus_port, start_endpoint
 from runtime.exec.sampling import ErrorCallback, SampleCallback
 from runtime.exec.standby import MembershipRegistry, StandbyUpdater
@@ -32,6 +42,7 @@ from runtime.kafka import ClientSupplier, KafkaClientSupplier
 from runtime.kafka.config import admin_config
 from runtime.processor.restore_listener import StateRestoreListener
 from runtime.state.checkpoint import CheckpointStore, RedisCheckpointStore
+from runtime.state.queryable import VIEWS, StoreQueryParameters
 
 __all__ = ["AppState", "StateListener", "StreamsApp"]
 
@@ -104,6 +115,8 @@ class StreamsApp:
         self._supervisor: threading.Thread | None = None
         self._restore_listener: StateRestoreListener | None = None
         self._aggregator = MetricsAggregator(self._config.application_id)
+        # sub-topology -> partitions of its source topics, once the topics are checked
+        self._task_partitions: dict[int, int] = {}
         # riffle.metrics.prometheus.port: the same snapshot, scraped (bound at start()).
         self._prometheus_config = {k: v for k, v in config.items() if str(k).startswith("riffle.metrics.prometheus.")}
         prometheus_port(self._prometheus_config)   # a bad value fails here, like other keys
@@ -132,6 +145,119 @@ class StreamsApp:
     def metrics(self) -> dict[str, Any]:
         """A fresh metrics snapshot (the same shape ``on_metrics`` receives)."""
         return self._snapshot(advance=False)
+
+    # -- interactive queries ------------------------------------------------------------
+
+    def store(self, params: StoreQueryParameters) -> Any:
+        """A read-only view of a state store across this instance's tasks (Kafka's
+        ``KafkaStreams#store``): a ``ReadOnlyKeyValueStore``, ``ReadOnlyWindowStore`` or
+        ``ReadOnlySessionStore`` by ``params.query_type``. Usable from any thread: each
+        call runs on the stream threads that own the store (runtime.exec.queries) and
+        waits up to ``riffle.query.timeout.ms`` for them.
+
+        Raises :class:`UnknownStateStoreError` (naming the known stores) for a name the
+        topology lacks, :class:`InvalidStateStoreError` for the wrong store type, and
+        :class:`StateStoreNotAvailableError` unless the app is RUNNING or REBALANCING.
+        The view's calls raise :class:`StateStoreMigratedError` (retriable) when no
+        local task hosts the store at that moment.
+        """
+        info = self._queryable_store(params.store_name)
+        wanted = params.query_type.kind
+        if info.kind != wanted:
+            raise InvalidStateStoreError(
+                f"state store {info.name!r} is a {info.kind} store, not a {wanted} store")
+        self._check_queryable()
+        view = VIEWS[wanted]
+        return view(params, functools.partial(self._read_store, params), timestamped_store=info.timestamped)
+
+    def query_metadata_for_key(self, store_name: str, key: Any, key_serializer: Any = None) -> KeyQueryMetadata:
+        """The partition of ``key`` in ``store_name`` (Kafka's default partitioner over
+        the serialized key: ``key_serializer`` — a Serde or a callable — else the store's
+        key serde, else ``default.key.serde``), and whether an active task of this
+        instance holds it. Assumes the input was partitioned by the default partitioner,
+        as Kafka's ``queryMetadataForKey`` without a partitioner does."""
+        info = self._queryable_store(store_name)
+        self._check_queryable()
+        if key_serializer is None:
+            key_serializer = info.key_serde or StreamsConfig(self._config.raw).default_key_serde()
+        serialize = getattr(key_serializer, "serialize", key_serializer)
+        raw = serialize(key)
+        partitions = self._task_partitions.get(info.subtopology_id or 0, 0)
+        if raw is None or partitions <= 0:
+            raise StateStoreNotAvailableError(
+                f"the partition of key {key!r} of state store {store_name!r} is not known yet"
+                if raw is not None else "a null key has no partition")
+        partition = default_partition(raw, partitions)
+        task = (info.subtopology_id or 0, partition)
+        for thread in list(self._threads):
+            if task in thread.active_tasks:
+                return KeyQueryMetadata(store_name, partition, True, thread.name)
+        return KeyQueryMetadata(store_name, partition, False, None)
+
+    def queryable_stores(self) -> dict[str, str]:
+        """The stores that :meth:`store` can read, with their kind ("key-value",
+        "window" or "session")."""
+        return {name: info.kind for name, info in self._topology.queryable_stores().items()}
+
+    def _queryable_store(self, name: str) -> Any:
+        stores = self._topology.queryable_stores()
+        info = stores.get(name)
+        if info is None:
+            known = ", ".join(sorted(stores)) or "none"
+            raise UnknownStateStoreError(
+                f"no queryable state store {name!r} in the topology of {self.application_id} "
+                f"(known stores: {known})")
+        return info
+
+    def _check_queryable(self) -> None:
+        state = self._state
+        if state in (AppState.RUNNING, AppState.REBALANCING):
+            return
+        error = StateStoreNotAvailableError(
+            f"{self.application_id} is {state}: state stores can be queried only while it is "
+            f"RUNNING or REBALANCING" + (" (not started yet; retry)" if state == AppState.CREATED else ""))
+        error.retriable = state == AppState.CREATED
+        raise error
+
+    def _read_store(self, params: StoreQueryParameters, operation: Any) -> list[tuple[int, Any]]:
+        """Run ``operation`` on every local store of ``params`` on its owning thread;
+        ``[(partition, result)]`` by partition."""
+        self._check_queryable()
+        inboxes = [t.queries for t in list(self._threads) if t.is_alive()]
+        standbys = self._standby_updater
+        if params.stale_stores and standbys is not None and standbys.is_alive():
+            inboxes.append(standbys.queries)
+        requests = [(inbox, QueryRequest(params.store_name, operation, params.partition, params.stale_stores))
+                    for inbox in inboxes]
+        for inbox, request in requests:
+            inbox.submit(request)
+        deadline = time.monotonic() + self._config.query_timeout_ms / 1000.0
+        results: list[tuple[int, Any]] = []
+        for inbox, request in requests:
+            try:
+                results.extend(request.future.result(max(deadline - time.monotonic(), 0.0)))
+            except TimeoutError:
+                for _inbox, other in requests:
+                    other.future.cancel()
+                raise StateStoreNotAvailableError(
+                    f"{inbox.owner} did not answer a query of state store {params.store_name!r} "
+                    f"within {self._config.query_timeout_ms} ms (busy with a long batch?); retry") from None
+        if not results:
+            self._check_queryable()
+            if params.partition is not None:
+                raise InvalidStateStorePartitionError(
+                    f"partition {params.partition} of state store {params.store_name!r} is not hosted "
+                    f"by this instance of {self.application_id} now"
+                    + ("" if params.stale_stores else " as an active, running task"))
+            if self._state == AppState.REBALANCING:
+                raise StateStoreNotAvailableError(
+                    f"{self.application_id} is REBALANCING: no local task of state store "
+                    f"{params.store_name!r} is running yet (assigning or restoring); retry")
+            raise StateStoreMigratedError(
+                f"no local task of {self.application_id} hosts state store {params.store_name!r} "
+                f"now (its partitions are on other instances, or restoring); retry, or ask another instance")
+        results.sort(key=lambda r: r[0])
+        return results
 
     def set_global_state_restore_listener(self, listener: StateRestoreListener | None) -> None:
         """Report the restoring of every active task's stores to ``listener`` (Kafka's
@@ -240,6 +366,11 @@ class StreamsApp:
         layout = layout_of(self._topology, config.application_id)
         admin = self._clients.admin(admin_config(config.raw, client_id=f"{self._client_id}-admin"))
         prepare_topics(layout, admin, config.bootstrap_servers)
+        # for query_metadata_for_key (fake admins in tests may not list partitions)
+        topic_partitions = getattr(admin, "topic_partitions", None)
+        counts = topic_partitions() if topic_partitions is not None else {}
+        self._task_partitions = {sub: max((counts.get(t, 0) for t in topics), default=0)
+                                 for sub, topics in layout.source_topics.items()}
         task_factory = self._start_global_updater(admin)
         with self._lock:
             if self._stopping.is_set():
@@ -280,7 +411,9 @@ class StreamsApp:
                            "find each other there); keeping no standbys",
                            self.application_id, replicas)
             return None
-        counts = admin.topic_partitions()
+        # for query_metadata_for_key (fake admins in tests may not list partitions)
+        topic_partitions = getattr(admin, "topic_partitions", None)
+        counts = topic_partitions() if topic_partitions is not None else {}
         task_partitions = {sub: max((counts.get(t, 0) for t in topics), default=0)
                            for sub, topics in source_topics.items()}
         registry = MembershipRegistry(self._config.redis_url, self.application_id, self._process_id)

@@ -11,15 +11,19 @@ __all__ = [
     "DeserializationError",
     "IllegalStateError",
     "InvalidStateStoreError",
+    "InvalidStateStorePartitionError",
     "ProcessingError",
     "ProductionError",
     "RecordError",
     "RecordTooLargeError",
     "SerializationError",
+    "StateStoreMigratedError",
+    "StateStoreNotAvailableError",
     "StoreNotFoundError",
     "StreamsError",
     "TaskCorruptedError",
     "TopologyError",
+    "UnknownStateStoreError",
 ]
 
 
@@ -49,7 +53,39 @@ class StoreNotFoundError(StreamsError):
 
 
 class InvalidStateStoreError(StreamsError):
-    """A state store was used while closed or not yet initialised."""
+    """A state store was used while closed or not yet initialised, or cannot be
+    queried now (Kafka's ``InvalidStateStoreException``). ``retriable``: the same
+    query may succeed later (after a rebalance or restore), as for Kafka's
+    ``StateStoreMigratedException`` and ``StateStoreNotAvailableException``."""
+
+    retriable = False
+
+
+class UnknownStateStoreError(InvalidStateStoreError):
+    """An interactive query named a store the topology does not have (Kafka's
+    ``UnknownStateStoreException``); the message names the known ones."""
+
+
+class InvalidStateStorePartitionError(InvalidStateStoreError):
+    """An interactive query asked for a partition of a store that this instance does
+    not host (Kafka's ``InvalidStateStorePartitionException``)."""
+
+    retriable = True
+
+
+class StateStoreMigratedError(InvalidStateStoreError):
+    """No local task holds the store now: it moved to another instance, or is being
+    restored (Kafka's ``StateStoreMigratedException``). Retriable."""
+
+    retriable = True
+
+
+class StateStoreNotAvailableError(InvalidStateStoreError):
+    """The application is not running (not started, rebalancing, shutting down or
+    failed), or a stream thread did not answer in time (Kafka's
+    ``StateStoreNotAvailableException``). Retriable unless the app has stopped."""
+
+    retriable = True
 
 
 class TaskCorruptedError(StreamsError):

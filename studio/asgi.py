@@ -15,13 +15,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from studio.monitoring.routing import websocket_urlpatterns  # noqa: E402
+from studio.connections.routing import websocket_urlpatterns as connection_routes  # noqa: E402
+from studio.monitoring.routing import websocket_urlpatterns as monitoring_routes  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter(monitoring_routes + connection_routes))
         ),
     }
 )

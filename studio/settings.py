@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +109,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "knox",
     "drf_spectacular",
     "studio.ops",
+    "studio.accounts",
+    "studio.workspaces",
     "studio.topologies",
     "studio.deployments",
     "studio.monitoring",
@@ -199,14 +203,30 @@ RIFFLE_BATCH_CPU_LIMIT_MS = envint("RIFFLE_BATCH_CPU_LIMIT_MS", 60_000, minimum=
 # runtime key riffle.sample.records.per.second, studio.monitoring.samples).
 RIFFLE_SAMPLES_PER_SECOND = envint("RIFFLE_SAMPLES_PER_SECOND", 2, minimum=0)
 
+# Metrics history (studio.monitoring.history): each replica writes one point per step,
+# kept for the retention, at most MAX_POINTS points per deployment (all replicas).
+RIFFLE_METRICS_HISTORY_STEP_S = envint("RIFFLE_METRICS_HISTORY_STEP_S", 10, minimum=1)
+RIFFLE_METRICS_HISTORY_RETENTION_S = envint("RIFFLE_METRICS_HISTORY_RETENTION_S", 24 * 3600, minimum=60)
+RIFFLE_METRICS_HISTORY_MAX_POINTS = envint("RIFFLE_METRICS_HISTORY_MAX_POINTS", 100_000, minimum=100)
+
+# Topic tail websocket: records sent per second and socket at most; the rest (beyond a
+# queue of two seconds' worth) is dropped and reported as "skipped".
+RIFFLE_TAIL_MAX_RECORDS_PER_S = envint("RIFFLE_TAIL_MAX_RECORDS_PER_S", 50, minimum=1)
+
+# The deployments feed (/ws/deployments/) sends every deployment's summary this often.
+RIFFLE_FEED_SUMMARY_INTERVAL_S = envint("RIFFLE_FEED_SUMMARY_INTERVAL_S", 5, minimum=1)
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             "hosts": [REDIS_URL],
             "prefix": "riffle:asgi",
-            # Metric frames are superseded every second: a slow client loses old frames
-            # (group_send drops on a full channel) instead of holding up the publisher.
+            # group_send never waits: to a channel holding `capacity` messages it drops
+            # the new one, and messages older than `expiry` seconds are discarded. The
+            # consumers never wait for a slow client while handling a message (they keep
+            # the latest frame per replica, studio.monitoring.consumers.Outbox), so their
+            # channels stay drained and a publisher is never held up.
             "capacity": 50,
             "expiry": 10,
         },
@@ -244,7 +264,10 @@ if DEBUG:
     _RENDERERS.append("rest_framework.renderers.BrowsableAPIRenderer")
 
 REST_FRAMEWORK = {
+    # Tokens first: an anonymous request is then answered 401 with
+    # "WWW-Authenticate: Token", which tells a script what to send.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -253,6 +276,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "studio.api.exception_handler",
 }
+
+# API tokens (studio.accounts): hashed at rest; each token carries its own expiry.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+REST_KNOX = {"TOKEN_TTL": timedelta(days=90), "AUTO_REFRESH": False}
+
+# Whether any signed-in user may create a workspace (and become its admin); when off,
+# only superusers may.
+RIFFLE_ANYONE_CAN_CREATE_WORKSPACES = envbool("RIFFLE_ANYONE_CAN_CREATE_WORKSPACES", True)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Riffle studio API",

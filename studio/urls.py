@@ -12,7 +12,8 @@ from studio import views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/me/", views.me, name="me"),
+    path("api/", include("studio.accounts.urls")),
+    path("api/", include("studio.workspaces.urls")),
     path("api/", include("studio.topologies.urls")),
     path("api/", include("studio.deployments.urls")),
     path("api/", include("studio.connections.urls")),

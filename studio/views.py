@@ -1,15 +1,16 @@
-"""Pages: the single-page app shell, and who is logged in."""
+"""Pages: the single-page app shell, and the JSON 404 of unknown API paths."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,13 +31,9 @@ def spa(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@extend_schema(responses={200: {"type": "object", "properties": {"username": {"type": "string"}}}})
-@api_view(["GET"])
-def me(request: Request) -> Response:
-    return Response({"username": request.user.get_username()})
-
-
-def api_not_found(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(
-        {"message": f"There is no API endpoint {request.path}.", "problems": []}, status=404
-    )
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+def api_not_found(request: Request) -> Response:
+    """Unknown API paths answer JSON, and only to someone signed in (401 otherwise), so
+    that the API's map is not there for anonymous probing."""
+    raise NotFound(f"There is no API endpoint {request.path}.")

@@ -76,6 +76,7 @@ class EngineConfig:
     batch_cpu_limit_ms: int
     batch_cpu_limit_action: str
     sample_rate: float
+    query_timeout_ms: int
     raw: Mapping[str, Any] = field(repr=False)            # as given (client pass-through)
     streams: StreamsConfig = field(repr=False)            # with Kafka Streams' defaults
 
@@ -114,6 +115,8 @@ class EngineConfig:
             batch_cpu_limit_ms=_int(config, "riffle.batch.cpu.limit.ms", 0, 0),
             batch_cpu_limit_action=cpu_action,
             sample_rate=_rate(config, "riffle.sample.records.per.second"),
+            # how long an interactive query waits for a stream thread to answer
+            query_timeout_ms=_int(config, "riffle.query.timeout.ms", 10_000, 1),
             raw=dict(config),
             streams=streams,
         )

@@ -157,7 +157,10 @@ class RecordFeed:
         for node in nodes:
             bucket = self._buckets.get(node.name)
             if bucket is None:
+                # A new node is due at once: the records a new task processes first
+                # (often all there is, e.g. after a restart) are the ones worth seeing.
                 bucket = self._buckets[node.name] = _Bucket(node.name)
+                bucket.tokens = self.per_window
             sampler = NodeSampler(node, host, bucket, self)
             bucket.samplers.append(sampler)
             if bucket.tokens > 0:

@@ -33,6 +33,7 @@ import redis
 
 from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
 from runtime.exec.eos import eos_restore_consumer_config
+from runtime.exec.queries import QueryInbox
 from runtime.kafka import (
     OFFSET_BEGINNING,
     ClientSupplier,
@@ -202,6 +203,7 @@ class StandbyUpdater(threading.Thread):
         self._task_config = standby_config
         self._changelogs = self._stateful_tasks(task_partitions)
         self._lock = threading.Lock()
+        self.queries = QueryInbox(self.name)   # stale-store queries, served by run()
         self._standbys: dict[TaskKey, Standby] = {}
         self._assignment: dict[TopicPartition, Standby] = {}
         self._reassign = False
@@ -272,12 +274,16 @@ class StandbyUpdater(threading.Thread):
                     self._assign()
                 if self._assignment:
                     self._apply(self._consumer.consume(10_000, self._poll_timeout_s))
+                if self.queries.pending:
+                    with self._lock:   # take() hands standbys over from other threads
+                        self.queries.serve((), [(k, s.task) for k, s in self._standbys.items()])
                 else:
                     self._shutdown.wait(self._poll_timeout_s)
         except Exception as exc:  # standbys are an optimization: losing them stops nothing
             self.error = exc
             logger.exception("%s failed; this instance keeps no standbys from now on", self.name)
         finally:
+            self.queries.close("stopped")
             self._close()
 
     def _refresh(self) -> None:

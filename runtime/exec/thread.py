@@ -45,6 +45,7 @@ from runtime.exec.engine_config import EXACTLY_ONCE_V2, EngineConfig
 from runtime.exec.eos import eos_producer_config, eos_restore_consumer_config, transactional_id
 from runtime.exec.metrics import ThreadMetrics
 from runtime.exec.partition_group import PartitionGroup
+from runtime.exec.queries import QueryInbox
 from runtime.exec.restore import ChangelogReader, RestoreProgress, RestoreResult
 from runtime.exec.sampling import ErrorCallback, RecordFeed, SampleCallback
 from runtime.exec.standby import StandbyUpdater, copy_stores
@@ -167,6 +168,9 @@ class StreamThread(threading.Thread):
 
         self._shutdown = threading.Event()
         self._dirty = False
+        # Interactive queries: other threads submit, this loop serves them between
+        # batches (runtime.exec.queries); the stores are only ever touched here.
+        self.queries = QueryInbox(name)
         # Running tasks; restoring ones wait in _restoring (with their input paused in
         # _restore_paused and already fetched records in _held) until restored.
         self._tasks: dict[TaskKey, Any] = {}
@@ -215,6 +219,7 @@ class StreamThread(threading.Thread):
             next_commit = time.monotonic() + commit_s
             next_metrics = 0.0
             records = self.records
+            queries = self.queries.pending
             while not self._shutdown.is_set():
                 if records is not None:
                     records.refill()
@@ -245,6 +250,8 @@ class StreamThread(threading.Thread):
                         self.batch = None
                     if punctuated:
                         self.metrics.punctuate.record(time.perf_counter() - started, punctuated)
+                if queries:
+                    self.queries.serve(self._tasks.items(), self._restoring.items())
                 now = time.monotonic()
                 if now >= next_commit:
                     started, committing = time.perf_counter(), bool(self._tasks)
@@ -264,6 +271,7 @@ class StreamThread(threading.Thread):
             self.metrics.record_error(exc)
             self._close_dirty()
         finally:
+            self.queries.close("stopped")
             self._set_state(ThreadState.DEAD)
             self._publish_metrics(final=True)
 

@@ -12,14 +12,28 @@ from runtime.state.api import (
     WindowStore,
 )
 from runtime.state.internals.builders import KeyValueBytesStoreSupplier, StoreBuilder
+from runtime.state.queryable import (
+    QueryableStoreType,
+    QueryableStoreTypes,
+    ReadOnlyKeyValueStore,
+    ReadOnlySessionStore,
+    ReadOnlyWindowStore,
+    StoreQueryParameters,
+)
 from runtime.state.stores import Stores
 
 __all__ = [
     "KeyValueBytesStoreSupplier",
     "KeyValueStore",
+    "QueryableStoreType",
+    "QueryableStoreTypes",
+    "ReadOnlyKeyValueStore",
+    "ReadOnlySessionStore",
+    "ReadOnlyWindowStore",
     "StateStore",
     "StoreBuilder",
     "StoreContext",
+    "StoreQueryParameters",
     "Stores",
     "TimestampedKeyValueStore",
     "TimestampedWindowStore",

@@ -25,7 +25,7 @@ from runtime.topology.internals.builder import (
     SourceNodeDef,
 )
 
-__all__ = ["InternalTopicSpec", "Topology"]
+__all__ = ["InternalTopicSpec", "QueryableStore", "Topology"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,18 @@ class InternalTopicSpec:
     subtopology_id: int                         # reads it (repartition) / owns it (changelog)
     num_partitions: int | None                  # None: same as the sub-topology's sources
     config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueryableStore:
+    """A state store as interactive queries see it (:meth:`Topology.queryable_stores`)."""
+
+    name: str
+    kind: Literal["key-value", "window", "session"]
+    timestamped: bool                           # values are ValueAndTimestamp
+    subtopology_id: int | None                  # the tasks that host it
+    key_serde: Serde[Any] | None                # None: default.key.serde
+    value_serde: Serde[Any] | None
 
 
 class Topology:
@@ -93,6 +105,30 @@ class Topology:
     # -- what the engine needs -----------------------------------------------------
     def describe(self) -> TopologyDescription:
         return self._builder.describe()
+
+    def queryable_stores(self) -> dict[str, QueryableStore]:
+        """The stores of the tasks that an interactive query can read, by name, with
+        their kind ("key-value", "window", "session"); internal buffers (suppression,
+        outer-join bookkeeping) and global stores are left out."""
+        from runtime.state.internals.builders import KeyValueStoreBuilder, TimestampedKeyValueStoreBuilder
+        from runtime.state.internals.session_builders import SessionStoreBuilder
+        from runtime.state.internals.window_builders import WindowStoreBuilder
+
+        found: dict[str, QueryableStore] = {}
+        for name in self._builder.store_names:
+            builder = self._builder.store_builder(name)
+            if isinstance(builder, WindowStoreBuilder):
+                kind = "window"
+            elif isinstance(builder, SessionStoreBuilder):
+                kind = "session"
+            elif isinstance(builder, (KeyValueStoreBuilder, TimestampedKeyValueStoreBuilder)):
+                kind = "key-value"
+            else:
+                continue
+            found[name] = QueryableStore(name, kind, bool(builder.timestamped),
+                                         self._builder.store_subtopology(name),
+                                         builder.key_serde, builder.value_serde)
+        return found
 
     def sub_topology_ids(self) -> list[int]:
         """The sub-topologies that run as tasks (global stores' are left out)."""

@@ -12,12 +12,13 @@ connection's secrets have been scrubbed.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -25,8 +26,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from studio.connections.models import ClientConfig, Connection
 
 __all__ = [
-    "ClusterInfo", "KafkaCallError", "RawRecord", "TopicInfo", "cluster_info", "create_topic",
-    "list_topics", "produce", "read_records", "topic_watermarks",
+    "ClusterInfo", "KafkaCallError", "RawRecord", "TopicInfo", "TopicTail", "cluster_info",
+    "create_topic", "list_topics", "produce", "read_records", "topic_watermarks",
 ]
 
 logger = logging.getLogger(__name__)
@@ -286,3 +287,67 @@ def produce(connection: Connection, topic: str, *, key: bytes | None, value: byt
         raise _failure(KafkaException(err), connection, f"produce to {topic!r}")
     ts_type, ts = msg.timestamp()
     return msg.partition(), msg.offset(), ts if ts_type else None
+
+
+class TopicTail:
+    """Follow a topic from its end (or its last `last` records per partition): an
+    assign-only consumer on every partition, run by :meth:`run` on a thread of its own
+    until :meth:`stop`. Each batch of new records goes to `deliver`, which must not block.
+    """
+
+    def __init__(self, connection: Connection, topic: str, *, last: int = 0) -> None:
+        self.connection = connection
+        self.topic = topic
+        self.last = last
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self, on_start: Callable[[dict[int, int]], None], deliver: Callable[[list[RawRecord]], None]) -> None:
+        """Raises KafkaCallError when the topic cannot be followed (before `on_start`)."""
+        with _consumer(self.connection, f"follow topic {self.topic!r}") as consumer:
+            count = _partition_count(consumer, self.connection, self.topic)
+            marks = _exact_watermarks(consumer, self.topic, count)
+            starts = {p: max(low, high - self.last) for p, (low, high) in marks.items()}
+            consumer.assign([TopicPartition(self.topic, p, o) for p, o in starts.items()])
+            on_start(starts)
+            while not self._stop.is_set():
+                batch: list[RawRecord] = []
+                for message in consumer.consume(num_messages=500, timeout=0.2):
+                    error = message.error()
+                    if error is not None:
+                        if error.code() != KafkaError._PARTITION_EOF:
+                            logger.info("tail of %r: %s", self.topic, _scrub(error.str(), self.connection))
+                        continue
+                    ts_type, ts = message.timestamp()
+                    batch.append(RawRecord(message.partition(), message.offset(), ts if ts_type else None,
+                                           message.key(), message.value(), list(message.headers() or [])))
+                if batch:
+                    deliver(batch)
+
+
+# How long to wait for fetch responses that tell the exact high watermarks.
+_PROBE_WAIT_S = 3.0
+
+
+def _exact_watermarks(consumer: Consumer, topic: str, count: int) -> dict[int, tuple[int, int]]:
+    """(low, high) of each partition. ListOffsets first; then one fetch from just before
+    that end, whose response carries the exact high watermark: some Kafka-compatible
+    brokers (the development one) answer ListOffsets "latest" with the last batch's base
+    offset + 1 (as studio.deployments.lag does for the lag)."""
+    marks = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=TIMEOUT_S) for p in range(count)}
+    probe = [TopicPartition(topic, p, high - 1) for p, (low, high) in marks.items() if high > low]
+    if probe:
+        consumer.assign(probe)
+        waiting = {tp.partition for tp in probe}
+        deadline = time.monotonic() + _PROBE_WAIT_S
+        while waiting and time.monotonic() < deadline:
+            consumer.consume(num_messages=len(probe), timeout=0.2)
+            for p in list(waiting):
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), cached=True)
+                if high >= 0:
+                    marks[p] = (marks[p][0], max(marks[p][1], high))
+                    waiting.discard(p)
+        consumer.unassign()
+    return marks

@@ -31,6 +31,7 @@ class ClientConfig(dict[str, Any]):
 
 class ConnectionDict(TypedDict):
     id: int
+    workspace: int
     name: str
     bootstrap_servers: str
     security_protocol: str
@@ -46,7 +47,10 @@ class ConnectionDict(TypedDict):
 
 
 class Connection(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.PROTECT, related_name="connections"
+    )
+    name = models.CharField(max_length=200)
     bootstrap_servers = models.CharField(max_length=1000)
     security_protocol = models.CharField(
         max_length=20, choices=[(p, p) for p in SECURITY_PROTOCOLS], default="PLAINTEXT"
@@ -69,6 +73,9 @@ class Connection(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="connection_name_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -130,6 +137,7 @@ class Connection(models.Model):
     def to_dict(self) -> ConnectionDict:
         return {
             "id": self.pk,
+            "workspace": self.workspace_id,
             "name": self.name,
             "bootstrap_servers": self.bootstrap_servers,
             "security_protocol": self.security_protocol,

@@ -9,12 +9,15 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from runtime.errors import SerializationError
 from runtime.serdes import Serdes
 
-__all__ = ["SERDES", "HeaderDict", "RecordDict", "decode", "encode", "header"]
+if TYPE_CHECKING:
+    from studio.connections.kafka import RawRecord
+
+__all__ = ["SERDES", "HeaderDict", "RecordDict", "decode", "encode", "header", "record_dict"]
 
 SERDES = ["string", "json", "long", "integer", "double", "bytes"]
 
@@ -77,3 +80,14 @@ def header(key: str, value: bytes | None) -> HeaderDict:
         return {"key": key, "value": value.decode("utf-8"), "encoding": "utf-8"}
     except UnicodeDecodeError:
         return {"key": key, "value": base64.b64encode(value).decode("ascii"), "encoding": "base64"}
+
+
+def record_dict(record: RawRecord, key_serde: str, value_serde: str, topic: str) -> RecordDict:
+    """A record read from Kafka as JSON, key and value decoded with the serdes."""
+    key, key_error = decode(key_serde, record.key, topic)
+    value, value_error = decode(value_serde, record.value, topic)
+    return {
+        "partition": record.partition, "offset": record.offset, "timestamp": record.timestamp,
+        "key": key, "value": value, "key_error": key_error, "value_error": value_error,
+        "headers": [header(k, v) for k, v in record.headers],
+    }

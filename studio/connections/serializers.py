@@ -9,6 +9,8 @@ from rest_framework import serializers
 
 from studio.connections.models import SASL_MECHANISMS, SECURITY_PROTOCOLS, Connection
 from studio.connections.records import SERDES
+from studio.workspaces.access import visible
+from studio.workspaces.models import Workspace
 
 # Kafka's own rule for topic names (org.apache.kafka.common.internals.Topic).
 TOPIC_NAME_RE = r"^[a-zA-Z0-9._-]{1,249}$"
@@ -31,11 +33,30 @@ class ConnectionBody(serializers.ModelSerializer):
                                         trim_whitespace=False)
     security_protocol = serializers.ChoiceField(choices=SECURITY_PROTOCOLS, default="PLAINTEXT")
     sasl_mechanism = serializers.ChoiceField(choices=[""] + SASL_MECHANISMS, required=False, allow_blank=True)
+    workspace = serializers.IntegerField(min_value=1, help_text="id of the workspace it belongs to")
 
     class Meta:
         model = Connection
-        fields = ["name", "bootstrap_servers", "security_protocol", "sasl_mechanism", "username",
+        fields = ["workspace", "name", "bootstrap_servers", "security_protocol", "sasl_mechanism", "username",
                   "password", "ssl_ca_pem", "ssl_certificate_pem", "ssl_key_pem"]
+        # The name is unique per workspace; `validate` says so in words of its own.
+        validators: list[Any] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is not None:
+            self.fields["workspace"].required = False
+
+    def validate_workspace(self, value: int) -> Workspace:
+        if self.instance is not None:
+            if value != self.instance.workspace_id:
+                raise serializers.ValidationError("A connection cannot move to another workspace.")
+            return self.instance.workspace
+        workspace = visible(Workspace.objects.filter(pk=value), self.context["request"].user,
+                            through="").first()
+        if workspace is None:
+            raise serializers.ValidationError(f"There is no workspace {value}.")
+        return workspace
 
     def validate_bootstrap_servers(self, value: str) -> str:
         servers = [s.strip() for s in value.split(",") if s.strip()]
@@ -61,6 +82,12 @@ class ConnectionBody(serializers.ModelSerializer):
         candidate = copy.copy(self.instance) if self.instance is not None else Connection()
         for key, value in attrs.items():
             setattr(candidate, key, value)
+        taken = Connection.objects.filter(workspace=candidate.workspace, name=candidate.name)
+        if taken.exclude(pk=candidate.pk).exists():
+            raise serializers.ValidationError({"name": [
+                f"Workspace {candidate.workspace.name!r} has a connection named "
+                f"{candidate.name!r} already."
+            ]})
         problems = candidate.problems()
         if problems:
             raise serializers.ValidationError({field: [message] for field, message in problems})
@@ -111,3 +138,11 @@ class NewRecord(serializers.Serializer):
     value_serde = serializers.ChoiceField(choices=SERDES, default="string")
     partition = serializers.IntegerField(min_value=0, required=False)
     headers = Header(many=True, required=False, default=list)
+
+
+class ConnectionFilter(serializers.Serializer):
+    workspace = serializers.IntegerField(min_value=1, required=False)
+
+    def filter(self, connections: Any) -> Any:
+        workspace = self.validated_data.get("workspace")
+        return connections.filter(workspace_id=workspace) if workspace else connections

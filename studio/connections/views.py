@@ -16,9 +16,18 @@ from rest_framework.response import Response
 from studio.api import ERROR_SCHEMA, Pages, ProblemsError, paged_schema, paginate, typed_schema
 from studio.connections import kafka
 from studio.connections.models import Connection, ConnectionDict
-from studio.connections.records import RecordDict, decode, encode, header
-from studio.connections.serializers import BrowseQuery, ConnectionBody, NewRecord, NewTopic
+from studio.connections.records import RecordDict, encode, record_dict
+from studio.connections.serializers import (
+    BrowseQuery,
+    ConnectionBody,
+    ConnectionFilter,
+    NewRecord,
+    NewTopic,
+)
+from studio.deployments.models import AuditEvent
 from studio.topologies.documents import problem
+from studio.workspaces.access import check, visible
+from studio.workspaces.models import Role
 
 _ERROR = OpenApiResponse(ERROR_SCHEMA, description="refused, with the reasons")
 _KAFKA_ERRORS = {
@@ -65,10 +74,17 @@ class ProducedDict(TypedDict):
 @api_view(["GET", "POST"])
 def connection_list(request: Request) -> Response:
     if request.method == "GET":
-        return paginate(request, Connection.objects.select_related("created_by"), Connection.to_dict)
-    body = ConnectionBody(data=request.data)
+        query = ConnectionFilter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        connections = visible(Connection.objects.select_related("created_by"), request.user)
+        return paginate(request, query.filter(connections), Connection.to_dict)
+    body = ConnectionBody(data=request.data, context={"request": request})
     body.is_valid(raise_exception=True)
+    workspace = body.validated_data["workspace"]
+    check(request.user, workspace.pk, Role.ADMIN, action="Adding a connection",
+          not_found=f"There is no workspace {workspace.pk}.")
     connection = body.save(created_by=request.user)
+    AuditEvent.record(request.user, "connection.create", connection, name=connection.name)
     return Response(connection.to_dict(), status=status.HTTP_201_CREATED)
 
 
@@ -77,15 +93,21 @@ def connection_list(request: Request) -> Response:
 @extend_schema(methods=["DELETE"], responses={204: None, 404: _ERROR})
 @api_view(["GET", "PUT", "PATCH", "DELETE"])
 def connection_detail(request: Request, connection_id: int) -> Response:
-    connection = _connection(connection_id)
     if request.method == "GET":
-        return Response(connection.to_dict())
+        return Response(_connection(request, connection_id, Role.VIEWER, "Reading").to_dict())
     if request.method == "DELETE":
+        connection = _connection(request, connection_id, Role.ADMIN, "Deleting a connection")
         _refuse_if_in_use(connection)
+        AuditEvent.record(request.user, "connection.delete", connection, name=connection.name)
         connection.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
-    body = ConnectionBody(connection, data=request.data, partial=request.method == "PATCH")
+    connection = _connection(request, connection_id, Role.ADMIN, "Changing a connection")
+    body = ConnectionBody(connection, data=request.data, partial=request.method == "PATCH",
+                          context={"request": request})
     body.is_valid(raise_exception=True)
+    # Which fields changed, never their values: secrets must not reach the audit log.
+    AuditEvent.record(request.user, "connection.update", connection,
+                      fields=sorted(k for k in body.validated_data if k != "workspace"))
     return Response(body.save().to_dict())
 
 
@@ -98,7 +120,7 @@ def _refuse_if_in_use(connection: Connection) -> None:
 @api_view(["POST"])
 def connection_test(request: Request, connection_id: int) -> Response:
     """Ask the cluster for its metadata. Failure is an answer too: `ok` false with why."""
-    connection = _connection(connection_id)
+    connection = _connection(request, connection_id, Role.EDITOR, "Testing a connection")
     try:
         info = kafka.cluster_info(connection)
     except kafka.KafkaCallError as exc:
@@ -112,8 +134,8 @@ def connection_test(request: Request, connection_id: int) -> Response:
                responses={201: typed_schema(TopicDict), **_KAFKA_ERRORS})
 @api_view(["GET", "POST"])
 def topic_list(request: Request, connection_id: int) -> Response:
-    connection = _connection(connection_id)
     if request.method == "POST":
+        connection = _connection(request, connection_id, Role.OPERATOR, "Creating a topic")
         body = NewTopic(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -124,7 +146,10 @@ def topic_list(request: Request, connection_id: int) -> Response:
             "name": data["name"], "internal": data["name"].startswith("__"),
             "partitions": [{"partition": p, "low": 0, "high": 0} for p in range(data["partitions"])],
         }
+        AuditEvent.record(request.user, "topic.create", connection, topic=data["name"],
+                          partitions=data["partitions"])
         return Response(created, status=status.HTTP_201_CREATED)
+    connection = _connection(request, connection_id, Role.VIEWER, "Listing topics")
     with _kafka_errors():
         topics = kafka.list_topics(connection)
         # Watermarks cost a request per partition: fetch them for this page only.
@@ -149,9 +174,10 @@ def _topic_dicts(connection: Connection, topics: list[kafka.TopicInfo]) -> list[
                responses={201: typed_schema(ProducedDict), **_KAFKA_ERRORS})
 @api_view(["GET", "POST"])
 def topic_records(request: Request, connection_id: int, topic: str) -> Response:
-    connection = _connection(connection_id)
     if request.method == "POST":
+        connection = _connection(request, connection_id, Role.OPERATOR, "Producing a record")
         return _produce(request, connection, topic)
+    connection = _connection(request, connection_id, Role.VIEWER, "Reading records")
     query = BrowseQuery(data=request.query_params)
     query.is_valid(raise_exception=True)
     q = query.validated_data
@@ -160,15 +186,7 @@ def topic_records(request: Request, connection_id: int, topic: str) -> Response:
             connection, topic, partition=q.get("partition"), offset=q.get("offset"),
             timestamp=q.get("timestamp"), limit=q["limit"],
         )
-    records: list[RecordDict] = []
-    for r in raw:
-        key, key_error = decode(q["key_serde"], r.key, topic)
-        value, value_error = decode(q["value_serde"], r.value, topic)
-        records.append({
-            "partition": r.partition, "offset": r.offset, "timestamp": r.timestamp,
-            "key": key, "value": value, "key_error": key_error, "value_error": value_error,
-            "headers": [header(k, v) for k, v in r.headers],
-        })
+    records = [record_dict(r, q["key_serde"], q["value_serde"], topic) for r in raw]
     return Response({"records": records, "next_offsets": {str(p): o for p, o in sorted(positions.items())}})
 
 
@@ -202,8 +220,11 @@ def _kafka_errors() -> Iterator[None]:
         raise ProblemsError(exc.message, [], status_code=exc.status) from None
 
 
-def _connection(connection_id: int) -> Connection:
+def _connection(request: Request, connection_id: int, needed: Role, action: str) -> Connection:
+    """The connection, if the user's role in its workspace allows `action`."""
+    not_found = f"There is no connection {connection_id}."
     connection = Connection.objects.select_related("created_by").filter(pk=connection_id).first()
     if connection is None:
-        raise NotFound(f"There is no connection {connection_id}.")
+        raise NotFound(not_found)
+    check(request.user, connection.workspace_id, needed, action=action, not_found=not_found)
     return connection

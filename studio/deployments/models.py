@@ -54,6 +54,7 @@ class NotRunningError(ValueError):
 
 class DeploymentDict(TypedDict):
     id: int
+    workspace: int
     topology: int
     version: int
     version_number: int
@@ -72,6 +73,7 @@ class DeploymentDict(TypedDict):
 
 class AuditEventDict(TypedDict):
     id: int
+    workspace: int | None
     at: str
     actor: str | None
     verb: str
@@ -85,6 +87,11 @@ class AuditEvent(models.Model):
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Whose members may read the event; None for events about a user's own account.
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
     verb = models.CharField(max_length=64)
@@ -104,13 +111,14 @@ class AuditEvent(models.Model):
     def record(cls, actor: Any, verb: str, obj: models.Model, **data: Any) -> AuditEvent:
         user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
         return cls.objects.create(
-            actor=user, verb=verb, object_type=obj._meta.model_name or "",
-            object_id=str(obj.pk), data=data,
+            actor=user, workspace_id=_workspace_id_of(obj), verb=verb,
+            object_type=obj._meta.model_name or "", object_id=str(obj.pk), data=data,
         )
 
     def to_dict(self) -> AuditEventDict:
         return {
             "id": self.pk,
+            "workspace": self.workspace_id,
             "at": self.at.isoformat(),
             "actor": self.actor.get_username() if self.actor else None,
             "verb": self.verb,
@@ -118,6 +126,15 @@ class AuditEvent(models.Model):
             "object_id": self.object_id,
             "data": self.data,
         }
+
+
+def _workspace_id_of(obj: models.Model) -> int | None:
+    if obj._meta.model_name == "workspace":
+        return obj.pk
+    if hasattr(obj, "workspace_id"):
+        return obj.workspace_id  # type: ignore[no-any-return]
+    topology = getattr(obj, "topology", None)
+    return topology.workspace_id if topology is not None else None
 
 
 class Deployment(models.Model):
@@ -351,6 +368,7 @@ class Deployment(models.Model):
     def to_dict(self) -> DeploymentDict:
         return {
             "id": self.pk,
+            "workspace": self.topology.workspace_id,
             "topology": self.topology_id,
             "version": self.version_id,
             "version_number": self.version.number,

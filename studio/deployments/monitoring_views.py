@@ -13,8 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studio.api import ERROR_SCHEMA, ProblemsError, paged_schema, paginate, typed_schema
-from studio.deployments.views import _deployment
+from studio.deployments import lookup
 from studio.monitoring.samples import RecordErrorDict, SampleDict, read_errors, read_samples
+from studio.workspaces.models import Role
 
 _ERROR = OpenApiResponse(ERROR_SCHEMA, description="refused, with the reasons")
 _SAMPLES = {
@@ -32,7 +33,7 @@ _SAMPLES = {
 def deployment_errors(request: Request, deployment_id: int) -> Response:
     """The latest record errors of every replica (the last 100), newest first: the
     record, where it failed and the exception handler's decision."""
-    deployment = _deployment(deployment_id)
+    deployment = lookup.deployment(request, deployment_id, Role.VIEWER, "Reading record errors")
     errors = _from_redis(read_errors, deployment.pk)
     return paginate(request, errors, _same)
 
@@ -45,7 +46,7 @@ def deployment_errors(request: Request, deployment_id: int) -> Response:
 def deployment_samples(request: Request, deployment_id: int) -> Response:
     """The latest record samples (up to 5) of each node, newest first: the record as the
     node passed it on."""
-    deployment = _deployment(deployment_id)
+    deployment = lookup.deployment(request, deployment_id, Role.VIEWER, "Reading record samples")
     node = request.query_params.get("node") or None
     return Response({"samples": _from_redis(read_samples, deployment.pk, node)})
 

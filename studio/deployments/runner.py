@@ -25,10 +25,11 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
 
-from runtime import StreamsApp
+from runtime import Serdes, StreamsApp
 from runtime.exec.limits import apply_memory_limit
-from studio.deployments import heartbeats, reconciler
+from studio.deployments import heartbeats, queries, reconciler
 from studio.deployments.models import Deployment, Replica
+from studio.deployments.query_server import QueryServer
 from studio.monitoring import keys
 from studio.monitoring.connections import sync_redis
 from studio.monitoring.publisher import MetricsPublisher
@@ -68,6 +69,7 @@ class ReplicaRunner:
         self.stop = stop or threading.Event()
         self.poll_interval = poll_interval
         self.app: Any = None
+        self.query_server: QueryServer | None = None
         self.ready = False
         self._exit_recorded = False
         self._last_error: str | None = None
@@ -118,6 +120,7 @@ class ReplicaRunner:
                                       on_error=feed.on_error)
                 self.app.set_state_listener(functools.partial(self._on_state, feed, self.app))
                 self.app.start()
+                self._serve_queries(replica.pk, deployment, topology)
             except Exception as exc:
                 logger.exception("replica %s: cannot start %s", replica.pk, deployment.application_id)
                 self._fail(deployment, f"cannot start: {exc}")
@@ -207,7 +210,18 @@ class ReplicaRunner:
             else:
                 current.transition(to=current.observed_state, error=error)  # type: ignore[arg-type]
 
+    def _serve_queries(self, replica_id: int, deployment: Deployment, topology: Any) -> None:
+        """Answer interactive queries of this replica's stores (query_server)."""
+        stores = queries.deployment_stores(deployment, topology)
+        compiled = topology.queryable_stores()
+        serdes = {name: compiled[name].key_serde or Serdes.by_name(info.key_serde) for name, info in stores.items()}
+        self.query_server = QueryServer(replica_id, self.app, stores, serdes)
+        self.query_server.start()
+
     def _close(self) -> None:
+        if self.query_server is not None:
+            self.query_server.stop()
+            self.query_server.join(5)
         if self.app is None:
             return
         try:

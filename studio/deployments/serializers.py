@@ -13,6 +13,7 @@ from studio.deployments.models import (
     Deployment,
 )
 from studio.topologies.models import TopologyVersion
+from studio.workspaces.access import visible
 
 
 class NewDeployment(serializers.Serializer):
@@ -28,7 +29,10 @@ class NewDeployment(serializers.Serializer):
     replicas = serializers.IntegerField(min_value=1, max_value=MAX_REPLICAS, default=1)
 
     def validate_version(self, value: int) -> TopologyVersion:
-        version = TopologyVersion.objects.select_related("topology").filter(pk=value).first()
+        # Versions of workspaces the user is not in do not exist, as far as they can tell.
+        versions = visible(TopologyVersion.objects.select_related("topology"),
+                           self.context["request"].user, through="topology__workspace")
+        version = versions.filter(pk=value).first()
         if version is None:
             raise serializers.ValidationError(f"There is no topology version {value}.")
         return version
@@ -43,10 +47,15 @@ class NewDeployment(serializers.Serializer):
 
 class DeploymentFilter(serializers.Serializer):
     topology = serializers.IntegerField(min_value=1, required=False)
+    workspace = serializers.IntegerField(min_value=1, required=False)
 
     def filter(self, deployments: Any) -> Any:
-        topology = self.validated_data.get("topology")
-        return deployments.filter(topology_id=topology) if topology else deployments
+        data = self.validated_data
+        if "topology" in data:
+            deployments = deployments.filter(topology_id=data["topology"])
+        if "workspace" in data:
+            deployments = deployments.filter(topology__workspace_id=data["workspace"])
+        return deployments
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -75,6 +84,7 @@ class Restart(serializers.Serializer):
 
 
 class AuditFilter(serializers.Serializer):
+    workspace = serializers.IntegerField(min_value=1, required=False)
     object_type = serializers.CharField(max_length=64, required=False)
     object_id = serializers.CharField(max_length=64, required=False)
     actor = serializers.CharField(max_length=150, required=False, help_text="username")
@@ -82,9 +92,51 @@ class AuditFilter(serializers.Serializer):
 
     def filter(self, events: Any) -> Any:
         data = self.validated_data
+        if "workspace" in data:
+            events = events.filter(workspace_id=data["workspace"])
         for field in ("object_type", "object_id", "verb"):
             if field in data:
                 events = events.filter(**{field: data[field]})
         if "actor" in data:
             events = events.filter(actor__username=data["actor"])
         return events
+
+
+MAX_HISTORY_POINTS = 10_000
+
+
+class MetricsQuery(serializers.Serializer):
+    since = serializers.IntegerField(min_value=0, required=False,
+                                     help_text="start, ms since the epoch (default: an hour before `until`)")
+    until = serializers.IntegerField(min_value=0, required=False,
+                                     help_text="end, ms since the epoch (default: now)")
+    step = serializers.IntegerField(min_value=1, required=False,
+                                    help_text="seconds between points (default: the history's step, 10 s)")
+    series = serializers.CharField(required=False, help_text="comma-separated series names (default: all)")
+
+    def validate_series(self, value: str) -> list[str]:
+        from studio.monitoring.history import SERIES
+
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in SERIES]
+        if unknown or not names:
+            raise serializers.ValidationError(
+                f"Unknown series {', '.join(unknown) or '(none given)'}; known: {', '.join(SERIES)}."
+            )
+        return names
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        import time
+
+        from studio.monitoring import history
+
+        until = attrs.get("until", int(time.time() * 1000))
+        since = attrs.get("since", until - 3600 * 1000)
+        step_ms = attrs.get("step", history.step_s()) * 1000
+        if since > until:
+            raise serializers.ValidationError({"since": ["since must not be after until."]})
+        if (until - since) // step_ms + 1 > MAX_HISTORY_POINTS:
+            raise serializers.ValidationError({"step": [
+                f"Too many points: at most {MAX_HISTORY_POINTS} per series; take a larger step."]})
+        return {"since": since - since % step_ms, "until": until, "step_ms": step_ms,
+                "series": attrs.get("series") or list(history.SERIES)}

@@ -3,15 +3,15 @@ restart, lag; and the audit log."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studio.api import ERROR_SCHEMA, ProblemsError, paged_schema, paginate, typed_schema
-from studio.deployments import lag
+from studio.deployments import lag, lookup
 from studio.deployments.models import (
     ApplicationIdTakenError,
     AuditEvent,
@@ -23,6 +23,8 @@ from studio.deployments.models import (
 from studio.deployments.serializers import AuditFilter, DeploymentFilter, NewDeployment, Restart, Scale
 from studio.topologies.documents import problem
 from studio.topologies.models import InvalidDocumentError
+from studio.workspaces.access import check, visible
+from studio.workspaces.models import Role
 
 _ERROR = OpenApiResponse(ERROR_SCHEMA, description="refused, with the reasons")
 _DEPLOYMENT = typed_schema(DeploymentDict)
@@ -38,12 +40,16 @@ def deployment_list(request: Request) -> Response:
     if request.method == "GET":
         query = DeploymentFilter(data=request.query_params)
         query.is_valid(raise_exception=True)
-        deployments = query.filter(Deployment.objects.select_related("version"))
-        return paginate(request, deployments, Deployment.to_dict)
+        deployments = visible(Deployment.objects.select_related("version", "topology"),
+                              request.user, through="topology__workspace")
+        return paginate(request, query.filter(deployments), Deployment.to_dict)
 
-    body = NewDeployment(data=request.data)
+    body = NewDeployment(data=request.data, context={"request": request})
     body.is_valid(raise_exception=True)
     data = body.validated_data
+    topology = data["version"].topology
+    check(request.user, topology.workspace_id, Role.OPERATOR,
+          action=f"Deploying {topology.name!r}", not_found=f"There is no topology {topology.pk}.")
     try:
         deployment = Deployment.create_running(
             data["version"], actor=request.user, application_id=data.get("application_id"),
@@ -63,13 +69,14 @@ def deployment_list(request: Request) -> Response:
 @extend_schema(responses={200: _DEPLOYMENT, 404: _ERROR})
 @api_view(["GET"])
 def deployment_detail(request: Request, deployment_id: int) -> Response:
-    return Response(_deployment(deployment_id).to_dict())
+    deployment = lookup.deployment(request, deployment_id, Role.VIEWER, "Reading the deployment")
+    return Response(deployment.to_dict())
 
 
 @extend_schema(request=None, responses={200: _DEPLOYMENT, 404: _ERROR})
 @api_view(["POST"])
 def deployment_start(request: Request, deployment_id: int) -> Response:
-    deployment = _deployment(deployment_id)
+    deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Starting the deployment")
     deployment.start(actor=request.user)
     return Response(deployment.to_dict())
 
@@ -77,7 +84,7 @@ def deployment_start(request: Request, deployment_id: int) -> Response:
 @extend_schema(request=None, responses={200: _DEPLOYMENT, 404: _ERROR})
 @api_view(["POST"])
 def deployment_stop(request: Request, deployment_id: int) -> Response:
-    deployment = _deployment(deployment_id)
+    deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Stopping the deployment")
     deployment.stop(actor=request.user)
     return Response(deployment.to_dict())
 
@@ -86,7 +93,7 @@ def deployment_stop(request: Request, deployment_id: int) -> Response:
 @api_view(["POST"])
 def deployment_scale(request: Request, deployment_id: int) -> Response:
     """Set the number of replicas; the same number again changes nothing."""
-    deployment = _deployment(deployment_id)
+    deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Scaling the deployment")
     body = Scale(data=request.data)
     body.is_valid(raise_exception=True)
     deployment.scale(body.validated_data["replicas"], actor=request.user)
@@ -101,7 +108,7 @@ def deployment_restart(request: Request, deployment_id: int) -> Response:
     With `{"generation": n}` only a deployment still at generation n restarts, so a
     retried request restarts once.
     """
-    deployment = _deployment(deployment_id)
+    deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Restarting the deployment")
     body = Restart(data=request.data)
     body.is_valid(raise_exception=True)
     try:
@@ -117,7 +124,7 @@ def deployment_restart(request: Request, deployment_id: int) -> Response:
 @api_view(["GET"])
 def deployment_lag(request: Request, deployment_id: int) -> Response:
     """Per-partition committed offset, end offset and lag of the deployment's group."""
-    deployment = _deployment(deployment_id)
+    deployment = lookup.deployment(request, deployment_id, Role.VIEWER, "Reading the lag")
     try:
         return Response(lag.deployment_lag(deployment))
     except lag.MissingTopicsError as exc:
@@ -140,12 +147,11 @@ def audit_list(request: Request) -> Response:
     """The audit log, newest first."""
     query = AuditFilter(data=request.query_params)
     query.is_valid(raise_exception=True)
-    events = query.filter(AuditEvent.objects.select_related("actor").order_by("-at", "-id"))
-    return paginate(request, events, AuditEvent.to_dict)
-
-
-def _deployment(deployment_id: int) -> Deployment:
-    deployment = Deployment.objects.select_related("version").filter(pk=deployment_id).first()
-    if deployment is None:
-        raise NotFound(f"There is no deployment {deployment_id}.")
-    return deployment
+    events = AuditEvent.objects.select_related("actor").order_by("-at", "-id")
+    if not request.user.is_superuser:
+        # Members read their workspaces' events; everyone reads their own account's.
+        events = events.filter(
+            Q(workspace__memberships__user_id=request.user.pk)
+            | Q(workspace__isnull=True, actor_id=request.user.pk)
+        )
+    return paginate(request, query.filter(events), AuditEvent.to_dict)

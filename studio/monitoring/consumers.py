@@ -1,6 +1,7 @@
-"""Live view of one deployment over a websocket.
+"""Live views of deployments over websockets.
 
-Server to client, JSON frames with a "type" (docs/internals.md, "Websocket protocol"):
+`/ws/deployments/<id>/` (DeploymentConsumer), one deployment. Server to client, JSON
+frames with a "type" (docs/internals.md, "Websocket"):
 
 - "snapshot", on connect: ``deployment``, ``metrics`` (replica -> latest snapshot),
   ``samples`` (node -> latest few samples, newest first), ``errors`` (latest record
@@ -19,21 +20,40 @@ Server to client, JSON frames with a "type" (docs/internals.md, "Websocket proto
   end ("stopped", "failed"); ``dropped`` counts frames the replica could not relay.
 
 Keys and values are JSON renderings capped at 4 KB (studio.monitoring.samples); a
-``truncated`` list names the ones cut. Close codes: 4401 not logged in, 4404 no such
-deployment. The socket is accepted before refusing so that the browser sees the code.
+``truncated`` list names the ones cut.
+
+`/ws/deployments/` (FeedConsumer), every deployment the user may see. Server to client:
+`{"type": "snapshot", "deployments": [{"deployment", "summary"}]}` on connect, then
+`{"type": "deployment", "deployment"}` when one changes state and, every
+`RIFFLE_FEED_SUMMARY_INTERVAL_S`, `{"type": "summary", "summaries": {id: summary}}` where
+summary = `{input_rate, total_lag, errors, replicas}` from the replicas' latest metrics
+(null where no replica reports).
+
+Close codes: 4401 not logged in, 4404 no such deployment. The socket is accepted before
+refusing so that the browser sees the code.
+
+Back-pressure: handlers never wait for the client. Frames go to an `Outbox` that keeps,
+per key, only the latest frame not yet sent (the latest metrics per replica, the latest
+state per deployment), so a slow client gets recent frames when it resumes and never a
+backlog; meanwhile the consumer keeps draining its channel, so the channel layer never
+fills up and group_send never waits for or drops on behalf of one slow socket.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
-from studio.deployments.models import Deployment
-from studio.monitoring import keys
+from studio.monitoring import history, keys
+from studio.monitoring.access import deployment_for, feed_groups, visible_deployments
 from studio.monitoring.connections import async_redis
 from studio.monitoring.samples import latest_samples
 
@@ -43,8 +63,41 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 
 
+class Outbox:
+    """Frames waiting for a websocket, the latest per key, sent in order of last update
+    by one task; `offer` never waits."""
+
+    def __init__(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        self._send = send
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run())
+        self.superseded = 0  # frames replaced before they could be sent
+
+    def offer(self, key: str, frame: dict[str, Any]) -> None:
+        if self._pending.pop(key, None) is not None:
+            self.superseded += 1
+        self._pending[key] = frame
+        self._wake.set()
+
+    async def close(self) -> None:
+        self._task.cancel()
+        # A send that failed (the client went away) ended the task already: nothing to add.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                key = next(iter(self._pending))
+                await self._send(self._pending.pop(key))
+
+
 class DeploymentConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    outbox: Outbox | None = None
 
     async def connect(self) -> None:
         await self.accept()
@@ -53,7 +106,7 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         deployment_id = int(self.scope["url_route"]["kwargs"]["deployment_id"])
-        deployment = await load_deployment(deployment_id)
+        deployment = await load_deployment(user, deployment_id)
         if deployment is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -66,50 +119,138 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
             "metrics": await latest_metrics(deployment_id),
             **await latest_samples(deployment_id),
         })
+        self.outbox = Outbox(self.send_json)
 
     async def disconnect(self, code: int) -> None:
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.outbox is not None:
+            await self.outbox.close()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The feed is one-way; clients have nothing to say yet.
         return None
 
     async def metrics_update(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "metrics", "replica": event["replica"], "metrics": event["metrics"]})
+        if self.outbox is not None:
+            self.outbox.offer(f"metrics:{event['replica']}",
+                              {"type": "metrics", "replica": event["replica"], "metrics": event["metrics"]})
 
     async def deployment_update(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "deployment", "deployment": event["deployment"]})
+        if self.outbox is not None:
+            self.outbox.offer("deployment", {"type": "deployment", "deployment": event["deployment"]})
 
+    # Live records: a slow client gets the latest sample and error per node and replica,
+    # and the latest status per replica (GET .../errors/ has the whole list).
     async def sample_record(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "sample", "sample": event["sample"]})
+        sample = event["sample"]
+        if self.outbox is not None:
+            self.outbox.offer(f"sample:{sample.get('replica')}:{sample.get('node')}",
+                              {"type": "sample", "sample": sample})
 
     async def error_record(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "error", "error": event["error"]})
+        error = event["error"]
+        if self.outbox is not None:
+            self.outbox.offer(f"error:{error.get('replica')}:{error.get('node')}",
+                              {"type": "error", "error": error})
 
     async def status_update(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "status", "status": event["status"]})
+        status = event["status"]
+        if self.outbox is not None:
+            self.outbox.offer(f"status:{status.get('replica')}", {"type": "status", "status": status})
+
+
+class FeedConsumer(AsyncJsonWebsocketConsumer):
+    groups_joined: tuple[str, ...] = ()
+    outbox: Outbox | None = None
+    ticker: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.groups_joined = tuple(await database_sync_to_async(feed_groups)(user))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        deployments = await load_visible_deployments(user)
+        self.deployment_ids = {d["id"] for d in deployments}
+        summaries = await latest_summaries(self.deployment_ids)
+        await self.send_json({
+            "type": "snapshot",
+            "deployments": [{"deployment": d, "summary": summaries[d["id"]]} for d in deployments],
+        })
+        self.outbox = Outbox(self.send_json)
+        self.ticker = asyncio.create_task(self._summaries())
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.ticker is not None:
+            self.ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.ticker
+        if self.outbox is not None:
+            await self.outbox.close()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        return None
+
+    async def feed_deployment(self, event: dict[str, Any]) -> None:
+        deployment = event["deployment"]
+        self.deployment_ids.add(deployment["id"])
+        if self.outbox is not None:
+            self.outbox.offer(f"deployment:{deployment['id']}", {"type": "deployment", "deployment": deployment})
+
+    async def _summaries(self) -> None:
+        while True:
+            await asyncio.sleep(float(settings.RIFFLE_FEED_SUMMARY_INTERVAL_S))
+            summaries = await latest_summaries(self.deployment_ids)
+            if self.outbox is not None:
+                self.outbox.offer("summary", {"type": "summary",
+                                              "summaries": {str(k): v for k, v in sorted(summaries.items())}})
 
 
 @database_sync_to_async
-def load_deployment(deployment_id: int) -> dict[str, Any] | None:
-    deployment = Deployment.objects.select_related("version").filter(pk=deployment_id).first()
+def load_deployment(user: Any, deployment_id: int) -> dict[str, Any] | None:
+    deployment = deployment_for(user, deployment_id)
     return dict(deployment.to_dict()) if deployment is not None else None
+
+
+@database_sync_to_async
+def load_visible_deployments(user: Any) -> list[dict[str, Any]]:
+    return [dict(d.to_dict()) for d in visible_deployments(user).order_by("id")]
 
 
 async def latest_metrics(deployment_id: int) -> dict[str, Any]:
     """The latest snapshot of every replica that reported within the metrics TTL."""
+    found = await _latest(keys.metrics_pattern(deployment_id))
+    return {replica: snapshot for (_d, replica), snapshot in found.items()}
+
+
+async def latest_summaries(deployment_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """summary (history.summary_of) of each deployment from its replicas' latest metrics."""
+    found = await _latest(keys.metrics_pattern("*"))
+    by_deployment: dict[int, list[dict[str, Any]]] = {i: [] for i in deployment_ids}
+    for (deployment, _replica), snapshot in found.items():
+        if deployment.isdigit() and int(deployment) in by_deployment:
+            by_deployment[int(deployment)].append(snapshot)
+    return {i: history.summary_of(snapshots) for i, snapshots in by_deployment.items()}
+
+
+async def _latest(pattern: str) -> dict[tuple[str, str], Any]:
     client = async_redis()
     try:
-        names = [name async for name in client.scan_iter(match=keys.metrics_pattern(deployment_id))]
+        names = [name async for name in client.scan_iter(match=pattern, count=1000)]
         values = await client.mget(names) if names else []
     except Exception:
-        logger.warning("cannot read metrics of deployment %s from Redis", deployment_id, exc_info=True)
+        logger.warning("cannot read metrics (%s) from Redis", pattern, exc_info=True)
         return {}
     finally:
         await client.aclose()
-    found: dict[str, Any] = {}
+    found: dict[tuple[str, str], Any] = {}
     for name, value in zip(names, values):
         if value is not None:
-            found[keys.replica_of_metrics_key(name)] = json.loads(value)
+            found[keys.metrics_key_parts(name)] = json.loads(value)
     return found

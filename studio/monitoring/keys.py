@@ -18,6 +18,10 @@ SAMPLES_TTL_S = 3600
 ERRORS_KEPT = 100
 ERRORS_TTL_S = 7 * 24 * 3600
 STATUS_TTL_S = 24 * 3600
+# Interactive queries: a request list outlives a replica that stopped reading it by this
+# much; an answer waits this long for the API to read it.
+QUERY_REQUESTS_TTL_S = 30
+QUERY_REPLY_TTL_S = 30
 
 
 def _prefix() -> str:
@@ -30,6 +34,11 @@ def heartbeat(replica_id: int | str) -> str:
 
 def metrics(deployment_id: int | str, replica_id: int | str) -> str:
     return f"{_prefix()}:deployment:{deployment_id}:metrics:{replica_id}"
+
+
+def history(deployment_id: int | str) -> str:
+    """Sorted set of the deployment's metrics history (studio.monitoring.history)."""
+    return f"{_prefix()}:deployment:{deployment_id}:history"
 
 
 def metrics_pattern(deployment_id: int | str) -> str:
@@ -58,6 +67,20 @@ def errors(deployment_id: int | str) -> str:
 def status(deployment_id: int | str) -> str:
     """A hash: replica id -> JSON of its latest status change."""
     return f"{_prefix()}:deployment:{deployment_id}:status"
+def query_requests(replica_id: int | str) -> str:
+    """The list a replica BLPOPs interactive-query requests from (JSON)."""
+    return f"{_prefix()}:replica:{replica_id}:queries"
+
+
+def query_reply(request_id: str) -> str:
+    """The list every replica asked by one API request pushes its answer to (JSON)."""
+    return f"{_prefix()}:query:{request_id}:reply"
+
+
+def metrics_key_parts(key: str) -> tuple[str, str]:
+    """(deployment id, replica id) of a `metrics` key."""
+    parts = key.rsplit(":", 3)
+    return parts[-3], parts[-1]
 
 
 def reconcile_lock() -> str:

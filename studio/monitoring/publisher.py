@@ -14,7 +14,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from studio.monitoring import keys
+from studio.monitoring import history, keys
+from studio.monitoring.access import feed_groups_of
 from studio.monitoring.connections import sync_redis
 
 logger = logging.getLogger(__name__)
@@ -25,8 +26,10 @@ _WARN_EVERY_S = 30.0
 class MetricsPublisher:
     """The `on_metrics` callback of one replica's StreamsApp.
 
-    Stores each snapshot as the replica's latest (`keys.metrics`, TTL 30 s) and relays it
-    to websocket clients of the deployment. Called from an engine thread once a second.
+    Stores each snapshot as the replica's latest (`keys.metrics`, TTL 30 s), adds a point
+    to the deployment's history when a history step has passed since the last one (by the
+    snapshots' own timestamps), and relays it to websocket clients of the deployment.
+    Called from an engine thread once a second.
     """
 
     def __init__(self, deployment_id: int, replica_id: int) -> None:
@@ -34,6 +37,7 @@ class MetricsPublisher:
         self.replica_id = replica_id
         self.latest: dict[str, Any] | None = None
         self._last_warning = 0.0
+        self._last_history_ms: int | None = None
 
     def __call__(self, snapshot: dict[str, Any]) -> None:
         self.latest = snapshot
@@ -45,6 +49,7 @@ class MetricsPublisher:
             )
         except Exception as exc:
             self._warn("cannot store metrics in Redis: %s", exc)
+        self._write_history(snapshot)
         try:
             group_send(
                 keys.group(self.deployment_id),
@@ -52,6 +57,17 @@ class MetricsPublisher:
             )
         except Exception as exc:
             self._warn("cannot relay metrics to websocket clients: %s", exc)
+
+    def _write_history(self, snapshot: dict[str, Any]) -> None:
+        t = int(snapshot.get("timestamp") or 0)
+        last = self._last_history_ms
+        if last is not None and last <= t < last + history.step_s() * 1000:
+            return
+        self._last_history_ms = t  # a failed write waits for the next step too
+        try:
+            history.write(self.deployment_id, self.replica_id, snapshot)
+        except Exception as exc:
+            self._warn("cannot add to the metrics history in Redis: %s", exc)
 
     def _warn(self, message: str, exc: Exception) -> None:
         # Once a second for every replica would drown the log during an outage.
@@ -63,9 +79,12 @@ class MetricsPublisher:
 
 
 def publish_deployment(deployment_id: int, deployment: dict[str, Any]) -> None:
-    """Tell websocket clients that the deployment's state changed (best effort)."""
+    """Tell websocket clients that the deployment's state changed (best effort): its own
+    socket's group and the deployments feed's groups that may see it."""
     try:
         group_send(keys.group(deployment_id), {"type": "deployment.update", "deployment": deployment})
+        for group in feed_groups_of(dict(deployment)):
+            group_send(group, {"type": "feed.deployment", "deployment": deployment})
     except Exception:
         logger.warning("cannot broadcast deployment %s", deployment_id, exc_info=True)
 

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from runtime import spec
 from studio.topologies.models import Topology, TopologyVersion
+from studio.workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,10 @@ def example_document(name: str) -> dict[str, Any]:
     return document if isinstance(document, dict) else spec.dump_document(document)
 
 
-def ensure_example(name: str, *, created_by: Any = None) -> tuple[Topology, TopologyVersion | None]:
-    """The example as a Topology with at least version 1.
+def ensure_example(
+    name: str, workspace: Workspace, *, created_by: Any = None,
+) -> tuple[Topology, TopologyVersion | None]:
+    """The example as a Topology of `workspace` with at least version 1.
 
     Returns the topology and the version created now (None when it was there already).
     The shipped document is stored even if the engine cannot run all of it yet; the
@@ -33,7 +36,7 @@ def ensure_example(name: str, *, created_by: Any = None) -> tuple[Topology, Topo
     document = example_document(name)
     with transaction.atomic():
         topology, _ = Topology.objects.get_or_create(
-            name=document["name"],
+            workspace=workspace, name=document["name"],
             defaults={"description": document.get("description", ""), "created_by": created_by},
         )
         if topology.versions.exists():

@@ -55,6 +55,7 @@ class VersionDict(TypedDict):
 
 class TopologySummaryDict(TypedDict):
     id: int
+    workspace: int
     name: str
     description: str
     latest_version: VersionRefDict | None
@@ -62,13 +63,17 @@ class TopologySummaryDict(TypedDict):
 
 class TopologyDict(TypedDict):
     id: int
+    workspace: int
     name: str
     description: str
     latest_version: VersionDict | None
 
 
 class Topology(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.PROTECT, related_name="topologies"
+    )
+    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -80,6 +85,9 @@ class Topology(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "topologies"
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="topology_name_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -125,6 +133,7 @@ class Topology(models.Model):
         latest = self.latest_version
         return {
             "id": self.pk,
+            "workspace": self.workspace_id,
             "name": self.name,
             "description": self.description,
             "latest_version": latest.to_ref() if latest else None,
@@ -134,6 +143,7 @@ class Topology(models.Model):
         latest = self.latest_version
         return {
             "id": self.pk,
+            "workspace": self.workspace_id,
             "name": self.name,
             "description": self.description,
             "latest_version": latest.to_dict() if latest else None,

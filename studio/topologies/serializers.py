@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
+
+from studio.workspaces.access import visible
+from studio.workspaces.models import Workspace
 
 
 class NewVersion(serializers.Serializer):
@@ -33,3 +38,38 @@ class ValidateDocument(serializers.Serializer):
         if not isinstance(value, dict):
             raise serializers.ValidationError("The document must be a JSON object.")
         return value
+
+
+class NewTopology(serializers.Serializer):
+    workspace = serializers.IntegerField(min_value=1, help_text="id of the workspace to create it in")
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    document = serializers.JSONField(required=False, help_text="saved as version 1 when given")
+    message = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate_workspace(self, value: int) -> Workspace:
+        # A workspace the user is not in does not exist, as far as they can tell.
+        workspaces = visible(Workspace.objects.filter(pk=value), self.context["request"].user,
+                             through="")
+        workspace = workspaces.first()
+        if workspace is None:
+            raise serializers.ValidationError(f"There is no workspace {value}.")
+        return workspace
+
+    def validate_document(self, value: object) -> object:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("The document must be a JSON object.")
+        return value
+
+
+class TopologyChange(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class TopologyFilter(serializers.Serializer):
+    workspace = serializers.IntegerField(min_value=1, required=False)
+
+    def filter(self, topologies: Any) -> Any:
+        workspace = self.validated_data.get("workspace")
+        return topologies.filter(workspace_id=workspace) if workspace else topologies

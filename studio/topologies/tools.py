@@ -13,16 +13,16 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from runtime import spec
 from studio.api import ERROR_SCHEMA, ProblemsError, typed_schema
-from studio.topologies import documents
+from studio.topologies import documents, lookup
 from studio.topologies.documents import ProblemDict, UnloadableDocumentError
-from studio.topologies.models import Topology, TopologyVersion
+from studio.topologies.models import TopologyVersion
 from studio.topologies.serializers import ValidateDocument
+from studio.workspaces.models import Role
 
 _ERROR = OpenApiResponse(ERROR_SCHEMA, description="refused, with the reasons")
 
@@ -145,7 +145,7 @@ def describe(request: Request, topology_id: int, number: int) -> Response:
     """The compiled topology as Kafka Streams' text and as data: sub-topologies with
     their nodes (sources' topics, processors' stores, sinks' topic, both directions of
     links). A version that does not compile is a 400 with its problems."""
-    version = _version(topology_id, number)
+    version = lookup.version(request, topology_id, number, "Describing a version")
     description = _compile(version).describe()
     data = description.to_dict()
     answer: DescribeDict = {
@@ -177,7 +177,7 @@ def export(request: Request, topology_id: int, number: int) -> Response | HttpRe
     """The Python program that builds this version's topology with the DSL
     (`runtime.spec.export_python`); running it prints the topology's description."""
     download = _flag(request, "download")
-    version = _version(topology_id, number)
+    version = lookup.version(request, topology_id, number, "Exporting a version")
     _refuse_errors(version)
     try:
         source = spec.export_python(documents.load(version.document))
@@ -208,11 +208,13 @@ def diff(request: Request, topology_id: int) -> Response:
     """What changed from version `from` to version `to`: nodes added, removed, changed
     (type, label, parameters, each with before and after) or only moved on the canvas;
     edges added and removed; settings, name and description."""
+    # Whether the topology may be seen comes first: an outsider learns nothing from
+    # which parameters are wrong.
+    topology = lookup.topology(request, topology_id, Role.VIEWER, "Comparing versions")
     numbers = _version_numbers(request, "from", "to")
-    topology = _topology(topology_id)
     loaded = []
     for number in numbers:
-        version = _version_of(topology, number)
+        version = lookup.version_of(topology, number)
         try:
             loaded.append(documents.load(version.document))
         except UnloadableDocumentError as exc:
@@ -286,21 +288,3 @@ def _version_numbers(request: Request, *names: str) -> list[int]:
                    else f"The request has {len(problems)} problems.")
         raise ProblemsError(message, problems)
     return numbers
-
-
-def _topology(topology_id: int) -> Topology:
-    topology = Topology.objects.filter(pk=topology_id).first()
-    if topology is None:
-        raise NotFound(f"There is no topology {topology_id}.")
-    return topology
-
-
-def _version_of(topology: Topology, number: int) -> TopologyVersion:
-    version = topology.versions.filter(number=number).first()
-    if version is None:
-        raise NotFound(f"Topology {topology.pk} has no version {number}.")
-    return version
-
-
-def _version(topology_id: int, number: int) -> TopologyVersion:
-    return _version_of(_topology(topology_id), number)

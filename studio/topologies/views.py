@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,7 +22,11 @@ from studio.topologies.models import (
     VersionDict,
     VersionSummaryDict,
 )
-from studio.topologies.serializers import NewVersion
+from studio.topologies import lookup
+from studio.topologies.documents import problem
+from studio.topologies.serializers import NewTopology, NewVersion, TopologyChange, TopologyFilter
+from studio.workspaces.access import check, visible
+from studio.workspaces.models import Role
 
 _ERROR = OpenApiResponse(ERROR_SCHEMA, description="refused, with the reasons")
 
@@ -58,18 +62,86 @@ def processors(request: Request) -> Response:
                      "broken": spec.entry_point_errors()})
 
 
-@extend_schema(operation_id="topologies_list", responses={200: paged_schema(TopologySummaryDict)})
-@api_view(["GET"])
+@extend_schema(
+    methods=["GET"], operation_id="topologies_list", parameters=[TopologyFilter],
+    responses={200: paged_schema(TopologySummaryDict), 400: _ERROR},
+)
+@extend_schema(
+    methods=["POST"], operation_id="topologies_create", request=NewTopology,
+    responses={201: typed_schema(TopologyDict), 400: _ERROR, 403: _ERROR},
+)
+@api_view(["GET", "POST"])
 def topology_list(request: Request) -> Response:
-    versions = TopologyVersion.objects.only("id", "number", "created_at", "topology_id")
-    topologies = Topology.objects.prefetch_related(Prefetch("versions", queryset=versions))
-    return paginate(request, topologies, Topology.to_summary)
+    """The topologies of the user's workspaces; POST creates one (editors), optionally
+    with its first version."""
+    if request.method == "GET":
+        query = TopologyFilter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        versions = TopologyVersion.objects.only("id", "number", "created_at", "topology_id")
+        topologies = visible(Topology.objects.all(), request.user)
+        topologies = query.filter(topologies).prefetch_related(Prefetch("versions", queryset=versions))
+        return paginate(request, topologies, Topology.to_summary)
+
+    body = NewTopology(data=request.data, context={"request": request})
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    workspace = data["workspace"]
+    check(request.user, workspace.pk, Role.EDITOR, action="Creating a topology",
+          not_found=f"There is no workspace {workspace.pk}.")
+    try:
+        with transaction.atomic():
+            topology = Topology.objects.create(
+                workspace=workspace, name=data["name"], description=data["description"],
+                created_by=request.user,
+            )
+            if "document" in data:
+                _add_version(request, topology, data["document"], data["message"])
+    except IntegrityError:
+        message = f"Workspace {workspace.name!r} has a topology named {data['name']!r} already."
+        raise ProblemsError(message, [problem(message, path="name")],
+                            status_code=status.HTTP_409_CONFLICT) from None
+    AuditEvent.record(request.user, "topology.create", topology, name=topology.name)
+    return Response(topology.to_dict(), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(responses={200: typed_schema(TopologyDict), 404: _ERROR})
-@api_view(["GET"])
+@extend_schema(methods=["GET"], responses={200: typed_schema(TopologyDict), 404: _ERROR})
+@extend_schema(methods=["PATCH"], request=TopologyChange,
+               responses={200: typed_schema(TopologyDict), 400: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR})
+@extend_schema(methods=["DELETE"], request=None,
+               responses={204: None, 403: _ERROR, 404: _ERROR, 409: _ERROR})
+@api_view(["GET", "PATCH", "DELETE"])
 def topology_detail(request: Request, topology_id: int) -> Response:
-    return Response(_topology(topology_id).to_dict())
+    if request.method == "GET":
+        return Response(lookup.topology(request, topology_id, Role.VIEWER, "Reading").to_dict())
+    if request.method == "PATCH":
+        topology = lookup.topology(request, topology_id, Role.EDITOR, "Changing the topology")
+        body = TopologyChange(data=request.data)
+        body.is_valid(raise_exception=True)
+        before = {"name": topology.name, "description": topology.description}
+        for field, value in body.validated_data.items():
+            setattr(topology, field, value)
+        try:
+            with transaction.atomic():
+                topology.save()
+        except IntegrityError:
+            message = f"The workspace has a topology named {topology.name!r} already."
+            raise ProblemsError(message, [problem(message, path="name")],
+                                status_code=status.HTTP_409_CONFLICT) from None
+        AuditEvent.record(request.user, "topology.update", topology, before=before,
+                          after={"name": topology.name, "description": topology.description})
+        return Response(topology.to_dict())
+
+    topology = lookup.topology(request, topology_id, Role.EDITOR, "Deleting the topology")
+    deployed = list(topology.deployments.values_list("application_id", flat=True))
+    if deployed:
+        raise ProblemsError(
+            f"Topology {topology.name!r} has deployments ({', '.join(deployed)}); "
+            "a deployment pins its version, so delete those first.", [],
+            status_code=status.HTTP_409_CONFLICT,
+        )
+    AuditEvent.record(request.user, "topology.delete", topology, name=topology.name)
+    topology.delete()
+    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(
@@ -78,22 +150,33 @@ def topology_detail(request: Request, topology_id: int) -> Response:
 )
 @extend_schema(
     methods=["POST"], operation_id="topologies_versions_create", request=NewVersion,
-    responses={201: typed_schema(VersionDict), 400: _ERROR, 404: _ERROR},
+    responses={201: typed_schema(VersionDict), 400: _ERROR, 403: _ERROR, 404: _ERROR},
 )
 @api_view(["GET", "POST"])
 def topology_versions(request: Request, topology_id: int) -> Response:
-    topology = _topology(topology_id)
     if request.method == "GET":
+        topology = lookup.topology(request, topology_id, Role.VIEWER, "Listing versions")
         versions = topology.versions.select_related("created_by").defer("document")
         return paginate(request, versions, TopologyVersion.to_summary)
 
+    topology = lookup.topology(request, topology_id, Role.EDITOR, "Saving a version")
     body = NewVersion(data=request.data)
     body.is_valid(raise_exception=True)
+    version = _add_version(request, topology, body.validated_data["document"],
+                           body.validated_data["message"])
+    return Response(version.to_dict(), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(responses={200: typed_schema(VersionDict), 404: _ERROR})
+@api_view(["GET"])
+def topology_version_detail(request: Request, topology_id: int, number: int) -> Response:
+    """One version with its document: a deployment may pin one that is not the latest."""
+    return Response(lookup.version(request, topology_id, number, "Reading a version").to_dict())
+
+
+def _add_version(request: Request, topology: Topology, document: dict, message: str) -> TopologyVersion:
     try:
-        version = topology.add_version(
-            body.validated_data["document"], message=body.validated_data["message"],
-            created_by=request.user,
-        )
+        version = topology.add_version(document, message=message, created_by=request.user)
     except InvalidDocumentError as exc:
         errors = sum(1 for p in exc.problems if p["severity"] == "error")
         raise ProblemsError(
@@ -102,24 +185,4 @@ def topology_versions(request: Request, topology_id: int) -> Response:
         ) from None
     AuditEvent.record(request.user, "version.create", version,
                       topology=topology.pk, number=version.number)
-    return Response(version.to_dict(), status=status.HTTP_201_CREATED)
-
-
-@extend_schema(responses={200: typed_schema(VersionDict), 404: _ERROR})
-@api_view(["GET"])
-def topology_version_detail(request: Request, topology_id: int, number: int) -> Response:
-    """One version with its document: a deployment may pin one that is not the latest."""
-    version = (
-        _topology(topology_id).versions.select_related("created_by").filter(number=number).first()
-    )
-    if version is None:
-        raise NotFound(f"Topology {topology_id} has no version {number}.")
-    return Response(version.to_dict())
-
-
-def _topology(topology_id: int) -> Topology:
-    topology = Topology.objects.filter(pk=topology_id).first()
-    if topology is None:
-        raise NotFound(f"There is no topology {topology_id}.")
-    return topology
-
+    return version

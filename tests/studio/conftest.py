@@ -20,6 +20,7 @@ from django.test import Client
 from studio import celery_app
 from studio.topologies.examples import example_document
 from studio.topologies.models import Topology, TopologyVersion
+from studio.workspaces.models import Membership, Role, Workspace
 
 
 @pytest.fixture
@@ -28,8 +29,16 @@ def alice(db: None) -> User:
 
 
 @pytest.fixture
-def api(alice: User) -> Client:
-    """A logged-in client that sends JSON and enforces CSRF like a browser."""
+def team(alice: User) -> Workspace:
+    """The workspace most tests work in; alice is its admin."""
+    workspace = Workspace.objects.create(name="team", slug="team")
+    Membership.objects.create(workspace=workspace, user=alice, role=Role.ADMIN)
+    return workspace
+
+
+@pytest.fixture
+def api(alice: User, team: Workspace) -> Client:
+    """A logged-in client (alice, admin of `team`) that sends JSON."""
     client = Client(enforce_csrf_checks=False)
     client.force_login(alice)
     return client
@@ -51,8 +60,9 @@ def wordcount_document() -> dict[str, Any]:
 
 
 @pytest.fixture
-def wordcount(db: None, alice: User, wordcount_document: dict[str, Any]) -> Topology:
-    topology = Topology.objects.create(name="word count", description="counts words", created_by=alice)
+def wordcount(db: None, alice: User, team: Workspace, wordcount_document: dict[str, Any]) -> Topology:
+    topology = Topology.objects.create(workspace=team, name="word count", description="counts words",
+                                       created_by=alice)
     topology.add_version(wordcount_document, message="first", created_by=alice)
     return topology
 

@@ -36,7 +36,7 @@ def test_logout_is_post_only(api: Client) -> None:
     assert api.get("/logout/").status_code == 405
     response = api.post("/logout/")
     assert response.status_code == 302 and response["Location"] == "/login/"
-    assert api.get("/api/me/").status_code == 403
+    assert api.get("/api/me/").status_code == 401
 
 
 @pytest.mark.parametrize("path", ["/", "/topologies/3", "/deployments/7"])

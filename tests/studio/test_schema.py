@@ -18,7 +18,10 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/topologies/{topology_id}/diff/", "/api/deployments/{deployment_id}/scale/",
         "/api/deployments/{deployment_id}/restart/", "/api/deployments/{deployment_id}/lag/",
         "/api/deployments/{deployment_id}/errors/", "/api/deployments/{deployment_id}/samples/",
+        "/api/deployments/{deployment_id}/metrics/",
         "/api/audit/",
+        "/api/deployments/{deployment_id}/stores/",
+        "/api/deployments/{deployment_id}/stores/{store_name}/",
         "/api/connections/",
         "/api/connections/{connection_id}/", "/api/connections/{connection_id}/test/",
         "/api/connections/{connection_id}/topics/",
@@ -37,6 +40,9 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
     assert "decision" in errors["200"]["content"]["application/json"]["schema"]["properties"]["results"]["items"]["properties"]
     samples = paths["/api/deployments/{deployment_id}/samples/"]["get"]
     assert "node" in {p["name"] for p in samples["parameters"]}
+    query = paths["/api/deployments/{deployment_id}/stores/{store_name}/"]["get"]
+    assert {"200", "404", "409", "504"} <= set(query["responses"])
+    assert {"key", "from", "to", "limit", "time_from", "time_to"} <= {p["name"] for p in query["parameters"]}
     # Secrets are write-only: in the request body, never in an answer.
     connection = paths["/api/connections/{connection_id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert "password_set" in connection["properties"]
@@ -44,7 +50,7 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
 
 
 def test_anonymous_cannot_read_the_schema(anonymous: Client, db: None) -> None:
-    assert anonymous.get("/api/schema/").status_code == 403
+    assert anonymous.get("/api/schema/").status_code == 401
 
 
 def test_the_topology_tools_have_response_schemas(api: Client) -> None:
@@ -66,3 +72,10 @@ def test_the_topology_tools_have_response_schemas(api: Client) -> None:
     for path in ["/api/topologies/{topology_id}/versions/{number}/describe/", exported,
                  "/api/topologies/{topology_id}/diff/"]:
         assert "404" in paths[path]["get"]["responses"], path
+
+
+def test_the_metrics_history_has_its_parameters_and_errors(api: Client) -> None:
+    operation = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()[
+        "paths"]["/api/deployments/{deployment_id}/metrics/"]["get"]
+    assert {"since", "until", "step", "series"} <= {p["name"] for p in operation["parameters"]}
+    assert {"200", "400", "404", "503"} <= set(operation["responses"])

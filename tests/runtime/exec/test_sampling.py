@@ -120,6 +120,21 @@ def test_a_failing_callback_never_stops_processing() -> None:
     assert feed.callback_failures == 20   # 4 nodes x 5 records, each caught
 
 
+def test_a_new_task_is_sampled_before_the_next_window() -> None:
+    # The thread's first refill ran before any task existed; the first records of a
+    # new task (often all there is) are still sampled, within the per-window budget.
+    clock = MockClock(0)
+    samples: list[dict[str, Any]] = []
+    feed = RecordFeed("t", 2, clock, samples.append, None)
+    feed.refill()
+    clock.advance(10)
+    task = StreamTask(pipeline(), 0, 0, application_id="s", collector=ListCollector(),
+                      config={}, clock=clock, records=feed)
+    for offset in range(5):
+        task.process(rec(offset, "k", str(offset)))
+    assert [s["offset"] for s in samples if s["node"] == "source"] == [0, 1]
+
+
 def test_a_closed_task_leaves_the_buckets() -> None:
     task, feed, clock, samples, _ = make(rate=2)
     feed.refill()

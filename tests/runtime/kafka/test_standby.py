@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import redis
 
+from runtime import QueryableStoreTypes, StateStoreMigratedError, StoreQueryParameters
 from runtime.app import StreamsApp
 from runtime.exec.standby import MEMBERS_PREFIX, MembershipRegistry
 from tests.runtime.kafka.helpers import (
@@ -124,6 +125,18 @@ def test_a_standby_follows_the_changelog_and_takes_over_with_little_to_replay(
         # The standbys applied the changelog records written after they started.
         wait_until(lambda: all(_standbys(survivor)[t]["records-applied"] > 0 for t in taken_over), 30,
                    "the survivor's standbys applying the changelog", interval=0.3)
+        # Interactive queries with stale stores read the standbys too: the survivor
+        # answers for every word; without them, only for its own active tasks.
+        counts = StoreQueryParameters.from_name_and_type("counts", QueryableStoreTypes.key_value_store())
+        expected = dict(word_counts(first + second))
+        wait_until(lambda: dict(survivor.store(counts.enable_stale_stores()).all(limit=None)) == expected, 30,
+                   "the survivor's stale stores answering every word", interval=0.3)
+        if _stateful_active(survivor):
+            own = dict(survivor.store(counts).all(limit=None))
+            assert own and len(own) < len(expected) and all(expected[k] == v for k, v in own.items())
+        else:
+            with pytest.raises(StateStoreMigratedError):
+                survivor.store(counts).all()
         caplog.clear()
         assert leaving.close(30)
         wait_until(lambda: _stateful_active(survivor) == {"1_0", "1_1"}, 60, "the survivor running every task",

@@ -10,16 +10,17 @@ from confluent_kafka import Producer
 from django.contrib.auth.models import User
 
 from studio.connections.models import Connection
+from studio.workspaces.models import Workspace
 
 @pytest.fixture
-def connection(db: None, alice: User, kafka_bootstrap: str) -> Connection:
-    return Connection.objects.create(name="dev", bootstrap_servers=kafka_bootstrap, created_by=alice)
+def connection(team: Workspace, db: None, alice: User, kafka_bootstrap: str) -> Connection:
+    return Connection.objects.create(workspace=team, name="dev", bootstrap_servers=kafka_bootstrap, created_by=alice)
 
 
 @pytest.fixture
-def unreachable(db: None, alice: User) -> Connection:
+def unreachable(team: Workspace, db: None, alice: User) -> Connection:
     # Port 1 on localhost refuses connections at once: nothing listens there.
-    return Connection.objects.create(name="nowhere", bootstrap_servers="127.0.0.1:1", created_by=alice)
+    return Connection.objects.create(workspace=team, name="nowhere", bootstrap_servers="127.0.0.1:1", created_by=alice)
 
 
 @pytest.fixture

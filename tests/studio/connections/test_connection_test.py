@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from studio.connections.models import Connection
+from studio.workspaces.models import Workspace
 from tests.studio.connections.helpers import KEY_PEM, PASSWORD, send
 
 pytestmark = pytest.mark.kafka
@@ -37,11 +38,11 @@ def test_an_unreachable_address_answers_not_ok_quickly(api: Client, unreachable:
     assert body["error"].startswith("Cannot reach Kafka at 127.0.0.1:1 (describe the cluster): ")
 
 
-def test_a_failed_sasl_test_shows_no_secret(api: Client, alice: User, kafka_bootstrap: str,
+def test_a_failed_sasl_test_shows_no_secret(team: Workspace, api: Client, alice: User, kafka_bootstrap: str,
                                             caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     # The development broker speaks PLAINTEXT only, so SASL fails, with the password sent.
-    connection = Connection.objects.create(
+    connection = Connection.objects.create(workspace=team, 
         name="sasl", bootstrap_servers=kafka_bootstrap, security_protocol="SASL_PLAINTEXT",
         sasl_mechanism="PLAIN", username="riffle", password=PASSWORD,
     )
@@ -52,11 +53,11 @@ def test_a_failed_sasl_test_shows_no_secret(api: Client, alice: User, kafka_boot
     assert PASSWORD not in caplog.text
 
 
-def test_settings_the_client_refuses_answer_not_ok_without_secrets(api: Client, alice: User,
+def test_settings_the_client_refuses_answer_not_ok_without_secrets(team: Workspace, api: Client, alice: User,
                                                                     caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     # PEM markers around text that is not base64: the client cannot load it.
-    connection = Connection.objects.create(
+    connection = Connection.objects.create(workspace=team, 
         name="tls", bootstrap_servers="127.0.0.1:1", security_protocol="SSL",
         ssl_certificate_pem="-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
         ssl_key_pem=KEY_PEM,

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from studio.connections.models import Connection
+from studio.workspaces.models import Workspace
 from tests.studio.connections.helpers import KEY_PEM, PASSWORD, send
 
 CERT_PEM = "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n"
@@ -26,10 +27,10 @@ def post_json(client: Client, path: str, body: object = None) -> Any:
     return send(client, "post", path, body)
 
 
-def test_create_returns_the_connection_without_its_secrets(api: Client, alice: User,
+def test_create_returns_the_connection_without_its_secrets(api: Client, team: Workspace, alice: User,
                                                             caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    response = post_json(api, "/api/connections/", SASL_SSL)
+    response = post_json(api, "/api/connections/", {"workspace": team.pk} | SASL_SSL)
     assert response.status_code == 201, response.content
     assert PASSWORD not in response.content.decode()
     assert "TOP-SECRET-KEY-MATERIAL" not in response.content.decode()
@@ -82,8 +83,8 @@ def test_client_config_of_plaintext_leaves_sasl_and_tls_out(db: None) -> None:
      "ssl_key_pem", "A client certificate and its key go together: give both or neither."),
     ({"bootstrap_servers": "a:1"}, "name", "This field is required."),
 ])
-def test_create_refuses_bad_input(api: Client, body: dict[str, object], path: str, message: str) -> None:
-    response = post_json(api, "/api/connections/", body)
+def test_create_refuses_bad_input(api: Client, team: Workspace, body: dict[str, object], path: str, message: str) -> None:
+    response = post_json(api, "/api/connections/", {"workspace": team.pk} | body)
     assert response.status_code == 400
     assert {"path": path, "message": message} in [
         {"path": p["path"], "message": p["message"]} for p in response.json()["problems"]
@@ -91,30 +92,30 @@ def test_create_refuses_bad_input(api: Client, body: dict[str, object], path: st
     assert Connection.objects.count() == 0
 
 
-def test_create_refuses_a_taken_name(api: Client, connection: Connection) -> None:
-    response = post_json(api, "/api/connections/", {"name": "dev", "bootstrap_servers": "a:1"})
+def test_create_refuses_a_taken_name(api: Client, team: Workspace, connection: Connection) -> None:
+    response = post_json(api, "/api/connections/", {"workspace": team.pk} | {"name": "dev", "bootstrap_servers": "a:1"})
     assert response.status_code == 400
-    assert response.json()["message"] == "name: connection with this name already exists."
+    assert response.json()["message"] == "name: Workspace 'team' has a connection named 'dev' already."
 
 
-def test_errors_never_echo_a_secret(api: Client) -> None:
+def test_errors_never_echo_a_secret(api: Client, team: Workspace) -> None:
     body = {**SASL_SSL, "ssl_key_pem": "not pem " + PASSWORD, "bootstrap_servers": "bad"}
-    response = post_json(api, "/api/connections/", body)
+    response = post_json(api, "/api/connections/", {"workspace": team.pk} | body)
     assert response.status_code == 400
     assert PASSWORD not in response.content.decode()
 
 
-def test_list_is_paginated(api: Client, alice: User) -> None:
+def test_list_is_paginated(team: Workspace, api: Client, alice: User) -> None:
     for i in range(3):
-        Connection.objects.create(name=f"c{i}", bootstrap_servers="a:1")
+        Connection.objects.create(workspace=team, name=f"c{i}", bootstrap_servers="a:1")
     body = api.get("/api/connections/?page_size=2").json()
     assert body["count"] == 3
     assert [c["name"] for c in body["results"]] == ["c0", "c1"]
     assert body["next"] is not None
 
 
-def test_patch_keeps_secrets_left_out_and_clears_an_empty_one(api: Client) -> None:
-    created = post_json(api, "/api/connections/", SASL_SSL).json()
+def test_patch_keeps_secrets_left_out_and_clears_an_empty_one(api: Client, team: Workspace) -> None:
+    created = post_json(api, "/api/connections/", {"workspace": team.pk} | SASL_SSL).json()
     path = f"/api/connections/{created['id']}/"
     response = send(api, "patch", path, {"username": "other", "ssl_certificate_pem": "", "ssl_key_pem": ""})
     assert response.status_code == 200, response.content
@@ -123,16 +124,16 @@ def test_patch_keeps_secrets_left_out_and_clears_an_empty_one(api: Client) -> No
     assert response.json()["password_set"] is True and response.json()["ssl_key_set"] is False
 
 
-def test_patch_checks_the_connection_as_it_will_be_saved(api: Client) -> None:
-    created = post_json(api, "/api/connections/", {**SASL_SSL, "ssl_certificate_pem": "", "ssl_key_pem": ""}).json()
+def test_patch_checks_the_connection_as_it_will_be_saved(api: Client, team: Workspace) -> None:
+    created = post_json(api, "/api/connections/", {"workspace": team.pk} | {**SASL_SSL, "ssl_certificate_pem": "", "ssl_key_pem": ""}).json()
     response = send(api, "patch", f"/api/connections/{created['id']}/", {"password": ""})
     assert response.status_code == 400
     assert response.json()["message"] == "password: SASL_SSL needs a password."
     assert Connection.objects.get(pk=created["id"]).password == PASSWORD
 
 
-def test_put_replaces_settings_and_keeps_the_password(api: Client) -> None:
-    created = post_json(api, "/api/connections/", SASL_SSL).json()
+def test_put_replaces_settings_and_keeps_the_password(api: Client, team: Workspace) -> None:
+    created = post_json(api, "/api/connections/", {"workspace": team.pk} | SASL_SSL).json()
     body = {"name": "renamed", "bootstrap_servers": "k:1", "security_protocol": "SASL_PLAINTEXT",
             "sasl_mechanism": "PLAIN", "username": "u"}
     response = send(api, "put", f"/api/connections/{created['id']}/", body)
@@ -160,8 +161,8 @@ def test_unknown_connection_is_404(api: Client, suffix: str) -> None:
     "/api/connections/1/topics/", "/api/connections/1/topics/t/records/",
 ])
 def test_anonymous_is_refused(anonymous: Client, connection: Connection, path: str) -> None:
-    assert anonymous.get(path).status_code == 403
-    assert anonymous.post(path, data="{}", content_type="application/json").status_code == 403
+    assert anonymous.get(path).status_code == 401
+    assert anonymous.post(path, data="{}", content_type="application/json").status_code == 401
 
 
 def test_session_writes_need_the_csrf_token(alice: User) -> None:

@@ -11,24 +11,26 @@ from django.test import Client
 from django.utils import timezone
 
 from studio.deployments.models import AuditEvent, Deployment
+from studio.workspaces.models import Membership, Role, Workspace
 
 T0 = timezone.now() - timedelta(days=1)
 
 
-def event(actor: User | None, verb: str, object_type: str, object_id: str, minutes: int, **data: Any) -> AuditEvent:
-    return AuditEvent.objects.create(actor=actor, verb=verb, object_type=object_type,
+def event(workspace: Workspace | None, actor: User | None, verb: str, object_type: str, object_id: str,
+          minutes: int, **data: Any) -> AuditEvent:
+    return AuditEvent.objects.create(workspace=workspace, actor=actor, verb=verb, object_type=object_type,
                                      object_id=object_id, data=data, at=T0 + timedelta(minutes=minutes))
 
 
 @pytest.fixture
-def log(alice: User) -> dict[str, AuditEvent]:
+def log(alice: User, team: Workspace) -> dict[str, AuditEvent]:
     bob = User.objects.create_user("bob", password="bob-password-1")
     return {
-        "create": event(alice, "deployment.create", "deployment", "7", 1, replicas=1),
-        "scale": event(bob, "deployment.scale", "deployment", "7", 2,
+        "create": event(team, alice, "deployment.create", "deployment", "7", 1, replicas=1),
+        "scale": event(team, bob, "deployment.scale", "deployment", "7", 2,
                        before={"replicas": 1}, after={"replicas": 2}),
-        "stop": event(alice, "deployment.stop", "deployment", "8", 3),
-        "save": event(None, "version.create", "topologyversion", "7", 4),
+        "stop": event(team, alice, "deployment.stop", "deployment", "8", 3),
+        "save": event(team, None, "version.create", "topologyversion", "7", 4),
     }
 
 
@@ -44,7 +46,7 @@ def test_it_lists_events_newest_first_with_who_and_what(api: Client, log: dict[s
     assert body["count"] == 4
     scale = body["results"][2]
     assert scale == {
-        "id": log["scale"].pk, "at": (T0 + timedelta(minutes=2)).isoformat(), "actor": "bob",
+        "id": log["scale"].pk, "workspace": log["scale"].workspace_id, "at": (T0 + timedelta(minutes=2)).isoformat(), "actor": "bob",
         "verb": "deployment.scale", "object_type": "deployment", "object_id": "7",
         "data": {"before": {"replicas": 1}, "after": {"replicas": 2}},
     }
@@ -99,4 +101,21 @@ def test_post_is_not_allowed(api: Client, db: None) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, log: dict[str, AuditEvent]) -> None:
-    assert anonymous.get("/api/audit/").status_code == 403
+    assert anonymous.get("/api/audit/").status_code == 401
+
+
+def test_members_read_their_workspaces_events_and_their_own_account_events(
+    api: Client, alice: User, team: Workspace, log: dict[str, AuditEvent],
+) -> None:
+    other = Workspace.objects.create(name="other", slug="other")
+    bob = User.objects.get(username="bob")
+    hidden = event(other, bob, "deployment.stop", "deployment", "9", 5)
+    own_token = event(None, alice, "token.create", "user", str(alice.pk), 6)
+    bobs_token = event(None, bob, "token.create", "user", str(bob.pk), 7)
+    listed = ids(api.get("/api/audit/"))
+    assert own_token.pk in listed and log["create"].pk in listed
+    assert hidden.pk not in listed and bobs_token.pk not in listed
+    assert ids(api.get(f"/api/audit/?workspace={team.pk}")) == [log[k].pk for k in ("save", "stop", "scale", "create")]
+
+    Membership.objects.create(workspace=other, user=alice, role=Role.VIEWER)
+    assert hidden.pk in ids(api.get("/api/audit/"))

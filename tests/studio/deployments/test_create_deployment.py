@@ -91,5 +91,5 @@ def test_a_version_the_engine_cannot_run_is_refused_with_its_problems(
 
 
 def test_anonymous_is_refused(anonymous: Client, wordcount_v1: TopologyVersion) -> None:
-    assert deploy(anonymous, {"version": wordcount_v1.pk}).status_code == 403
+    assert deploy(anonymous, {"version": wordcount_v1.pk}).status_code == 401
     assert Deployment.objects.count() == 0

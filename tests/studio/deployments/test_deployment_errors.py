@@ -62,4 +62,4 @@ def test_an_unknown_deployment_is_404(api: Client) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, deployment: Deployment) -> None:
-    assert anonymous.get(f"/api/deployments/{deployment.pk}/errors/").status_code == 403
+    assert anonymous.get(f"/api/deployments/{deployment.pk}/errors/").status_code == 401

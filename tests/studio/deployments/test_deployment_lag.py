@@ -19,6 +19,7 @@ from django.test import Client
 from studio.deployments.lag import group_topics
 from studio.deployments.models import Deployment
 from studio.topologies.models import Topology
+from studio.workspaces.models import Workspace
 
 pytestmark = [pytest.mark.kafka]
 
@@ -64,14 +65,14 @@ def commit(bootstrap: str, group: str, positions: dict[tuple[str, int], int]) ->
 
 @pytest.fixture
 def lag_deployment(
-    kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
+    team: Workspace, kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
     settings: Any, alice: Any, wordcount_document: dict[str, Any],
 ) -> Iterator[tuple[Deployment, str, str]]:
     """A word-count deployment on a new 2-partition input, with its repartition topic."""
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     lines = create_topic("lines", partitions=2)
     document = with_topics(wordcount_document, lines, unique_name("counts"))
-    version = Topology.objects.create(name=unique_name("wc")).add_version(document)
+    version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(document)
     deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("lag-app"))
     repartition = f"{deployment.application_id}-{REPARTITION}"
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
@@ -148,12 +149,12 @@ def test_without_committed_offsets_lag_counts_from_the_start(
 
 
 def test_before_the_first_start_the_repartition_topic_is_reported_not_created(
-    api: Client, kafka_bootstrap: str, create_topic: Callable[..., str], settings: Any, alice: Any,
+    team: Workspace, api: Client, kafka_bootstrap: str, create_topic: Callable[..., str], settings: Any, alice: Any,
     unique_name: Callable[[str], str], wordcount_document: dict[str, Any],
 ) -> None:
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     lines = create_topic("lines", partitions=1)
-    version = Topology.objects.create(name="fresh").add_version(
+    version = Topology.objects.create(workspace=team, name="fresh").add_version(
         with_topics(wordcount_document, lines, unique_name("out"))
     )
     deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("fresh"))
@@ -168,12 +169,12 @@ def test_before_the_first_start_the_repartition_topic_is_reported_not_created(
 
 
 def test_missing_input_topics_are_named(
-    api: Client, kafka_bootstrap: str, settings: Any, alice: Any, unique_name: Callable[[str], str],
+    team: Workspace, api: Client, kafka_bootstrap: str, settings: Any, alice: Any, unique_name: Callable[[str], str],
     wordcount_document: dict[str, Any],
 ) -> None:
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     missing = unique_name("no-such-topic")
-    version = Topology.objects.create(name="missing").add_version(
+    version = Topology.objects.create(workspace=team, name="missing").add_version(
         with_topics(wordcount_document, missing, unique_name("out"))
     )
     deployment = Deployment.create_running(version, actor=alice)
@@ -209,7 +210,7 @@ def test_an_unknown_deployment_is_404(api: Client, db: None) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, deployment: Deployment) -> None:
-    assert anonymous.get(f"/api/deployments/{deployment.pk}/lag/").status_code == 403
+    assert anonymous.get(f"/api/deployments/{deployment.pk}/lag/").status_code == 401
 
 
 @pytest.mark.timeout(30)

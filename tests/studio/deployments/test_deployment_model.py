@@ -6,12 +6,13 @@ import pytest
 
 from studio.deployments.models import Deployment, InvalidTransitionError, Replica
 from studio.topologies.models import Topology, TopologyVersion
+from studio.workspaces.models import Workspace
 
 
 def test_default_application_ids_are_slugs_of_name_and_version(
-    wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any]
+    team: Workspace, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any]
 ) -> None:
-    odd = Topology.objects.create(name="Clicks & Views (EU)")
+    odd = Topology.objects.create(workspace=team, name="Clicks & Views (EU)")
     version = odd.add_version(wordcount_document)
     assert Deployment.default_application_id(version) == "riffle-clicks-views-eu-v1"
     Deployment.create_running(version, actor=None)

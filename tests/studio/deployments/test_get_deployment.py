@@ -10,7 +10,7 @@ def test_it_returns_the_deployment(api: Client, deployment: Deployment) -> None:
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {
-        "id", "topology", "version", "version_number", "application_id", "processing_guarantee",
+        "id", "workspace", "topology", "version", "version_number", "application_id", "processing_guarantee",
         "replicas", "generation", "desired_state", "observed_state", "input_topics", "output_topics",
         "created_at", "updated_at", "last_error",
     }
@@ -24,4 +24,4 @@ def test_an_unknown_deployment_is_404(api: Client) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, deployment: Deployment) -> None:
-    assert anonymous.get(f"/api/deployments/{deployment.pk}/").status_code == 403
+    assert anonymous.get(f"/api/deployments/{deployment.pk}/").status_code == 401

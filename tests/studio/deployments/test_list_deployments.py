@@ -6,12 +6,13 @@ from django.test import Client
 
 from studio.deployments.models import Deployment
 from studio.topologies.models import Topology, TopologyVersion
+from studio.workspaces.models import Workspace
 
 
 def test_it_lists_deployments_of_one_topology(
-    api: Client, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any], alice: Any
+    team: Workspace, api: Client, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any], alice: Any
 ) -> None:
-    other = Topology.objects.create(name="other")
+    other = Topology.objects.create(workspace=team, name="other")
     other_v1 = other.add_version(wordcount_document)
     mine = Deployment.create_running(wordcount_v1, actor=alice)
     Deployment.create_running(other_v1, actor=alice)
@@ -33,4 +34,4 @@ def test_a_bad_filter_is_refused(api: Client) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, db: None) -> None:
-    assert anonymous.get("/api/deployments/").status_code == 403
+    assert anonymous.get("/api/deployments/").status_code == 401

@@ -15,6 +15,7 @@ from studio.deployments.models import Deployment, Replica
 from studio.deployments.runner import ReplicaRunner, streams_config
 from studio.monitoring import keys
 from studio.topologies.models import Topology
+from studio.workspaces.models import Workspace
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -42,13 +43,13 @@ def test_only_a_pool_child_counts_as_the_replica_s_own_process(monkeypatch: pyte
 
 @pytest.mark.redis
 def test_a_memory_limit_the_process_already_exceeds_fails_the_start_with_the_reason(
-    studio_redis: redis.Redis, settings: Any, alice: Any, wordcount_document: dict[str, Any],
+    team: Workspace, studio_redis: redis.Redis, settings: Any, alice: Any, wordcount_document: dict[str, Any],
     unique_name: Callable[[str], str],
 ) -> None:
     # 1 MiB is below what any Python process uses: refused before anything is limited,
     # so this (pytest's) process stays as it was.
     settings.RIFFLE_REPLICA_MEMORY_LIMIT_MB = 1
-    version = Topology.objects.create(name=unique_name("wc")).add_version(wordcount_document)
+    version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(wordcount_document)
     deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc"))
     replica = Replica.objects.create(deployment=deployment, index=0)
     assert ReplicaRunner(replica.pk, own_process=True).run() == "failed"
@@ -59,9 +60,9 @@ def test_a_memory_limit_the_process_already_exceeds_fails_the_start_with_the_rea
 
 @pytest.mark.redis
 def test_a_tripped_watchdog_is_recorded_before_the_process_ends(
-    studio_redis: redis.Redis, alice: Any, wordcount_document: dict[str, Any], unique_name: Callable[[str], str],
+    team: Workspace, studio_redis: redis.Redis, alice: Any, wordcount_document: dict[str, Any], unique_name: Callable[[str], str],
 ) -> None:
-    version = Topology.objects.create(name=unique_name("wc")).add_version(wordcount_document)
+    version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(wordcount_document)
     deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc"))
     replica = Replica.objects.create(deployment=deployment, index=0, state="running")
     studio_redis.set(keys.heartbeat(replica.pk), "{}")
@@ -84,9 +85,9 @@ def test_a_tripped_watchdog_is_recorded_before_the_process_ends(
 
 @pytest.mark.redis
 def test_in_a_shared_process_the_runner_leaves_an_error_to_its_loop(
-    studio_redis: redis.Redis, alice: Any, wordcount_document: dict[str, Any], unique_name: Callable[[str], str],
+    team: Workspace, studio_redis: redis.Redis, alice: Any, wordcount_document: dict[str, Any], unique_name: Callable[[str], str],
 ) -> None:
-    version = Topology.objects.create(name=unique_name("wc")).add_version(wordcount_document)
+    version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(wordcount_document)
     deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc"))
     replica = Replica.objects.create(deployment=deployment, index=0, state="running")
     snapshot = {"state": "ERROR", "errors": [{"type": "BatchCpuLimitExceeded", "message": "stuck"}]}

@@ -119,7 +119,7 @@ def test_an_unknown_deployment_is_404(api: Client, db: None) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, deployment: Deployment) -> None:
-    assert restart(anonymous, deployment).status_code == 403
+    assert restart(anonymous, deployment).status_code == 401
     deployment.refresh_from_db()
     assert deployment.generation == 0
 

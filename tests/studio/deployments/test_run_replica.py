@@ -18,6 +18,7 @@ from studio.deployments.models import Deployment, Replica
 from studio.deployments.runner import ReplicaRunner
 from studio.monitoring import keys
 from studio.topologies.models import Topology
+from studio.workspaces.models import Workspace
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]
@@ -66,14 +67,14 @@ def read_latest_counts(bootstrap: str, topic: str, serdes: tuple[Any, Any], want
 
 
 def test_a_replica_runs_word_count_publishes_metrics_and_stops_when_asked(
-    kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
+    team: Workspace, kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
     studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: Any,
     wordcount_document: dict[str, Any],
 ) -> None:
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     lines, counts = create_topic("lines", partitions=2), create_topic("counts", partitions=2)
     document = with_topics(wordcount_document, lines, counts)
-    version = Topology.objects.create(name=unique_name("wc")).add_version(document)
+    version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(document)
     deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc-app"))
     replica = Replica.objects.create(deployment=deployment, index=0, celery_task_id="in-process")
 
@@ -122,14 +123,14 @@ def test_a_replica_runs_word_count_publishes_metrics_and_stops_when_asked(
 
 
 def test_an_app_error_fails_the_deployment_with_the_reason(
-    kafka_bootstrap: str, studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: Any,
+    team: Workspace, kafka_bootstrap: str, studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: Any,
     wordcount_document: dict[str, Any], unique_name: Callable[[str], str],
 ) -> None:
     # Kafka Streams refuses to run when a source topic does not exist.
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     missing = unique_name("no-such-topic")
     document = with_topics(wordcount_document, missing, unique_name("out"))
-    version = Topology.objects.create(name=unique_name("wc")).add_version(document)
+    version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(document)
     deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc"))
     replica = Replica.objects.create(deployment=deployment, index=0)
     assert ReplicaRunner(replica.pk, poll_interval=0.2).run() == "failed"

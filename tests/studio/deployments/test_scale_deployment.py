@@ -131,7 +131,7 @@ def test_get_is_not_allowed(api: Client, deployment: Deployment) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, deployment: Deployment) -> None:
-    assert post_json(anonymous, f"/api/deployments/{deployment.pk}/scale/", {"replicas": 3}).status_code == 403
+    assert post_json(anonymous, f"/api/deployments/{deployment.pk}/scale/", {"replicas": 3}).status_code == 401
     deployment.refresh_from_db()
     assert deployment.replicas == 1
 

@@ -43,6 +43,6 @@ def test_an_unknown_deployment_is_404(api: Client) -> None:
 
 def test_anonymous_is_refused(anonymous: Client, deployment: Deployment) -> None:
     deployment.stop(actor=None)
-    assert anonymous.post(f"/api/deployments/{deployment.pk}/start/").status_code == 403
+    assert anonymous.post(f"/api/deployments/{deployment.pk}/start/").status_code == 401
     deployment.refresh_from_db()
     assert deployment.desired_state == "stopped"

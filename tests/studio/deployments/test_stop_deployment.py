@@ -37,6 +37,6 @@ def test_get_is_not_allowed(api: Client, deployment: Deployment) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, deployment: Deployment) -> None:
-    assert anonymous.post(f"/api/deployments/{deployment.pk}/stop/").status_code == 403
+    assert anonymous.post(f"/api/deployments/{deployment.pk}/stop/").status_code == 401
     deployment.refresh_from_db()
     assert deployment.desired_state == "running"

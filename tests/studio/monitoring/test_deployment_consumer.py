@@ -16,6 +16,7 @@ from studio.deployments.models import Deployment
 from studio.monitoring import keys
 from studio.monitoring.routing import websocket_urlpatterns
 from studio.topologies.models import TopologyVersion
+from studio.workspaces.models import Membership, Role, Workspace
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.asyncio]
 
@@ -41,6 +42,29 @@ async def test_unknown_deployments_are_refused_with_4404(studio_redis: redis.Red
     communicator = communicator_for("/ws/deployments/4242/", alice)
     await communicator.connect()
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4404}
+
+
+async def test_a_non_member_is_refused_as_if_it_did_not_exist(
+    studio_redis: redis.Redis, deployment: Deployment,
+) -> None:
+    outsider = await database_sync_to_async(User.objects.create)(username="outsider")
+    communicator = communicator_for(f"/ws/deployments/{deployment.pk}/", outsider)
+    await communicator.connect()
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4404}
+
+
+async def test_a_viewer_is_let_in(studio_redis: redis.Redis, deployment: Deployment, team: Workspace) -> None:
+    def make_viewer() -> User:
+        user = User.objects.create(username="vera")
+        Membership.objects.create(workspace=team, user=user, role=Role.VIEWER)
+        return user
+
+    viewer = await database_sync_to_async(make_viewer)()
+    communicator = communicator_for(f"/ws/deployments/{deployment.pk}/", viewer)
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "snapshot"
+    await communicator.disconnect()
 
 
 async def test_it_sends_a_snapshot_then_relays_updates(

@@ -21,6 +21,7 @@ from studio.deployments.runner import ReplicaRunner
 from studio.monitoring.routing import websocket_urlpatterns
 from studio.monitoring.samples import read_errors, read_samples
 from studio.topologies.models import Topology
+from studio.workspaces.models import Workspace
 from tests.studio.deployments.test_run_replica import with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.asyncio,
@@ -52,7 +53,7 @@ def samples_of(frames: list[dict[str, Any]], node: str) -> list[dict[str, Any]]:
 async def test_a_running_replica_relays_samples_errors_and_status(
     kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
     studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: User,
-    wordcount_document: dict[str, Any],
+    wordcount_document: dict[str, Any], team: Workspace,
 ) -> None:
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     settings.RIFFLE_STREAMS_CONFIG = {"deserialization.exception.handler": "log-and-continue"}
@@ -62,7 +63,7 @@ async def test_a_running_replica_relays_samples_errors_and_status(
 
     @database_sync_to_async
     def make() -> tuple[Deployment, Replica]:
-        version = Topology.objects.create(name=unique_name("wc")).add_version(document)
+        version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(document)
         deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc-app"))
         return deployment, Replica.objects.create(deployment=deployment, index=0, celery_task_id="in-process")
 

@@ -7,6 +7,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from studio.topologies.models import Topology
+from studio.workspaces.models import Membership
 
 
 def bootstrap() -> str:
@@ -28,6 +29,8 @@ def test_it_creates_the_demo_user_and_the_examples_once(
     assert len(names) == 3 and "word count" in names
     for topology in Topology.objects.all():
         assert list(topology.versions.values_list("number", flat=True)) == [1]
+        assert topology.workspace.slug == "demo"
+    assert Membership.objects.get(workspace__slug="demo", user__username="demo").role == "admin"
 
     again = bootstrap()
     assert "Loaded example" not in again and "user: demo" in again

@@ -63,4 +63,4 @@ def test_it_serves_the_installed_processors(api: Client, installed: None) -> Non
 @pytest.mark.parametrize("path", ["/api/catalog/", "/api/document-schema/", "/api/functions/",
                                   "/api/processors/"])
 def test_anonymous_is_refused(anonymous: Client, db: None, path: str) -> None:
-    assert anonymous.get(path).status_code == 403
+    assert anonymous.get(path).status_code == 401

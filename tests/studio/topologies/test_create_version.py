@@ -74,7 +74,7 @@ def test_an_unknown_topology_is_404(api: Client, wordcount_document: dict[str, A
 
 
 def test_anonymous_is_refused(anonymous: Client, wordcount: Topology, wordcount_document: dict[str, Any]) -> None:
-    assert post_version(anonymous, wordcount, {"document": wordcount_document}).status_code == 403
+    assert post_version(anonymous, wordcount, {"document": wordcount_document}).status_code == 401
     assert wordcount.versions.count() == 1
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.test import Client
 
 from studio.topologies.models import Topology
+from studio.workspaces.models import Workspace
 
 
 def _describe(client: Client, topology: Topology, number: int = 1) -> Any:
@@ -88,7 +89,7 @@ def test_unknown_ids_are_404_with_a_message(api: Client, wordcount: Topology) ->
 
 
 def test_anonymous_is_refused(anonymous: Client, wordcount: Topology) -> None:
-    assert _describe(anonymous, wordcount).status_code == 403
+    assert _describe(anonymous, wordcount).status_code == 401
 
 
 def _node(node_id: str, node_type: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def _edge(edge_id: str, source: str, target: str, target_port: str = "in") -> di
             "target_port": target_port}
 
 
-def test_a_global_table_is_described_as_a_global_store(api: Client, alice: Any) -> None:
+def test_a_global_table_is_described_as_a_global_store(team: Workspace, api: Client, alice: Any) -> None:
     # Kafka Streams gives a GlobalKTable a sub-topology of its own that generates no
     # tasks: a source and the processor that keeps its store.
     document = {
@@ -117,7 +118,7 @@ def test_a_global_table_is_described_as_a_global_store(api: Client, alice: Any) 
         "edges": [_edge("e1", "orders", "with-city", "left"), _edge("e2", "zips", "with-city", "right"),
                   _edge("e3", "with-city", "out")],
     }
-    topology = Topology.objects.create(name="orders")
+    topology = Topology.objects.create(workspace=team, name="orders")
     topology.add_version(document)
     response = _describe(api, topology)
     assert response.status_code == 200, response.json()

@@ -105,7 +105,7 @@ def test_unknown_ids_are_404_with_a_message(api: Client, edited: Topology) -> No
 
 
 def test_anonymous_is_refused(anonymous: Client, edited: Topology) -> None:
-    assert _diff(anonymous, edited, "?from=1&to=2").status_code == 403
+    assert _diff(anonymous, edited, "?from=1&to=2").status_code == 401
 
 
 def test_a_version_that_cannot_be_loaded_is_400_with_its_problems(

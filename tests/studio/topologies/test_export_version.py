@@ -75,5 +75,5 @@ def test_unknown_ids_are_404_with_a_message(api: Client, wordcount: Topology) ->
 
 
 def test_anonymous_is_refused(anonymous: Client, wordcount: Topology) -> None:
-    assert _export(anonymous, wordcount).status_code == 403
-    assert _export(anonymous, wordcount, query="?download=1").status_code == 403
+    assert _export(anonymous, wordcount).status_code == 401
+    assert _export(anonymous, wordcount, query="?download=1").status_code == 401

@@ -34,4 +34,4 @@ def test_an_unknown_topology_is_404_with_a_message(api: Client) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, wordcount: Topology) -> None:
-    assert anonymous.get(f"/api/topologies/{wordcount.pk}/").status_code == 403
+    assert anonymous.get(f"/api/topologies/{wordcount.pk}/").status_code == 401

@@ -27,4 +27,4 @@ def test_an_unknown_version_is_404_with_a_message(api: Client, wordcount: Topolo
 
 
 def test_anonymous_is_refused(anonymous: Client, wordcount: Topology) -> None:
-    assert anonymous.get(f"/api/topologies/{wordcount.pk}/versions/1/").status_code == 403
+    assert anonymous.get(f"/api/topologies/{wordcount.pk}/versions/1/").status_code == 401

@@ -24,4 +24,4 @@ def test_an_unknown_topology_is_404(api: Client) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, wordcount: Topology) -> None:
-    assert anonymous.get(f"/api/topologies/{wordcount.pk}/versions/").status_code == 403
+    assert anonymous.get(f"/api/topologies/{wordcount.pk}/versions/").status_code == 401

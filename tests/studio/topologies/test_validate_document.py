@@ -108,7 +108,7 @@ def test_a_body_that_is_not_json_is_400(api: Client, db: None) -> None:
 
 
 def test_anonymous_is_refused(anonymous: Client, wordcount_document: dict[str, Any], db: None) -> None:
-    assert _validate(anonymous, {"document": wordcount_document}).status_code == 403
+    assert _validate(anonymous, {"document": wordcount_document}).status_code == 401
 
 
 def test_the_csrf_header_is_required_for_browsers(alice: User, wordcount_document: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from studio.topologies import examples
+from studio.workspaces.models import Membership, Role, Workspace
 
 DEFAULT_PASSWORD = "riffle-demo"
 
@@ -24,8 +25,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user, password = self._demo_user()
+        workspace = self._demo_workspace(user)
         for name in examples.example_names():
-            topology, version = examples.ensure_example(name, created_by=user)
+            topology, version = examples.ensure_example(name, workspace, created_by=user)
             if version is None:
                 continue
             self.stdout.write(f"Loaded example topology {topology.name!r}")
@@ -36,6 +38,13 @@ class Command(BaseCommand):
                     ))
         self.stdout.write(self.style.SUCCESS(f"Riffle studio: {options['url']}"))
         self.stdout.write(f"  user: demo   password: {password}")
+
+    def _demo_workspace(self, user: Any) -> Workspace:
+        workspace, _ = Workspace.objects.get_or_create(slug="demo", defaults={"name": "Demo"})
+        # The demo user owns the demo: made admin again if someone demoted them.
+        Membership.objects.update_or_create(workspace=workspace, user=user,
+                                            defaults={"role": Role.ADMIN})
+        return workspace
 
     def _demo_user(self) -> tuple[Any, str]:
         users = get_user_model()

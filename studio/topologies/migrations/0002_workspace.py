@@ -1,0 +1,38 @@
+"""Every topology belongs to a workspace; existing ones join "Default"."""
+
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+from studio.workspaces.upgrade import adopt_orphans
+
+
+def adopt(apps, schema_editor):
+    adopt_orphans(apps, "topologies", "topology")
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('topologies', '0001_initial'),
+        ('workspaces', '0001_initial'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='topology',
+            name='workspace',
+            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='topologies', to='workspaces.workspace'),
+        ),
+        migrations.AlterField(
+            model_name='topology',
+            name='name',
+            field=models.CharField(max_length=200),
+        ),
+        migrations.AddConstraint(
+            model_name='topology',
+            constraint=models.UniqueConstraint(fields=('workspace', 'name'), name='topology_name_unique'),
+        ),
+        migrations.RunPython(adopt, migrations.RunPython.noop),
+    ]
