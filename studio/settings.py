@@ -208,6 +208,9 @@ RIFFLE_REPLICA_MEMORY_LIMIT_MB = envint("RIFFLE_REPLICA_MEMORY_LIMIT_MB", 4096, 
 # CPU time one stream thread may spend on one batch (0 = no watchdog); past it the
 # replica reports the record and its process exits, for the reconciler to replace it.
 RIFFLE_BATCH_CPU_LIMIT_MS = envint("RIFFLE_BATCH_CPU_LIMIT_MS", 60_000, minimum=0)
+# Record samples per second per node that replicas relay to the dashboard (0 = none;
+# runtime key riffle.sample.records.per.second, studio.monitoring.samples).
+RIFFLE_SAMPLES_PER_SECOND = envint("RIFFLE_SAMPLES_PER_SECOND", 2, minimum=0)
 
 # Metrics history (studio.monitoring.history): each replica writes one point per step,
 # kept for the retention, at most MAX_POINTS points per deployment (all replicas).

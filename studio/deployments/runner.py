@@ -35,6 +35,7 @@ from studio.deployments.query_server import QueryServer
 from studio.monitoring import keys
 from studio.monitoring.connections import sync_redis
 from studio.monitoring.publisher import MetricsPublisher
+from studio.monitoring.samples import LiveFeed
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def streams_config(deployment: Deployment, *, own_process: bool = False) -> Clie
         "riffle.metrics.interval.ms": 1000,
         "riffle.batch.cpu.limit.ms": settings.RIFFLE_BATCH_CPU_LIMIT_MS,
         "riffle.batch.cpu.limit.action": "exit" if own_process else "log",
+        "riffle.sample.records.per.second": settings.RIFFLE_SAMPLES_PER_SECOND,
         **settings.RIFFLE_STREAMS_CONFIG,
     })
     config.update(deployment.connection.client_config())
@@ -79,6 +81,7 @@ class ReplicaRunner:
         self.query_server: QueryServer | None = None
         self.ready = False
         self._exit_recorded = False
+        self._last_error: str | None = None
 
     def run(self) -> str:
         """Run until told otherwise; returns the replica's final state."""
@@ -109,6 +112,9 @@ class ReplicaRunner:
                     deployment.application_id, deployment.version.number)
 
         publisher = MetricsPublisher(deployment.pk, replica.pk)
+        # Samples, record errors and status changes for the dashboard (never blocks).
+        feed = LiveFeed(deployment.pk, replica.pk)
+        feed.start()
         final = "stopped"
         try:
             try:
@@ -119,7 +125,9 @@ class ReplicaRunner:
                 topology = deployment.version.compile()
                 on_metrics = functools.partial(self._on_metrics, publisher, replica)
                 self.app = StreamsApp(topology, streams_config(deployment, own_process=self.own_process),
-                                      on_metrics=on_metrics)
+                                      on_metrics=on_metrics, on_sample=feed.on_sample,
+                                      on_error=feed.on_error)
+                self.app.set_state_listener(functools.partial(self._on_state, feed, self.app))
                 self.app.start()
                 self._serve_queries(replica.pk, deployment, topology)
             except Exception as exc:
@@ -134,7 +142,15 @@ class ReplicaRunner:
         finally:
             self._close()
             replica.end(final)  # type: ignore[arg-type]
+            feed.on_state(final, None, self._last_error if final == "failed" else None, scope="replica")
+            feed.close()
             self._cleanup(deployment.pk, replica.pk, final)
+
+    @staticmethod
+    def _on_state(feed: LiveFeed, app: Any, new: str, old: str) -> None:
+        # Called with the app's lock held: only read, then queue.
+        error = app.error if new == "ERROR" else None
+        feed.on_state(new, old, str(error) if error is not None else None)
 
     def _on_metrics(self, publisher: MetricsPublisher, replica: Replica, snapshot: dict[str, Any]) -> None:
         publisher(snapshot)
@@ -197,6 +213,7 @@ class ReplicaRunner:
 
     def _fail(self, deployment: Deployment, error: str) -> None:
         error = deployment.connection.scrub(error)
+        self._last_error = error
         logger.error("deployment %s failed: %s", deployment.application_id, error)
         with transaction.atomic():
             current = Deployment.objects.select_for_update().get(pk=deployment.pk)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.deployments import metrics_views, query_views, views
+from studio.deployments import metrics_views, monitoring_views, query_views, views
 
 app_name = "deployments"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("deployments/<int:deployment_id>/scale/", views.deployment_scale, name="scale"),
     path("deployments/<int:deployment_id>/restart/", views.deployment_restart, name="restart"),
     path("deployments/<int:deployment_id>/lag/", views.deployment_lag, name="lag"),
+    path("deployments/<int:deployment_id>/errors/", monitoring_views.deployment_errors, name="errors"),
+    path("deployments/<int:deployment_id>/samples/", monitoring_views.deployment_samples, name="samples"),
     path("deployments/<int:deployment_id>/stores/", query_views.store_list, name="stores"),
     path("deployments/<int:deployment_id>/stores/<str:store_name>/", query_views.store_query, name="store-query"),
     path("deployments/<int:deployment_id>/metrics/", metrics_views.deployment_metrics, name="metrics"),

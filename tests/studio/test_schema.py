@@ -17,6 +17,7 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/topologies/{topology_id}/versions/{number}/export/",
         "/api/topologies/{topology_id}/diff/", "/api/deployments/{deployment_id}/scale/",
         "/api/deployments/{deployment_id}/restart/", "/api/deployments/{deployment_id}/lag/",
+        "/api/deployments/{deployment_id}/errors/", "/api/deployments/{deployment_id}/samples/",
         "/api/deployments/{deployment_id}/metrics/",
         "/api/audit/",
         "/api/deployments/{deployment_id}/stores/",
@@ -34,6 +35,11 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
     lag = paths["/api/deployments/{deployment_id}/lag/"]["get"]["responses"]
     assert {"200", "404", "409", "502", "504"} <= set(lag)
     assert "total_lag" in lag["200"]["content"]["application/json"]["schema"]["properties"]
+    errors = paths["/api/deployments/{deployment_id}/errors/"]["get"]["responses"]
+    assert {"200", "404", "503"} <= set(errors)
+    assert "decision" in errors["200"]["content"]["application/json"]["schema"]["properties"]["results"]["items"]["properties"]
+    samples = paths["/api/deployments/{deployment_id}/samples/"]["get"]
+    assert "node" in {p["name"] for p in samples["parameters"]}
     query = paths["/api/deployments/{deployment_id}/stores/{store_name}/"]["get"]
     assert {"200", "404", "409", "504"} <= set(query["responses"])
     assert {"key", "from", "to", "limit", "time_from", "time_to"} <= {p["name"] for p in query["parameters"]}

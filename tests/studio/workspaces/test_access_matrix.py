@@ -55,6 +55,8 @@ ROLES: dict[str, dict[str, str]] = {
     "api/deployments/<int:deployment_id>/lag/": {"GET": "viewer service"},
     "api/deployments/<int:deployment_id>/stores/": {"GET": "viewer"},
     "api/deployments/<int:deployment_id>/metrics/": {"GET": "viewer service"},
+    "api/deployments/<int:deployment_id>/errors/": {"GET": "viewer service"},
+    "api/deployments/<int:deployment_id>/samples/": {"GET": "viewer service"},
     "api/deployments/<int:deployment_id>/stores/<str:store_name>/": {"GET": "viewer service"},
     "api/audit/": {"GET": SIGNED_IN},
     "api/connections/": {"GET": SIGNED_IN, "POST": "admin"},
