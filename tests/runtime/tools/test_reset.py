@@ -202,3 +202,30 @@ def test_reset_to_latest_and_to_a_time_move_the_offsets(
     else:
         assert after_latest[0] in range(0, ends[0] + 1)
         assert after_future[0] in range(0, ends[0] + 1)
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(60)
+def test_a_plan_reports_the_committed_offsets_it_replaces(
+    kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
+) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    from runtime.tools.reset import ResetTarget, reset_application
+    from tests.runtime.kafka.helpers import produce
+
+    topic = create_topic("input", partitions=2)
+    app_id = unique_name("reset")
+    produce(kafka_bootstrap, topic, [(b"k", b"v%d" % i) for i in range(4)])
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": app_id, "enable.auto.commit": False})
+    consumer.commit(offsets=[TopicPartition(topic, 0, 1)], asynchronous=False)  # partition 1: none
+    consumer.close()
+
+    plan = reset_application(app_id, kafka_bootstrap, input_topics=[topic], target=ResetTarget.earliest(),
+                             dry_run=True, require_inactive=False)
+    assert plan.committed_offsets == {(topic, 0): 1, (topic, 1): None}
+    assert plan.input_offsets == {(topic, 0): 0, (topic, 1): 0}
+    assert committed(kafka_bootstrap, app_id, topic, 2) == {0: 1, 1: -1001}   # a dry run changes nothing
+    # Only a dry run may skip the check that the group is inactive.
+    with pytest.raises(ValueError, match="only a dry run"):
+        reset_application(app_id, kafka_bootstrap, input_topics=[topic], require_inactive=False)
