@@ -195,6 +195,9 @@ RIFFLE_REPLICA_MEMORY_LIMIT_MB = envint("RIFFLE_REPLICA_MEMORY_LIMIT_MB", 4096, 
 # CPU time one stream thread may spend on one batch (0 = no watchdog); past it the
 # replica reports the record and its process exits, for the reconciler to replace it.
 RIFFLE_BATCH_CPU_LIMIT_MS = envint("RIFFLE_BATCH_CPU_LIMIT_MS", 60_000, minimum=0)
+# How long a reset or discard waits for the deployment's replicas to stop and its
+# consumer group to empty before it gives up (the operation fails, nothing changed).
+RIFFLE_REPROCESS_STOP_TIMEOUT_S = envint("RIFFLE_REPROCESS_STOP_TIMEOUT_S", 120, minimum=1)
 
 CHANNEL_LAYERS = {
     "default": {

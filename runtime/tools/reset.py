@@ -197,7 +197,7 @@ def reset_application(
         plan = ResetPlan(application_id, dry_run=dry_run)
         # Kafka's tool commits as the group itself, with assign() (never joins it).
         consumer = Consumer({**base, "group.id": application_id, "enable.auto.commit": False,
-                             "client.id": f"{application_id}-reset"})
+                             "enable.partition.eof": True, "client.id": f"{application_id}-reset"})
         try:
             for topic in input_topics:
                 plan.input_offsets.update(_targets(consumer, topic, topics[topic], target, timeout))
@@ -260,10 +260,40 @@ def _targets(consumer: Consumer, topic: str, partitions: int, target: ResetTarge
         if target.kind == "earliest":
             out[(topic, p)] = low
         elif target.kind == "timestamp" and p in found:
-            out[(topic, p)] = min(max(found[p], low), high)
+            start = min(max(found[p], low), high)
+            out[(topic, p)] = _first_at_or_after(consumer, topic, p, start, target.timestamp_ms or 0, timeout)
         else:   # latest, or no record at or after the time: the end of the partition
             out[(topic, p)] = high
     return out
+
+
+def _first_at_or_after(consumer: Consumer, topic: str, partition: int, start: int, timestamp_ms: int,
+                       timeout: float) -> int:
+    """The offset of the first record from ``start`` on whose timestamp is at least
+    ``timestamp_ms``, or the end of the partition.
+
+    Apache Kafka's ListOffsets answer is that record already (one record is read); some
+    Kafka-compatible brokers (the development broker among them) answer an earlier
+    offset, and the records up to the right one are read past.
+    """
+    consumer.assign([TopicPartition(topic, partition, start)])
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            error = message.error()
+            if error is not None:
+                if error.code() == confluent_kafka.KafkaError._PARTITION_EOF:
+                    return int(message.offset())
+                raise ResetError(f"reading {topic}[{partition}] for a time: {error}")
+            _, ts = message.timestamp()
+            if ts >= timestamp_ms:
+                return int(message.offset())
+    finally:
+        consumer.unassign()
+    raise ResetError(f"no record of {topic}[{partition}] at or after {timestamp_ms} found within {timeout:.0f} s")
 
 
 def _delete_topics(admin: AdminClient, names: list[str], timeout: float) -> None:

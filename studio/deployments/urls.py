@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.deployments import views
+from studio.deployments import reprocess_views, views
 
 app_name = "deployments"
 
@@ -14,5 +14,15 @@ urlpatterns = [
     path("deployments/<int:deployment_id>/scale/", views.deployment_scale, name="scale"),
     path("deployments/<int:deployment_id>/restart/", views.deployment_restart, name="restart"),
     path("deployments/<int:deployment_id>/lag/", views.deployment_lag, name="lag"),
+    path("deployments/<int:deployment_id>/reset/", reprocess_views.deployment_reset, name="reset"),
+    path("deployments/<int:deployment_id>/operations/", reprocess_views.operation_list, name="operations"),
+    path("deployments/<int:deployment_id>/operations/<int:operation_id>/", reprocess_views.operation_detail,
+         name="operation"),
+    path("deployments/<int:deployment_id>/side-by-side/", reprocess_views.deployment_side_by_side,
+         name="side-by-side"),
+    path("deployments/<int:deployment_id>/comparison/", reprocess_views.deployment_comparison, name="comparison"),
+    path("deployments/<int:deployment_id>/promote/", reprocess_views.deployment_promote, name="promote"),
+    path("deployments/<int:deployment_id>/discard/", reprocess_views.deployment_discard, name="discard"),
+    path("topologies/<int:topology_id>/live/", reprocess_views.topology_live_output, name="live-output"),
     path("audit/", views.audit_list, name="audit"),
 ]
