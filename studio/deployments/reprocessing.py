@@ -255,7 +255,8 @@ def create_topics(deployment: Deployment, wanted: Mapping[str, int]) -> list[str
 def delete_topics(deployment: Deployment, names: list[str]) -> None:
     if not names:
         return
-    futures = _admin(deployment).delete_topics(names, operation_timeout=TIMEOUT_S, request_timeout=TIMEOUT_S)
+    admin = _admin(deployment)   # kept referenced: its futures fail once it is collected
+    futures = admin.delete_topics(names, operation_timeout=TIMEOUT_S, request_timeout=TIMEOUT_S)
     for name, future in futures.items():
         try:
             future.result(TIMEOUT_S)
@@ -518,7 +519,8 @@ def discard_state(candidate: Deployment, request: Mapping[str, Any], *, actor: A
                                  if new != old and new not in used)
         delete_topics(candidate, deleted_outputs)
     try:
-        futures = _admin(candidate).delete_consumer_groups([candidate.application_id], request_timeout=TIMEOUT_S)
+        admin = _admin(candidate)
+        futures = admin.delete_consumer_groups([candidate.application_id], request_timeout=TIMEOUT_S)
         futures[candidate.application_id].result(TIMEOUT_S)
     except confluent_kafka.KafkaException as exc:
         logger.info("deleting the group of %s: %s", candidate.application_id, exc)
