@@ -250,13 +250,19 @@ class Deployment(models.Model):
             deployment._request_reconcile()
         return deployment
 
-    def start(self, *, actor: Any) -> bool:
+    def start(self, *, actor: Any, operation: int | None = None) -> bool:
         """Ask for the deployment to run. Idempotent; returns whether anything changed.
 
-        Starting a failed deployment clears its error and tries again.
+        Starting a failed deployment clears its error and tries again. Raises
+        OperationRunningError while a reprocessing operation (other than `operation`,
+        the one starting it) needs the deployment stopped.
         """
         with transaction.atomic():
             locked = Deployment.objects.select_for_update().get(pk=self.pk)
+            busy = ReprocessOperation.objects.filter(deployment=locked, state__in=ReprocessOperation.ACTIVE)
+            busy = busy.exclude(pk=operation) if operation is not None else busy
+            if (running := busy.first()) is not None:
+                raise OperationRunningError(running)
             changed = locked.desired_state != "running" or locked.observed_state == "failed"
             if changed:
                 before = {"desired_state": locked.desired_state,

@@ -66,7 +66,7 @@ def deployment_reset(request: Request, deployment_id: int) -> Response:
     return Response(operation.to_dict(), status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema(responses={200: paged_schema(OperationDict), 404: _ERROR})
+@extend_schema(operation_id="deployments_operations_list", responses={200: paged_schema(OperationDict), 404: _ERROR})
 @api_view(["GET"])
 def operation_list(request: Request, deployment_id: int) -> Response:
     """The deployment's reprocessing operations, newest first."""

@@ -388,7 +388,7 @@ def run_operation(operation_id: int) -> str:
                               input_partitions=len(result["input_partitions"]), output_topic=redirects,
                               internal_topics=result["internal_topics"], checkpoint_keys=result["checkpoint_keys"])
             if was_running:
-                deployment.start(actor=actor)
+                deployment.start(actor=actor, operation=operation.pk)
         else:
             result = _retry_while_group_active(lambda: discard_state(deployment, operation.request, actor=actor), deadline)
             changed = True
@@ -401,7 +401,7 @@ def run_operation(operation_id: int) -> str:
         else:
             message = str(exc)
             if was_running and operation.kind == "reset":
-                deployment.start(actor=actor)   # nothing changed: run as before
+                deployment.start(actor=actor, operation=operation.pk)   # nothing changed: run as before
         operation.finish("failed", message)
     return operation.state
 

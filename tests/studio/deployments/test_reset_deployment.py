@@ -306,3 +306,17 @@ def test_a_reset_replays_a_running_word_count_into_a_new_topic_from_scratch(
         deployment.stop(actor=None)
         second.join()
         delete_topics(kafka_bootstrap, [rerun])
+
+
+def test_a_deployment_cannot_be_started_while_an_operation_keeps_it_stopped(
+    api: Client, deployment: Deployment, alice: Any
+) -> None:
+    deployment.stop(actor=alice)
+    operation = ReprocessOperation.begin(deployment, "reset", actor=alice, request={"target": {"kind": "earliest"}})
+    response = post_json(api, f"/api/deployments/{deployment.pk}/start/")
+    assert response.status_code == 409
+    assert response.json()["message"] == f"Deployment {deployment.pk} is busy: reset operation {operation.pk} is pending."
+    deployment.refresh_from_db()
+    assert deployment.desired_state == "stopped"
+    # The operation itself starts it again when it is done.
+    assert deployment.start(actor=alice, operation=operation.pk)
