@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from studio.deployments.models import AuditEvent, Deployment, Replica
+from studio.deployments.models import AuditEvent, Deployment, Replica, ReprocessOperation
 
 
 class ReplicaInline(admin.TabularInline):
@@ -37,3 +37,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(ReprocessOperation)
+class ReprocessOperationAdmin(admin.ModelAdmin):
+    list_display = ("id", "deployment", "kind", "state", "created_by", "created_at", "finished_at")
+    list_filter = ("kind", "state")
+    readonly_fields = ("deployment", "kind", "request", "result", "created_by", "created_at", "finished_at")

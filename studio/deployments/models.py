@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import Any, Literal, TypedDict
 
 from django.conf import settings
@@ -259,6 +260,7 @@ class Deployment(models.Model):
         """
         with transaction.atomic():
             locked = Deployment.objects.select_for_update().get(pk=self.pk)
+            ReprocessOperation.expire_abandoned(locked)
             busy = ReprocessOperation.objects.filter(deployment=locked, state__in=ReprocessOperation.ACTIVE)
             busy = busy.exclude(pk=operation) if operation is not None else busy
             if (running := busy.first()) is not None:
@@ -545,6 +547,7 @@ class ReprocessOperation(models.Model):
     def begin(cls, deployment: Deployment, kind: OperationKind, *, actor: Any,
               request: dict[str, Any]) -> ReprocessOperation:
         """A pending operation; raises OperationRunningError while another one is unfinished."""
+        cls.expire_abandoned(deployment)
         running = cls.objects.filter(deployment=deployment, state__in=cls.ACTIVE).first()
         if running is not None:
             raise OperationRunningError(running)
@@ -558,6 +561,19 @@ class ReprocessOperation(models.Model):
             raise OperationRunningError(
                 cls.objects.filter(deployment=deployment, state__in=cls.ACTIVE).first()  # type: ignore[arg-type]
             ) from None
+
+    @classmethod
+    def expire_abandoned(cls, deployment: Deployment) -> int:
+        """Fail the deployment's unfinished operations that no worker can still be
+        running (a worker killed mid-task), so that they do not block it for ever: older
+        than twice the stop timeout (the task's longest waits) plus ten minutes."""
+        limit = timedelta(seconds=2 * settings.RIFFLE_REPROCESS_STOP_TIMEOUT_S, minutes=10)
+        now = timezone.now()
+        return cls.objects.filter(deployment=deployment, state__in=cls.ACTIVE, updated_at__lt=now - limit).update(
+            state="failed", finished_at=now, updated_at=now,
+            message=f"Abandoned: not finished within {limit.total_seconds():.0f} s (its worker stopped?). "
+                    "Check the deployment's topics and state before starting it.",
+        )
 
     def finish(self, state: Literal["done", "failed"], message: str = "", result: dict[str, Any] | None = None) -> None:
         self.state = state

@@ -320,3 +320,21 @@ def test_a_deployment_cannot_be_started_while_an_operation_keeps_it_stopped(
     assert deployment.desired_state == "stopped"
     # The operation itself starts it again when it is done.
     assert deployment.start(actor=alice, operation=operation.pk)
+
+
+def test_an_abandoned_operation_stops_blocking_the_deployment(
+    api: Client, deployment: Deployment, alice: Any, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.RIFFLE_REPROCESS_STOP_TIMEOUT_S = 60     # abandoned after 2 × 60 s + 10 min = 720 s
+    old = ReprocessOperation.begin(deployment, "reset", actor=alice, request={"target": {"kind": "earliest"}})
+    ReprocessOperation.objects.filter(pk=old.pk).update(state="running",
+                                                        updated_at=timezone.now() - timedelta(seconds=700))
+    assert reset(api, deployment, {}).status_code == 409          # 700 s: it may still be running
+    ReprocessOperation.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(seconds=730))
+    assert reset(api, deployment, {}).status_code == 202
+    old.refresh_from_db()
+    assert old.state == "failed" and old.message.startswith("Abandoned: not finished within 720 s")
