@@ -22,7 +22,8 @@ class DeploymentAdmin(admin.ModelAdmin):
                     "replicas", "updated_at")
     list_filter = ("desired_state", "observed_state")
     # State changes go through start/stop so that they are audited and reconciled.
-    readonly_fields = ("desired_state", "observed_state", "last_error", "created_by")
+    readonly_fields = ("desired_state", "observed_state", "last_error", "created_by", "output_topic_map", "live",
+                       "candidate_of", "discarded_at")
     inlines = [ReplicaInline]
 
 

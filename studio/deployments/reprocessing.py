@@ -68,6 +68,10 @@ class ReprocessError(Exception):
         self.field = field
 
 
+class NothingChangedError(ReprocessError):
+    """The operation stopped before it changed anything on the cluster or in Redis."""
+
+
 # -- answers ------------------------------------------------------------------------------
 
 
@@ -286,6 +290,18 @@ def reset(deployment: Deployment, target: ResetTarget, target_json: dict[str, An
     A real reset needs the group inactive (GroupActiveError otherwise) and, when it
     went through, sets the deployment's output redirects (creating the new topics)."""
     topics = input_topics(deployment)
+    existing = topic_partitions(deployment)
+    current = deployment.physical_output_topics()
+    moves: list[OutputRedirectDict] = [
+        {"sink_topic": sink, "current": current[sink], "new": new, "exists": new in existing}
+        for sink, new in redirects.items()
+    ]
+    absent = [t for t in topics if t not in existing]
+    if absent:
+        raise NothingChangedError(f"Cannot reset {deployment.application_id}: topic(s) not found: {', '.join(absent)}")
+    if not dry_run and moves:
+        # Before the reset: new empty topics change nothing the deployment reads.
+        create_topics(deployment, {m["new"]: existing.get(m["current"], 1) for m in moves})
     try:
         plan = reset_application(
             deployment.application_id, settings.KAFKA_BOOTSTRAP_SERVERS, input_topics=topics,
@@ -296,16 +312,10 @@ def reset(deployment: Deployment, target: ResetTarget, target_json: dict[str, An
     except GroupActiveError:
         raise
     except ResetError as exc:
-        status = 409 if "not found" in str(exc) else 502
-        raise ReprocessError(f"Cannot reset {deployment.application_id}: {exc}", status=status) from exc
-    existing = topic_partitions(deployment)
-    current = deployment.physical_output_topics()
-    moves: list[OutputRedirectDict] = [
-        {"sink_topic": sink, "current": current[sink], "new": new, "exists": new in existing}
-        for sink, new in redirects.items()
-    ]
+        if "not found" in str(exc):   # checked before the tool changes anything
+            raise NothingChangedError(f"Cannot reset {deployment.application_id}: {exc}") from exc
+        raise ReprocessError(f"Cannot reset {deployment.application_id}: {exc}", status=502) from exc
     if not dry_run and moves:
-        create_topics(deployment, {m["new"]: existing.get(m["current"], 1) for m in moves})
         with transaction.atomic():
             locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
             locked.output_topic_map = {**locked.output_topic_map, **dict(redirects)}
@@ -343,7 +353,7 @@ def wait_until_stopped(deployment: Deployment, timeout: float, poll: float = 0.5
         if not beating:
             return
         if time.monotonic() >= deadline:
-            raise ReprocessError(
+            raise NothingChangedError(
                 f"{len(beating)} replica(s) of {deployment.application_id} still run {timeout:.0f} s after "
                 f"the stop (replicas {', '.join(map(str, sorted(beating)))}); nothing was changed."
             )
@@ -358,7 +368,7 @@ def _retry_while_group_active(action: Any, deadline: float) -> Any:
             return action()
         except GroupActiveError as exc:
             if time.monotonic() >= deadline:
-                raise ReprocessError(f"{exc} Nothing was changed.") from exc
+                raise NothingChangedError(f"{exc} Nothing was changed.") from exc
             time.sleep(1.0)
 
 
@@ -373,7 +383,6 @@ def run_operation(operation_id: int) -> str:
     actor = operation.created_by
     was_running = deployment.desired_state == "running"
     timeout = float(settings.RIFFLE_REPROCESS_STOP_TIMEOUT_S)
-    changed = False
     try:
         deployment.stop(actor=actor)
         wait_until_stopped(deployment, timeout)
@@ -383,7 +392,6 @@ def run_operation(operation_id: int) -> str:
             redirects = operation.request.get("output_topic") or {}
             result = _retry_while_group_active(
                 lambda: reset(deployment, target, operation.request["target"], redirects, dry_run=False), deadline)
-            changed = True
             AuditEvent.record(actor, "deployment.reset.done", deployment, operation=operation.pk,
                               input_partitions=len(result["input_partitions"]), output_topic=redirects,
                               internal_topics=result["internal_topics"], checkpoint_keys=result["checkpoint_keys"])
@@ -391,13 +399,12 @@ def run_operation(operation_id: int) -> str:
                 deployment.start(actor=actor, operation=operation.pk)
         else:
             result = _retry_while_group_active(lambda: discard_state(deployment, operation.request, actor=actor), deadline)
-            changed = True
         operation.finish("done", "", dict(result))
     except Exception as exc:
         if not isinstance(exc, ReprocessError):
             logger.exception("%s of deployment %s failed", operation.kind, deployment.application_id)
-        if changed:
-            message = f"{exc} The deployment is left stopped."
+        if not isinstance(exc, NothingChangedError):
+            message = f"{exc} It may have changed part of the state: the deployment is left stopped."
         else:
             message = str(exc)
             if was_running and operation.kind == "reset":

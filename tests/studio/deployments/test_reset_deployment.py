@@ -338,3 +338,27 @@ def test_an_abandoned_operation_stops_blocking_the_deployment(
     assert reset(api, deployment, {}).status_code == 202
     old.refresh_from_db()
     assert old.state == "failed" and old.message.startswith("Abandoned: not finished within 720 s")
+
+
+@pytest.mark.kafka
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_missing_input_topic_is_a_409_and_a_failed_operation_that_changed_nothing(
+    api: Client, kafka_bootstrap: str, settings: Any, alice: Any, wordcount_document: dict[str, Any],
+    unique_name: Callable[[str], str], studio_redis: redis.Redis, celery_queues: Any,
+) -> None:
+    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
+    missing, out = unique_name("no-such-topic"), unique_name("out")
+    version = Topology.objects.create(name=unique_name("wc")).add_version(with_topics(wordcount_document, missing, out))
+    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("missing"))
+    dry = reset(api, deployment, {"dry_run": True, "output_topic": {out: out + ".new"}})
+    assert dry.status_code == 409
+    assert dry.json()["message"] == f"Cannot reset {deployment.application_id}: topic(s) not found: {missing}"
+
+    operation_id = reset(api, deployment, {"output_topic": {out: out + ".new"}}).json()["id"]
+    assert tasks.run_operation(operation_id) == "failed"
+    operation = ReprocessOperation.objects.get(pk=operation_id)
+    assert operation.message == dry.json()["message"]
+    deployment.refresh_from_db()
+    assert deployment.desired_state == "running" and deployment.output_topic_map == {}   # as it was
+    assert out + ".new" not in topics(kafka_bootstrap)
