@@ -184,6 +184,11 @@ class Deployment(models.Model):
             models.UniqueConstraint(
                 fields=["topology"], condition=models.Q(live=True), name="one_live_deployment_per_topology",
             ),
+            # One side-by-side candidate at a time (until it is promoted or discarded).
+            models.UniqueConstraint(
+                fields=["candidate_of"], condition=models.Q(live=False, discarded_at__isnull=True),
+                name="one_pending_candidate",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,6 +38,7 @@ from runtime.state.checkpoint import KEY_PREFIX as CHECKPOINT_KEY_PREFIX
 from runtime.tools.reset import GroupActiveError, ResetError, ResetPlan, ResetTarget, reset_application
 from studio.deployments import heartbeats, lag
 from studio.deployments.models import (
+    ApplicationIdTakenError,
     AuditEvent,
     Deployment,
     DeploymentDict,
@@ -45,6 +46,7 @@ from studio.deployments.models import (
     Replica,
 )
 from studio.deployments.runner import streams_config
+from studio.topologies.models import InvalidDocumentError
 
 logger = logging.getLogger(__name__)
 
@@ -410,6 +412,8 @@ def run_operation(operation_id: int) -> str:
             if was_running and operation.kind == "reset":
                 deployment.start(actor=actor, operation=operation.pk)   # nothing changed: run as before
         operation.finish("failed", message)
+        AuditEvent.record(actor, f"deployment.{operation.kind}.failed", deployment, operation=operation.pk,
+                          message=message)
     return operation.state
 
 
@@ -439,6 +443,11 @@ def create_side_by_side(original: Deployment, version: Any, target: ResetTarget,
     if original.discarded_at is not None or is_pending_candidate(original):
         raise ReprocessError(f"Deployment {original.application_id} is a candidate or discarded; "
                              "compare against the live deployment.")
+    live = Deployment.objects.filter(topology=original.topology, live=True).first()
+    if live is not None and live.pk != original.pk:
+        raise ReprocessError(f"Deployment {original.application_id} is not the live deployment of "
+                             f"{original.topology.name!r}; run the candidate beside {live.application_id} "
+                             f"(id {live.pk}).")
     existing = active_candidate(original)
     if existing is not None:
         raise ReprocessError(f"Deployment {original.application_id} already has a candidate, "
@@ -472,10 +481,18 @@ def create_side_by_side(original: Deployment, version: Any, target: ResetTarget,
     with transaction.atomic():
         if not Deployment.objects.filter(topology=original.topology, live=True).exists():
             Deployment.objects.filter(pk=original.pk).update(live=True)
-        candidate = Deployment.create_running(
-            version, actor=actor, application_id=app_id, processing_guarantee=original.processing_guarantee,  # type: ignore[arg-type]
-            replicas=original.replicas, output_topic_map=outputs, candidate_of=original,
-        )
+        try:
+            candidate = Deployment.create_running(
+                version, actor=actor, application_id=app_id, processing_guarantee=original.processing_guarantee,  # type: ignore[arg-type]
+                replicas=original.replicas, output_topic_map=outputs, candidate_of=original,
+            )
+        except ApplicationIdTakenError:
+            # A unique constraint refused it: the id, or a candidate created meanwhile.
+            raise ReprocessError(f"Another candidate of {original.application_id} or another deployment "
+                                 f"{app_id} was created meanwhile.") from None
+        except InvalidDocumentError as exc:
+            raise ReprocessError(f"Version {version.number} cannot run: its document has errors "
+                                 f"({len(exc.problems)} problem(s)).", status=400, field="version") from None
         AuditEvent.record(actor, "deployment.side_by_side", candidate, original=original.pk,
                           version=version.pk, start=target_json, output_topic_map=outputs)
     return candidate

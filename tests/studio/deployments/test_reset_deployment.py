@@ -248,6 +248,7 @@ def test_a_reset_whose_replicas_do_not_stop_fails_and_changes_nothing(
         assert tasks.run_operation(operation_id) == "failed"
     finally:
         heartbeats.clear(stuck.pk)
+    assert AuditEvent.objects.get(verb="deployment.reset.failed").data["operation"] == operation_id
     operation = ReprocessOperation.objects.get(pk=operation_id)
     assert operation.message == (f"1 replica(s) of {deployment.application_id} still run 1 s after the stop "
                                  f"(replicas {stuck.pk}); nothing was changed.")

@@ -225,7 +225,10 @@ def test_promote_makes_the_candidate_live_and_stops_the_old_deployment(
     assert post_json(api, f"/api/deployments/{candidate_id}/promote/").status_code == 409
     assert post_json(api, f"/api/deployments/{candidate_id}/discard/").status_code == 409
     assert api.get(f"/api/deployments/{candidate_id}/comparison/").status_code == 409
-    # The promoted deployment can have a candidate of its own.
+    # Candidates run beside the live deployment: the promoted one, not the old one.
+    old = side_by_side(api, wc.original, {"version": wc.v2.pk})
+    assert old.status_code == 409
+    assert old.json()["message"].startswith(f"Deployment {wc.original.application_id} is not the live deployment")
     assert side_by_side(api, Deployment.objects.get(pk=candidate_id), {"version": wc.v2.pk}).status_code == 201
 
 
