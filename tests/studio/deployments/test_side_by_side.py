@@ -269,3 +269,44 @@ def test_discard_stops_the_candidate_and_deletes_its_topics_and_state(
     assert post_json(api, f"/api/deployments/{candidate_id}/discard/").status_code == 409
     assert api.get(f"/api/deployments/{wc.original.pk}/comparison/").status_code == 409
     assert side_by_side(api, wc.original, {"version": wc.v2.pk}).status_code == 201
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(300)
+def test_a_running_candidate_catches_up_matches_the_live_output_and_is_promoted(
+    api: Client, wc: WordCount, kafka_bootstrap: str, settings: Any,
+) -> None:
+    from tests.studio.deployments.reprocess_helpers import EXPECTED, LINES, RunningReplica, read_latest, wait_until
+
+    produce(kafka_bootstrap, wc.lines, [(i % 2, str(i).encode(), line.encode(), None) for i, line in enumerate(LINES)])
+    live = RunningReplica(wc.original)
+    candidate_replica = None
+    try:
+        assert read_latest(kafka_bootstrap, wc.counts, EXPECTED, timeout=90) == EXPECTED
+        body = side_by_side(api, wc.original, {"version": wc.v2.pk, "from": "earliest"}).json()
+        candidate = Deployment.objects.get(pk=body["id"])
+        renamed = body["output_topic_map"][wc.counts]
+        candidate_replica = RunningReplica(candidate)
+        # The same version from earliest into its own topic: the same counts.
+        assert read_latest(kafka_bootstrap, renamed, EXPECTED, timeout=90) == EXPECTED
+
+        def caught_up() -> bool:
+            report = api.get(f"/api/deployments/{candidate.pk}/comparison/").json()
+            return bool(report["live"]["progress"]["caught_up"] and report["candidate"]["progress"]["caught_up"])
+        wait_until(caught_up, 30, "both sides caught up")
+        (topic,) = api.get(f"/api/deployments/{candidate.pk}/comparison/").json()["topics"]
+        assert (topic["equal"], topic["differing"], topic["only_live"], topic["only_candidate"]) == (len(EXPECTED), 0, 0, 0)
+
+        assert post_json(api, f"/api/deployments/{candidate.pk}/promote/").status_code == 200
+        live.join(45)                       # the old deployment's replica stops itself
+        assert live.outcome == ["stopped"]
+    finally:
+        Deployment.objects.get(pk=wc.original.pk).stop(actor=None)
+        live.join()
+        if candidate_replica is not None:
+            Deployment.objects.get(pk=candidate_replica.replica.deployment_id).stop(actor=None)
+            candidate_replica.join()
+            RedisCheckpointStore(settings.REDIS_URL).delete_all(candidate_replica.replica.deployment.application_id)
+        RedisCheckpointStore(settings.REDIS_URL).delete_all(wc.original.application_id)
+
