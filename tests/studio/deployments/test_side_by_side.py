@@ -309,4 +309,3 @@ def test_a_running_candidate_catches_up_matches_the_live_output_and_is_promoted(
             candidate_replica.join()
             RedisCheckpointStore(settings.REDIS_URL).delete_all(candidate_replica.replica.deployment.application_id)
         RedisCheckpointStore(settings.REDIS_URL).delete_all(wc.original.application_id)
-
