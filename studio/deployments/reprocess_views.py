@@ -14,13 +14,18 @@ from studio.api import ERROR_SCHEMA, ProblemsError, paged_schema, paginate, type
 from studio.deployments import reprocessing
 from studio.deployments.models import (
     AuditEvent,
+    Deployment,
     DeploymentDict,
     OperationDict,
     OperationRunningError,
     ReprocessOperation,
 )
-from studio.deployments.serializers import ComparisonQuery, DiscardRequest, ResetRequest, SideBySideRequest
-from studio.deployments.views import _deployment
+from studio.deployments.reprocess_serializers import (
+    ComparisonQuery,
+    DiscardRequest,
+    ResetRequest,
+    SideBySideRequest,
+)
 from studio.topologies.documents import problem
 from studio.topologies.models import Topology
 
@@ -45,7 +50,7 @@ def _busy(exc: OperationRunningError) -> ProblemsError:
 def deployment_reset(request: Request, deployment_id: int) -> Response:
     """Reset and replay. With `dry_run` the plan (200), changing nothing; otherwise a
     reset operation (202) that stops the deployment, resets it and starts it again."""
-    deployment = _deployment(deployment_id)
+    deployment = _deployment(request, deployment_id, "Resetting the deployment", operate=True)
     body = ResetRequest(data=request.data)
     body.is_valid(raise_exception=True)
     target, target_json = body.validated_data["to"]
@@ -70,7 +75,7 @@ def deployment_reset(request: Request, deployment_id: int) -> Response:
 @api_view(["GET"])
 def operation_list(request: Request, deployment_id: int) -> Response:
     """The deployment's reprocessing operations, newest first."""
-    deployment = _deployment(deployment_id)
+    deployment = _deployment(request, deployment_id, "Reading the deployment's operations", operate=False)
     return paginate(request, deployment.operations.select_related("created_by"), ReprocessOperation.to_dict)
 
 
@@ -78,7 +83,7 @@ def operation_list(request: Request, deployment_id: int) -> Response:
 @api_view(["GET"])
 def operation_detail(request: Request, deployment_id: int, operation_id: int) -> Response:
     """One operation: pending, running, done (with what it did) or failed (with why)."""
-    deployment = _deployment(deployment_id)
+    deployment = _deployment(request, deployment_id, "Reading the deployment's operations", operate=False)
     operation = deployment.operations.select_related("created_by").filter(pk=operation_id).first()
     if operation is None:
         raise NotFound(f"Deployment {deployment_id} has no operation {operation_id}.")
@@ -92,7 +97,7 @@ def operation_detail(request: Request, deployment_id: int, operation_id: int) ->
 def deployment_side_by_side(request: Request, deployment_id: int) -> Response:
     """Run a version (another, or the same) beside this deployment: a candidate with its
     own application.id and output topics ("<topic>.<candidate application.id>")."""
-    deployment = _deployment(deployment_id)
+    deployment = _deployment(request, deployment_id, "Running a candidate beside the deployment", operate=True)
     body = SideBySideRequest(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
@@ -114,7 +119,7 @@ def deployment_side_by_side(request: Request, deployment_id: int) -> Response:
 def deployment_comparison(request: Request, deployment_id: int) -> Response:
     """Both sides' catch-up progress and their latest output per key (of a candidate, or
     of the deployment a candidate runs beside)."""
-    deployment = _deployment(deployment_id)
+    deployment = _deployment(request, deployment_id, "Comparing the deployment with its candidate", operate=False)
     query = ComparisonQuery(data=request.query_params)
     query.is_valid(raise_exception=True)
     try:
@@ -128,7 +133,7 @@ def deployment_comparison(request: Request, deployment_id: int) -> Response:
 def deployment_promote(request: Request, deployment_id: int) -> Response:
     """The candidate becomes the live deployment (downstream readers follow its output
     map); the deployment it ran beside is stopped."""
-    deployment = _deployment(deployment_id)
+    deployment = _deployment(request, deployment_id, "Promoting the candidate", operate=True)
     try:
         return Response(reprocessing.promote(deployment, actor=request.user).to_dict())
     except reprocessing.ReprocessError as exc:
@@ -140,7 +145,7 @@ def deployment_promote(request: Request, deployment_id: int) -> Response:
 def deployment_discard(request: Request, deployment_id: int) -> Response:
     """Stop the candidate and delete its internal topics, Redis state and group (and its
     own output topics with `delete_output_topics`): an operation (202)."""
-    deployment = _deployment(deployment_id)
+    deployment = _deployment(request, deployment_id, "Discarding the candidate", operate=True)
     body = DiscardRequest(data=request.data)
     body.is_valid(raise_exception=True)
     if not reprocessing.is_pending_candidate(deployment):
@@ -163,9 +168,26 @@ def deployment_discard(request: Request, deployment_id: int) -> Response:
 def topology_live_output(request: Request, topology_id: int) -> Response:
     """The topics downstream readers of a topology should read: the live deployment's
     {topic in the document: topic written}."""
-    if not Topology.objects.filter(pk=topology_id).exists():
+    topology = _topology(request, topology_id, "Reading the live output")
+    return Response(reprocessing.live_output(topology.pk))
+
+
+def _deployment(request: Request, deployment_id: int, action: str, *, operate: bool) -> Deployment:
+    """The deployment, or 404. Each view loads its deployment here and only here, so
+    that the workspace role check goes in one place: `operate` actions (reset, side by
+    side, promote, discard) need an operator, the others a viewer."""
+    found = Deployment.objects.select_related("version", "topology").filter(pk=deployment_id).first()
+    if found is None:
+        raise NotFound(f"There is no deployment {deployment_id}.")
+    return found
+
+
+def _topology(request: Request, topology_id: int, action: str) -> Topology:
+    """The topology, or 404 (a viewer's role check goes here)."""
+    found = Topology.objects.filter(pk=topology_id).first()
+    if found is None:
         raise NotFound(f"There is no topology {topology_id}.")
-    return Response(reprocessing.live_output(topology_id))
+    return found
 
 
 def _enqueue(operation: ReprocessOperation) -> None:

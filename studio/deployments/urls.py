@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.deployments import reprocess_views, views
+from studio.deployments import views
 
 app_name = "deployments"
 
@@ -14,6 +14,13 @@ urlpatterns = [
     path("deployments/<int:deployment_id>/scale/", views.deployment_scale, name="scale"),
     path("deployments/<int:deployment_id>/restart/", views.deployment_restart, name="restart"),
     path("deployments/<int:deployment_id>/lag/", views.deployment_lag, name="lag"),
+    path("audit/", views.audit_list, name="audit"),
+]
+
+# Reprocessing (reset, side by side), views of their own module.
+from studio.deployments import reprocess_views  # noqa: E402
+
+urlpatterns += [
     path("deployments/<int:deployment_id>/reset/", reprocess_views.deployment_reset, name="reset"),
     path("deployments/<int:deployment_id>/operations/", reprocess_views.operation_list, name="operations"),
     path("deployments/<int:deployment_id>/operations/<int:operation_id>/", reprocess_views.operation_detail,
@@ -24,5 +31,4 @@ urlpatterns = [
     path("deployments/<int:deployment_id>/promote/", reprocess_views.deployment_promote, name="promote"),
     path("deployments/<int:deployment_id>/discard/", reprocess_views.deployment_discard, name="discard"),
     path("topologies/<int:topology_id>/live/", reprocess_views.topology_live_output, name="live-output"),
-    path("audit/", views.audit_list, name="audit"),
 ]
