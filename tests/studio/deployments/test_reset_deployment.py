@@ -363,3 +363,17 @@ def test_a_missing_input_topic_is_a_409_and_a_failed_operation_that_changed_noth
     deployment.refresh_from_db()
     assert deployment.desired_state == "running" and deployment.output_topic_map == {}   # as it was
     assert out + ".new" not in topics(kafka_bootstrap)
+
+
+@pytest.mark.timeout(60)
+def test_an_unreachable_broker_is_a_json_502_not_a_hang(api: Client, deployment: Deployment, settings: Any) -> None:
+    import time
+
+    from studio.lib.devservices import free_port
+
+    settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{free_port()}"     # nothing listens there
+    started = time.monotonic()
+    response = reset(api, deployment, {"dry_run": True})
+    assert time.monotonic() - started < 40
+    assert response.status_code == 502
+    assert response.json()["message"].startswith(f"Kafka at {settings.KAFKA_BOOTSTRAP_SERVERS}: ")
