@@ -225,6 +225,10 @@ RIFFLE_TAIL_MAX_RECORDS_PER_S = envint("RIFFLE_TAIL_MAX_RECORDS_PER_S", 50, mini
 # The deployments feed (/ws/deployments/) sends every deployment's summary this often.
 RIFFLE_FEED_SUMMARY_INTERVAL_S = envint("RIFFLE_FEED_SUMMARY_INTERVAL_S", 5, minimum=1)
 
+# How long a reset or discard waits for the deployment's replicas to stop and its
+# consumer group to empty before it gives up (the operation fails, nothing changed).
+RIFFLE_REPROCESS_STOP_TIMEOUT_S = envint("RIFFLE_REPROCESS_STOP_TIMEOUT_S", 120, minimum=1)
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

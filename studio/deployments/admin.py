@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from studio.deployments.models import AuditEvent, Deployment, Replica
+from studio.deployments.models import AuditEvent, Deployment, Replica, ReprocessOperation
 
 
 class ReplicaInline(admin.TabularInline):
@@ -23,7 +23,8 @@ class DeploymentAdmin(admin.ModelAdmin):
     list_filter = ("desired_state", "observed_state")
     list_select_related = ("topology", "version", "connection")
     # State changes go through start/stop so that they are audited and reconciled.
-    readonly_fields = ("desired_state", "observed_state", "last_error", "created_by")
+    readonly_fields = ("desired_state", "observed_state", "last_error", "created_by", "output_topic_map", "live",
+                       "candidate_of", "discarded_at")
     inlines = [ReplicaInline]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -42,3 +43,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(ReprocessOperation)
+class ReprocessOperationAdmin(admin.ModelAdmin):
+    list_display = ("id", "deployment", "kind", "state", "created_by", "created_at", "finished_at")
+    list_filter = ("kind", "state")
+    readonly_fields = ("deployment", "kind", "request", "result", "created_by", "created_at", "finished_at")

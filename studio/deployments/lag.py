@@ -70,7 +70,7 @@ class MissingTopicsError(RuntimeError):
 def group_topics(deployment: Deployment) -> tuple[list[str], set[str]]:
     """The topics the deployment's consumer group reads, per runtime's topology, and
     which of them are internal (repartition) topics that the application creates."""
-    topology = deployment.version.compile()
+    topology = deployment.compile()
     topics: list[str] = []
     for sid in topology.sub_topology_ids():
         for topic in topology.source_topics(sid, deployment.application_id):

@@ -122,7 +122,7 @@ class ReplicaRunner:
                     # Before the app's threads start; a limit below what the process
                     # already uses fails the start with the reason.
                     apply_memory_limit(settings.RIFFLE_REPLICA_MEMORY_LIMIT_MB)
-                topology = deployment.version.compile()
+                topology = deployment.compile()
                 on_metrics = functools.partial(self._on_metrics, publisher, replica)
                 self.app = StreamsApp(topology, streams_config(deployment, own_process=self.own_process),
                                       on_metrics=on_metrics, on_sample=feed.on_sample,

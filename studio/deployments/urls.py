@@ -21,3 +21,19 @@ urlpatterns = [
     path("deployments/<int:deployment_id>/metrics/", metrics_views.deployment_metrics, name="metrics"),
     path("audit/", views.audit_list, name="audit"),
 ]
+
+# Reprocessing (reset, side by side), views of their own module.
+from studio.deployments import reprocess_views  # noqa: E402
+
+urlpatterns += [
+    path("deployments/<int:deployment_id>/reset/", reprocess_views.deployment_reset, name="reset"),
+    path("deployments/<int:deployment_id>/operations/", reprocess_views.operation_list, name="operations"),
+    path("deployments/<int:deployment_id>/operations/<int:operation_id>/", reprocess_views.operation_detail,
+         name="operation"),
+    path("deployments/<int:deployment_id>/side-by-side/", reprocess_views.deployment_side_by_side,
+         name="side-by-side"),
+    path("deployments/<int:deployment_id>/comparison/", reprocess_views.deployment_comparison, name="comparison"),
+    path("deployments/<int:deployment_id>/promote/", reprocess_views.deployment_promote, name="promote"),
+    path("deployments/<int:deployment_id>/discard/", reprocess_views.deployment_discard, name="discard"),
+    path("topologies/<int:topology_id>/live/", reprocess_views.topology_live_output, name="live-output"),
+]

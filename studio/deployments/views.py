@@ -20,6 +20,7 @@ from studio.deployments.models import (
     Deployment,
     DeploymentDict,
     NotRunningError,
+    OperationRunningError,
 )
 from studio.deployments.serializers import AuditFilter, DeploymentFilter, NewDeployment, Restart, Scale
 from studio.topologies.documents import problem
@@ -75,11 +76,15 @@ def deployment_detail(request: Request, deployment_id: int) -> Response:
     return Response(deployment.to_dict())
 
 
-@extend_schema(request=None, responses={200: _DEPLOYMENT, 404: _ERROR})
+@extend_schema(request=None, responses={200: _DEPLOYMENT, 404: _ERROR, 409: _ERROR})
 @api_view(["POST"])
 def deployment_start(request: Request, deployment_id: int) -> Response:
+    """Ask the deployment to run (refused while a reset or discard keeps it stopped)."""
     deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Starting the deployment")
-    deployment.start(actor=request.user)
+    try:
+        deployment.start(actor=request.user)
+    except OperationRunningError as exc:
+        raise ProblemsError(str(exc), [], status_code=status.HTTP_409_CONFLICT) from None
     return Response(deployment.to_dict())
 
 

@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
         # Connections and topologies belong to workspaces from here on.
         ("connections", "0003_workspace_required"),
         ("topologies", "0003_workspace_required"),
-        ("deployments", "0002_generation"),
+        ("deployments", "0003_reprocessing"),
     ]
 
     operations = [
