@@ -588,10 +588,12 @@ class ReprocessOperation(models.Model):
             raise OperationRunningError(running)
         try:
             with transaction.atomic():
-                return cls.objects.create(
+                operation = cls.objects.create(
                     deployment=deployment, kind=kind, request=request,
                     created_by=actor if getattr(actor, "is_authenticated", False) else None,
                 )
+                operation.announce()
+                return operation
         except IntegrityError:
             raise OperationRunningError(
                 cls.objects.filter(deployment=deployment, state__in=cls.ACTIVE).first()  # type: ignore[arg-type]
@@ -617,6 +619,15 @@ class ReprocessOperation(models.Model):
             self.result = result
         self.finished_at = timezone.now()
         self.save(update_fields=["state", "message", "result", "finished_at", "updated_at"])
+        self.announce()
+
+    def announce(self) -> None:
+        """Send the operation's state to the deployment's websocket clients once the
+        transaction that changed it commits."""
+        from studio.monitoring.publisher import publish_operation  # the publisher imports models
+
+        deployment_id, operation = self.deployment_id, dict(self.to_dict())
+        transaction.on_commit(lambda: publish_operation(deployment_id, operation))
 
     def to_dict(self) -> OperationDict:
         return {

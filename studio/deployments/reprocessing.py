@@ -386,6 +386,7 @@ def run_operation(operation_id: int) -> str:
     operation = ReprocessOperation.objects.select_related("deployment__version", "created_by").get(pk=operation_id)
     if not claimed:
         return operation.state
+    operation.announce()
     deployment = operation.deployment
     actor = operation.created_by
     was_running = deployment.desired_state == "running"

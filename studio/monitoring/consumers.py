@@ -15,6 +15,8 @@ frames with a "type" (docs/internals.md, "Websocket"):
   value, truncated, kind, type, message, decision, dead_letter_topic, at}: a record an
   exception handler decided on (decision "continued", "dlq" or "failed"); key and value
   are the raw source record's;
+- "operation": ``operation`` (as GET .../operations/{id}/), when a reset or discard of
+  the deployment is asked for, starts and ends (pending, running, done or failed);
 - "status": ``status`` = {replica, scope ("app" or "replica"), state, previous, reason,
   at, dropped}: an app state change (REBALANCING, RUNNING, ERROR, ...) or the replica's
   end ("stopped", "failed"); ``dropped`` counts frames the replica could not relay.
@@ -153,6 +155,11 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
         if self.outbox is not None:
             self.outbox.offer(f"error:{error.get('replica')}:{error.get('node')}",
                               {"type": "error", "error": error})
+
+    async def operation_update(self, event: dict[str, Any]) -> None:
+        operation = event["operation"]
+        if self.outbox is not None:
+            self.outbox.offer(f"operation:{operation.get('id')}", {"type": "operation", "operation": operation})
 
     async def status_update(self, event: dict[str, Any]) -> None:
         status = event["status"]

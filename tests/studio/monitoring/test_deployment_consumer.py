@@ -12,7 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser, User
 from django.test import Client
 
-from studio.deployments.models import Deployment
+from studio.deployments.models import Deployment, ReprocessOperation
 from studio.monitoring import keys
 from studio.monitoring.routing import websocket_urlpatterns
 from studio.topologies.models import TopologyVersion
@@ -97,6 +97,24 @@ async def test_it_sends_a_snapshot_then_relays_updates(
         "stopped", "stopping",
     )
     assert await communicator.receive_nothing(timeout=0.5)  # one change, one message
+    await communicator.disconnect()
+
+
+async def test_a_reset_operation_is_followed_from_asked_to_ended(
+    studio_redis: redis.Redis, deployment: Deployment, alice: User
+) -> None:
+    communicator = communicator_for(f"/ws/deployments/{deployment.pk}/", alice)
+    assert (await communicator.connect())[0]
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "snapshot"
+    operation = await database_sync_to_async(ReprocessOperation.begin)(
+        deployment, "reset", actor=alice, request={"target": "earliest"})
+    asked = await communicator.receive_json_from(timeout=5)
+    assert asked["type"] == "operation"
+    assert (asked["operation"]["id"], asked["operation"]["kind"], asked["operation"]["state"]) == (
+        operation.pk, "reset", "pending")
+    await database_sync_to_async(operation.finish)("failed", "the group never emptied")
+    ended = await communicator.receive_json_from(timeout=5)
+    assert (ended["operation"]["state"], ended["operation"]["message"]) == ("failed", "the group never emptied")
     await communicator.disconnect()
 
 
