@@ -264,9 +264,14 @@ class _NullCollector:
         return None
 
 
-def overhead(count: int, repeat: int) -> dict[str, Any]:
+def overhead(count: int, repeat: int, sample_rate: float = 0.0) -> dict[str, Any]:
     """Per-record engine overhead: µs per record through source → 5 steps → sink,
-    with trivial callables and string serdes, one StreamTask fed raw records."""
+    with trivial callables and string serdes, one StreamTask fed raw records.
+
+    ``sample_rate`` > 0: with record sampling on (runtime.exec.sampling) at that many
+    samples per second per node, on the system clock, the feed refilled every 500
+    records (as the thread's loop does once per poll) and a callback that keeps the
+    sample, as the studio's does."""
     steps: dict[str, Callable[[Any], Any]] = {
         "map_values": lambda s: s.map_values(lambda v: v),
         "filter": lambda s: s.filter(lambda k, v: True),
@@ -282,12 +287,23 @@ def overhead(count: int, repeat: int) -> dict[str, Any]:
         for _ in range(5):
             stream = step(stream)
         stream.to("out", key_serde=Serdes.string(), value_serde=Serdes.string())
+        feed: Any = None
+        extra: dict[str, Any] = {}
+        if sample_rate > 0:
+            from runtime.exec.clock import SystemClock
+            from runtime.exec.sampling import RecordFeed
+            kept: deque[dict[str, Any]] = deque(maxlen=100)
+            feed = extra["records"] = RecordFeed("bench", sample_rate, SystemClock(), kept.append, None)
         task = StreamTask(b.build(), 0, 0, application_id="bench", collector=_NullCollector(),
-                          config={"application.id": "bench"}, clock=MockClock(0))
+                          config={"application.id": "bench"}, clock=MockClock(0), **extra)
+        chunks = [records[i:i + 500] for i in range(0, count, 500)]
         times = []
         for _ in range(repeat):
             started = time.perf_counter()
-            task.process_batch(records)
+            for chunk in chunks:
+                if feed is not None:
+                    feed.refill()
+                task.process_batch(chunk)
             times.append((time.perf_counter() - started) / count * 1e6)
         result[name] = statistics.median(times)
     return result
@@ -318,6 +334,10 @@ def main() -> int:
                              "taken before a change), row by row beside this one")
     parser.add_argument("--overhead-only", action="store_true",
                         help="only the per-record overhead of 5 stateless steps")
+    parser.add_argument("--sample-rates", default="2,1000",
+                        help="overhead table: also the current code with record sampling on "
+                             "at these rates (samples/s per node; '' for none)")
+    parser.add_argument("--sample-rate", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -325,7 +345,7 @@ def main() -> int:
         profile(args.profile, args.records, args.top)
         return 0
     if args.child and args.overhead_only:
-        print(json.dumps(overhead(args.records, args.repeat)))
+        print(json.dumps(overhead(args.records, args.repeat, args.sample_rate)))
         return 0
     if args.child:
         result = measure(args.program[0], args.version[0], args.runner[0], args.records,
@@ -359,10 +379,13 @@ def main() -> int:
                               f"{r['peak_rss_kb'] / 1024:>7.1f}MB "
                               f"{r['rss_before_kb'] / 1024:>7.1f}MB", flush=True)
     print("\nper-record overhead, source → 5 × step → sink, µs/record (median)")
-    for code, root in codes:
+    rows = [(code, root, 0.0) for code, root in codes]
+    rows += [(f"sample {rate:g}/s", RUNTIME_ROOT, rate)
+             for rate in (float(r) for r in args.sample_rates.split(",") if r.strip())]
+    for code, root, rate in rows:
         r = child("--overhead-only", "--records", "50000", "--repeat", str(max(args.repeat, 5)),
-                  root=root)
-        print(f"{code:<8} " + "  ".join(f"{name} {us:.2f}" for name, us in r.items()),
+                  "--sample-rate", str(rate), root=root)
+        print(f"{code:<14} " + "  ".join(f"{name} {us:.2f}" for name, us in r.items()),
               flush=True)
     return 0
 

@@ -34,6 +34,7 @@ from runtime.exec.limits import BatchCpuLimitExceeded, BatchWatchdog
 from runtime.exec.metrics import MetricsAggregator, now_ms
 from runtime.exec.queries import KeyQueryMetadata, QueryRequest, default_partition
 from runtime.exec.prometheus import prometheus_port, start_endpoint
+from runtime.exec.sampling import ErrorCallback, SampleCallback
 from runtime.exec.standby import MembershipRegistry, StandbyUpdater
 from runtime.exec.task import StreamTask
 from runtime.exec.thread import StreamThread, ThreadState
@@ -43,11 +44,13 @@ from runtime.processor.restore_listener import StateRestoreListener
 from runtime.state.checkpoint import CheckpointStore, RedisCheckpointStore
 from runtime.state.queryable import VIEWS, StoreQueryParameters
 
-__all__ = ["AppState", "StreamsApp"]
+__all__ = ["AppState", "StateListener", "StreamsApp"]
 
 logger = logging.getLogger(__name__)
 
 MetricsCallback = Callable[[dict[str, Any]], None]
+# Kafka's KafkaStreams.StateListener#onChange(newState, oldState)
+StateListener = Callable[[str, str], None]
 
 
 class AppState:
@@ -67,6 +70,14 @@ class StreamsApp:
         docs/internals.md for the other keys.
     :param on_metrics: called with a JSON-safe snapshot once per metrics interval, from
         an engine thread; an exception it raises is logged and otherwise ignored.
+    :param on_sample: called with a few records per second per node (the record as the
+        node passes it on; ``riffle.sample.records.per.second``, off by default), from a
+        stream thread. Keys and values are the engine's objects, not JSON-safe; see
+        ``runtime.exec.sampling``.
+    :param on_error: called, from a stream thread, for every record an exception handler
+        decided on, with the raw source record and the decision (``continued``, ``dlq``,
+        ``failed``). Exceptions raised by either callback are logged (at most once a
+        minute per thread) and otherwise ignored.
     """
 
     def __init__(
@@ -77,10 +88,15 @@ class StreamsApp:
         *,
         clients: ClientSupplier | None = None,
         clock: Clock | None = None,
+        on_sample: SampleCallback | None = None,
+        on_error: ErrorCallback | None = None,
     ) -> None:
         self._config = EngineConfig.from_mapping(config)
         self._topology = topology
         self._on_metrics = on_metrics
+        self._on_sample = on_sample
+        self._on_record_error = on_error
+        self._state_listener: StateListener | None = None
         self._clients = clients or KafkaClientSupplier()
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._checkpoints: CheckpointStore | None = (
@@ -254,6 +270,17 @@ class StreamsApp:
                                         f"(state {self._state})")
             self._restore_listener = listener
 
+    def set_state_listener(self, listener: StateListener | None) -> None:
+        """Call ``listener(new_state, old_state)`` on every change of :attr:`state`
+        (Kafka's ``KafkaStreams#setStateListener``), from whichever thread makes the
+        change, with the app's lock held: keep it quick and do not call back into the
+        app. In ERROR, :attr:`error` says why. Only before :meth:`start`; afterwards
+        raises IllegalStateError. An exception it raises is logged and ignored."""
+        with self._lock:
+            if self._state != AppState.CREATED:
+                raise IllegalStateError(f"a state listener can be set only before start() (state {self._state})")
+            self._state_listener = listener
+
     def start(self) -> None:
         with self._lock:
             if self._state != AppState.CREATED:
@@ -358,6 +385,7 @@ class StreamsApp:
                     on_state_change=self._on_thread_state, task_factory=task_factory,
                     process_id=self._process_id, standbys=standbys,
                     restore_listener=self._restore_listener,
+                    on_sample=self._on_sample, on_error=self._on_record_error,
                 )
                 self._threads.append(thread)
             if config.batch_cpu_limit_ms > 0:
@@ -475,6 +503,12 @@ class StreamsApp:
         old, self._state = self._state, new
         if old != new:
             logger.info("%s: state %s -> %s", self.application_id, old, new)
+            listener = self._state_listener
+            if listener is not None:
+                try:
+                    listener(new, old)
+                except Exception:
+                    logger.exception("%s: state listener failed", self.application_id)
 
     # -- metrics ------------------------------------------------------------------------
 

@@ -84,6 +84,15 @@ if not SECRET_KEY:
     # Only ever used with DEBUG on; it protects nothing worth protecting.
     SECRET_KEY = "riffle-development-only-not-a-secret"
 
+# Fernet keys that encrypt the secrets stored in the database (connection passwords and
+# client keys): comma-separated, the first encrypts, all decrypt, so a key is rotated by
+# putting a new one first and running `manage.py rotate_secrets` (README.md).
+RIFFLE_SECRETS_KEYS = envlist("RIFFLE_SECRETS_KEYS", [])
+# Without keys, development derives one from SECRET_KEY; with DEBUG off the system check
+# connections.E001 refuses to start. Decided here, from the environment: pytest-django
+# turns DEBUG off for the tests after the settings load.
+RIFFLE_SECRETS_DERIVED_KEY = DEBUG and not RIFFLE_SECRETS_KEYS
+
 ALLOWED_HOSTS = envlist(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
@@ -199,6 +208,9 @@ RIFFLE_REPLICA_MEMORY_LIMIT_MB = envint("RIFFLE_REPLICA_MEMORY_LIMIT_MB", 4096, 
 # CPU time one stream thread may spend on one batch (0 = no watchdog); past it the
 # replica reports the record and its process exits, for the reconciler to replace it.
 RIFFLE_BATCH_CPU_LIMIT_MS = envint("RIFFLE_BATCH_CPU_LIMIT_MS", 60_000, minimum=0)
+# Record samples per second per node that replicas relay to the dashboard (0 = none;
+# runtime key riffle.sample.records.per.second, studio.monitoring.samples).
+RIFFLE_SAMPLES_PER_SECOND = envint("RIFFLE_SAMPLES_PER_SECOND", 2, minimum=0)
 
 # Metrics history (studio.monitoring.history): each replica writes one point per step,
 # kept for the retention, at most MAX_POINTS points per deployment (all replicas).
@@ -212,6 +224,10 @@ RIFFLE_TAIL_MAX_RECORDS_PER_S = envint("RIFFLE_TAIL_MAX_RECORDS_PER_S", 50, mini
 
 # The deployments feed (/ws/deployments/) sends every deployment's summary this often.
 RIFFLE_FEED_SUMMARY_INTERVAL_S = envint("RIFFLE_FEED_SUMMARY_INTERVAL_S", 5, minimum=1)
+
+# How long a reset or discard waits for the deployment's replicas to stop and its
+# consumer group to empty before it gives up (the operation fails, nothing changed).
+RIFFLE_REPROCESS_STOP_TIMEOUT_S = envint("RIFFLE_REPROCESS_STOP_TIMEOUT_S", 120, minimum=1)
 
 CHANNEL_LAYERS = {
     "default": {

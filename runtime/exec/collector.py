@@ -18,6 +18,7 @@ import confluent_kafka
 
 from runtime.errors import ProductionError
 from runtime.exec.dead_letter import DeadLetterQueue
+from runtime.exec.sampling import DECISION_CONTINUED, DECISION_DLQ, DECISION_FAILED, RecordFeed
 from runtime.kafka import KafkaProducer, TopicPartition
 
 __all__ = ["KafkaRecordCollector"]
@@ -59,6 +60,8 @@ class KafkaRecordCollector:
         self._continue_on_error = continue_on_error
         self._dead_letters: DeadLetterQueue | None = None
         self.handle_delivery_errors(continue_on_error, dead_letter_topic)
+        # the thread's record feed: told what the handler decided (runtime.exec.sampling)
+        self.records: RecordFeed | None = None
 
     def handle_delivery_errors(self, continue_on_error: bool,
                                dead_letter_topic: str | None) -> None:
@@ -113,6 +116,7 @@ class KafkaRecordCollector:
                                   node=None, topic=topic, partition=partition, offset=None)
         if not _handled(error):
             self._failure = failure
+            self._report(failure, DECISION_FAILED, message, None)
             return
         if self._dead_letters is not None:
             try:
@@ -124,11 +128,24 @@ class KafkaRecordCollector:
             except Exception as exc:  # a delivery callback must not raise into poll()
                 logger.error("could not write the undelivered record to the dead-letter "
                              "queue %s: %s", self._dead_letters.topic, exc)
+        dlq = self._dead_letters.topic if self._dead_letters is not None else None
         if not self._continue_on_error:
             self._failure = failure
+            self._report(failure, DECISION_FAILED, message, dlq)
             return
         logger.warning("%s; dropped (production.exception.handler=log-and-continue)", failure)
         self.records_dropped += 1
+        self._report(failure, DECISION_CONTINUED if dlq is None else DECISION_DLQ, message, dlq)
+
+    def _report(self, failure: ProductionError, decision: str, message: Any, dlq: str | None) -> None:
+        records = self.records
+        if records is None:
+            return
+        try:
+            records.emit_error(failure, decision, message.key(), message.value(),
+                               message.timestamp()[1], dlq)
+        except Exception:   # a delivery callback must not raise into poll()
+            logger.warning("could not report an undelivered record", exc_info=True)
 
     def poll(self) -> None:
         """Serve delivery reports; raises the first delivery failure."""

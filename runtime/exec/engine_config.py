@@ -12,7 +12,10 @@ the restore work a stream thread does between two rounds of processing (default
 Process limits (``runtime.exec.limits``), off by default: ``riffle.process.memory.limit.mb``
 (0 = none; applied by whoever owns the process, e.g. ``python -m runtime run``, never by
 ``StreamsApp`` itself), ``riffle.batch.cpu.limit.ms`` (0 = no watchdog) and
-``riffle.batch.cpu.limit.action`` (``log``, the default, or ``exit``)."""
+``riffle.batch.cpu.limit.action`` (``log``, the default, or ``exit``).
+
+``riffle.sample.records.per.second``: record samples per node per stream thread handed to
+``StreamsApp(on_sample=...)`` (``runtime.exec.sampling``); 0, the default, is off."""
 
 from __future__ import annotations
 
@@ -34,6 +37,17 @@ def _int(config: Mapping[str, Any], key: str, default: int, minimum: int) -> int
         raise ConfigError(f"{key} must be an integer, got {raw!r}") from None
     if isinstance(raw, bool) or value < minimum:
         raise ConfigError(f"{key} must be an integer >= {minimum}, got {raw!r}")
+    return value
+
+
+def _rate(config: Mapping[str, Any], key: str) -> float:
+    raw = config.get(key, 0)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number, got {raw!r}") from None
+    if isinstance(raw, bool) or not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{key} must be a number >= 0, got {raw!r}")
     return value
 
 
@@ -61,6 +75,7 @@ class EngineConfig:
     memory_limit_mb: int
     batch_cpu_limit_ms: int
     batch_cpu_limit_action: str
+    sample_rate: float
     query_timeout_ms: int
     raw: Mapping[str, Any] = field(repr=False)            # as given (client pass-through)
     streams: StreamsConfig = field(repr=False)            # with Kafka Streams' defaults
@@ -99,6 +114,7 @@ class EngineConfig:
             memory_limit_mb=_int(config, "riffle.process.memory.limit.mb", 0, 0),
             batch_cpu_limit_ms=_int(config, "riffle.batch.cpu.limit.ms", 0, 0),
             batch_cpu_limit_action=cpu_action,
+            sample_rate=_rate(config, "riffle.sample.records.per.second"),
             # how long an interactive query waits for a stream thread to answer
             query_timeout_ms=_int(config, "riffle.query.timeout.ms", 10_000, 1),
             raw=dict(config),

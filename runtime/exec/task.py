@@ -27,6 +27,7 @@ from runtime.errors import (
 )
 from runtime.exec.clock import Clock
 from runtime.exec.dead_letter import DeadLetterQueue
+from runtime.exec.sampling import DECISION_CONTINUED, DECISION_DLQ, DECISION_FAILED, RecordFeed
 from runtime.processor.api import Cancellable, PunctuationType, Punctuator
 from runtime.processor.internals.context import NodeContext
 from runtime.processor.internals.nodes import ProcessorNode, RuntimeNode, SinkNode, SourceNode
@@ -191,7 +192,8 @@ class StreamTask:
                  application_id: str, collector: RecordCollector,
                  config: Mapping[str, Any], clock: Clock,
                  observer: TaskObserver | None = None,
-                 global_stores: Mapping[str, StateStore] | None = None) -> None:
+                 global_stores: Mapping[str, StateStore] | None = None,
+                 records: RecordFeed | None = None) -> None:
         self.task_id = TaskId(subtopology_id, partition)
         # Global stores (kept by the global state updater) are readable by every
         # processor without being connected, as in Kafka Streams.
@@ -203,6 +205,8 @@ class StreamTask:
         self._clock = clock
         self._observer = observer
         self._on_error = getattr(observer, "on_error", None)
+        # samples and handler decisions for live views (runtime.exec.sampling)
+        self._records = records
         self._config = config if isinstance(config, StreamsConfig) else StreamsConfig(config)
         self.app_config = self._config.to_dict()
         self._default_key_serde = self._config.default_key_serde()
@@ -215,6 +219,7 @@ class StreamTask:
         self._continue_on_production_error = (
             self._config.production_handler() == HandlerResponse.CONTINUE)
         dlq_topic = self._config.dead_letter_queue_topic()
+        self._dlq_topic = dlq_topic
         self._dead_letters = None if dlq_topic is None else DeadLetterQueue(dlq_topic, collector)
         # the engine's collector handles the broker's late refusals with the same answers
         handle_delivery_errors = getattr(collector, "handle_delivery_errors", None)
@@ -276,6 +281,8 @@ class StreamTask:
                           if isinstance(d, SourceNodeDef) and d.pattern is not None]
         for node in self._nodes.values():
             node.init()
+        if records is not None:
+            records.attach(self, self._nodes.values())
 
     # -- construction ----------------------------------------------------------------
     def _serde(self, serde: Serde[Any] | None, default: Serde[Any]) -> Serde[Any]:
@@ -383,11 +390,14 @@ class StreamTask:
                                   f"{type(exc).__name__} while {what}: {exc}")
         if during != "init":
             self._dead_letter(exc)
+        error.__cause__ = exc
         if self._continue_on_processing_error and during != "init":
             logger.warning("%s; skipped (processing.exception.handler=log-and-continue)", error)
             self._dropped += 1
             self._notify_error(error)
+            self._report_decision(error, continued=True)
             return
+        self._report_decision(error, continued=False)
         raise error from exc
 
     def partition_for(self, sink: SinkNode, topic: str, record: Record) -> int | None:
@@ -414,6 +424,22 @@ class StreamTask:
         if self._on_error is not None:
             self._on_error(error)
 
+    def _report_decision(self, error: RecordError, *, continued: bool) -> None:
+        """Tell the record feed (StreamsApp's on_error) what the handler decided."""
+        records = self._records
+        if records is None:
+            return
+        dead_lettered = self._dead_letters is not None
+        decision = (DECISION_FAILED if not continued
+                    else DECISION_DLQ if dead_lettered else DECISION_CONTINUED)
+        source = self._source_record if self._topic is not None else None
+        if source is None:
+            key = value = timestamp = None
+        else:
+            key, value, timestamp = source.key, source.value, source.timestamp
+        records.emit_error(error, decision, key, value, timestamp,
+                           self._dlq_topic if dead_lettered else None)
+
     def _dead_letter(self, exc: BaseException) -> None:
         """KIP-1034: the built-in handlers write the failing source record to the DLQ
         topic, when one is configured, whether they then continue or fail."""
@@ -427,10 +453,12 @@ class StreamTask:
         other sinks still get it. Raises ``error`` under log-and-fail, else True."""
         self._dead_letter(error.__cause__ or error)
         if not self._continue_on_production_error:
+            self._report_decision(error, continued=False)
             raise error
         logger.warning("%s; dropped (production.exception.handler=log-and-continue)", error)
         self._dropped += 1
         self._notify_error(error)
+        self._report_decision(error, continued=True)
         return True
 
     # -- processing --------------------------------------------------------------------
@@ -529,13 +557,16 @@ class StreamTask:
     def _deserialization_failed(self, source: SourceNode, exc: Exception) -> None:
         error = self.record_error(DeserializationError, source.name,
                                   f"{type(exc).__name__}: {exc}")
+        error.__cause__ = exc
         self._dead_letter(exc)
         if self._continue_on_deserialization_error:
             logger.warning("%s; skipped (deserialization.exception.handler=log-and-continue)",
                            error)
             self._dropped += 1
             self._notify_error(error)
+            self._report_decision(error, continued=True)
             return
+        self._report_decision(error, continued=False)
         raise error from exc
 
     # -- punctuation ---------------------------------------------------------------------
@@ -704,6 +735,8 @@ class StreamTask:
         if self._closed:
             return
         self._closed = True
+        if self._records is not None:
+            self._records.detach(self)
         first_error: BaseException | None = None
         for node in self._nodes.values():
             try:

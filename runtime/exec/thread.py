@@ -47,6 +47,7 @@ from runtime.exec.metrics import ThreadMetrics
 from runtime.exec.partition_group import PartitionGroup
 from runtime.exec.queries import QueryInbox
 from runtime.exec.restore import ChangelogReader, RestoreProgress, RestoreResult
+from runtime.exec.sampling import ErrorCallback, RecordFeed, SampleCallback
 from runtime.exec.standby import StandbyUpdater, copy_stores
 from runtime.exec.task import ConsumedRecord, StreamTask
 from runtime.kafka import (
@@ -105,6 +106,8 @@ class StreamThread(threading.Thread):
         process_id: str | None = None,
         standbys: StandbyUpdater | None = None,
         restore_listener: StateRestoreListener | None = None,
+        on_sample: SampleCallback | None = None,
+        on_error: ErrorCallback | None = None,
     ) -> None:
         # Kafka Streams names threads "<client.id>-StreamThread-<n>", the client id
         # being unique per instance, so several instances in one process stay apart.
@@ -149,6 +152,11 @@ class StreamThread(threading.Thread):
         # and output samples are what the application writes to its own topics.
         internal = frozenset(t.name for t in topology.internal_topics(config.application_id))
         self.metrics = ThreadMetrics(name, internal_topics=internal)
+        # Samples and handler decisions for live views; None when nobody listens.
+        self.records: RecordFeed | None = None
+        if on_error is not None or (on_sample is not None and config.sample_rate > 0):
+            self.records = RecordFeed(name, config.sample_rate, clock, on_sample, on_error)
+            self._collector.records = self.records
         self.state = ThreadState.CREATED
         self.error: BaseException | None = None
         # For the batch CPU watchdog (runtime.exec.limits): this thread's CPU clock, and
@@ -210,8 +218,11 @@ class StreamThread(threading.Thread):
             metrics_s = self._config.metrics_interval_ms / 2000.0
             next_commit = time.monotonic() + commit_s
             next_metrics = 0.0
+            records = self.records
             queries = self.queries.pending
             while not self._shutdown.is_set():
+                if records is not None:
+                    records.refill()
                 started = time.perf_counter()
                 # While tasks restore, the restore step below is where the loop waits.
                 messages = self._consumer.consume(self._config.max_poll_records,
@@ -411,6 +422,7 @@ class StreamThread(threading.Thread):
             config=self._config.streams,
             clock=self._clock,
             observer=self.metrics,
+            **({"records": self.records} if self.records is not None else {}),
         )
 
     # -- restoring ----------------------------------------------------------------------

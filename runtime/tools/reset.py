@@ -35,6 +35,7 @@ from runtime.errors import StreamsError
 from runtime.state.checkpoint import RedisCheckpointStore
 
 __all__ = [
+    "GroupActiveError",
     "ResetError",
     "ResetPlan",
     "ResetTarget",
@@ -54,6 +55,11 @@ _INACTIVE = (ConsumerGroupState.EMPTY, ConsumerGroupState.DEAD, ConsumerGroupSta
 
 class ResetError(StreamsError):
     """The reset cannot (or must not) go ahead; the message says why."""
+
+
+class GroupActiveError(ResetError):
+    """The application's consumer group still has members (or is not yet empty): stop
+    every instance first. A caller that has just stopped them may wait and retry."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,8 @@ class ResetPlan:
 
     application_id: str
     input_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    # The group's committed offsets on the input topics before the reset (None: none).
+    committed_offsets: dict[tuple[str, int], int | None] = field(default_factory=dict)
     intermediate_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     internal_topics: list[str] = field(default_factory=list)
     checkpoint_keys: int = 0
@@ -161,18 +169,26 @@ def reset_application(
     dry_run: bool = False,
     client_config: Mapping[str, Any] | None = None,
     timeout: float = 30.0,
+    require_inactive: bool = True,
 ) -> ResetPlan:
     """Reset ``application_id`` (see the module docstring). Returns the plan it carried
     out, or would carry out with ``dry_run``.
 
     :param client_config: extra client settings (``security.*``, ``sasl.*``, ...).
-    :raises ResetError: the group is active, a topic does not exist, or a client failed.
+    :param require_inactive: with ``dry_run`` only, ``False`` plans the reset of a
+        running application (to show before stopping it); a real reset always refuses
+        an active group.
+    :raises GroupActiveError: the group is active.
+    :raises ResetError: a topic does not exist, or a client failed.
     """
+    if not require_inactive and not dry_run:
+        raise ValueError("only a dry run may skip the check that the group is inactive")
     target = target or ResetTarget.earliest()
     base = {"bootstrap.servers": bootstrap_servers, **dict(client_config or {})}
     admin = AdminClient(base)
     try:
-        _require_inactive(admin, application_id, timeout)
+        if require_inactive:
+            _require_inactive(admin, application_id, timeout)
         topics = _topic_partitions(admin, timeout)
         named = set(input_topics) | set(intermediate_topics)
         missing = sorted(t for t in named if t not in topics)
@@ -181,10 +197,16 @@ def reset_application(
         plan = ResetPlan(application_id, dry_run=dry_run)
         # Kafka's tool commits as the group itself, with assign() (never joins it).
         consumer = Consumer({**base, "group.id": application_id, "enable.auto.commit": False,
-                             "client.id": f"{application_id}-reset"})
+                             "enable.partition.eof": True, "client.id": f"{application_id}-reset"})
         try:
             for topic in input_topics:
                 plan.input_offsets.update(_targets(consumer, topic, topics[topic], target, timeout))
+            if plan.input_offsets:
+                asked = [TopicPartition(t, p) for (t, p) in plan.input_offsets]
+                plan.committed_offsets = {
+                    (tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None)
+                    for tp in consumer.committed(asked, timeout=timeout)
+                }
             for topic in intermediate_topics:
                 plan.intermediate_offsets.update(
                     _targets(consumer, topic, topics[topic], ResetTarget.latest(), timeout))
@@ -211,7 +233,7 @@ def _require_inactive(admin: AdminClient, group: str, timeout: float) -> None:
     # for a live group, so a group that is not EMPTY/DEAD counts as active too.
     if description.members or description.state not in _INACTIVE:
         members = ", ".join(f"{m.member_id} ({m.client_id})" for m in description.members) or "none listed"
-        raise ResetError(
+        raise GroupActiveError(
             f"Consumer group '{group}' is still active (state {description.state.name}, members: {members}). "
             "Stop all running instances of the application before resetting it."
         )
@@ -238,10 +260,40 @@ def _targets(consumer: Consumer, topic: str, partitions: int, target: ResetTarge
         if target.kind == "earliest":
             out[(topic, p)] = low
         elif target.kind == "timestamp" and p in found:
-            out[(topic, p)] = min(max(found[p], low), high)
+            start = min(max(found[p], low), high)
+            out[(topic, p)] = _first_at_or_after(consumer, topic, p, start, target.timestamp_ms or 0, timeout)
         else:   # latest, or no record at or after the time: the end of the partition
             out[(topic, p)] = high
     return out
+
+
+def _first_at_or_after(consumer: Consumer, topic: str, partition: int, start: int, timestamp_ms: int,
+                       timeout: float) -> int:
+    """The offset of the first record from ``start`` on whose timestamp is at least
+    ``timestamp_ms``, or the end of the partition.
+
+    Apache Kafka's ListOffsets answer is that record already (one record is read); some
+    Kafka-compatible brokers (the development broker among them) answer an earlier
+    offset, and the records up to the right one are read past.
+    """
+    consumer.assign([TopicPartition(topic, partition, start)])
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            error = message.error()
+            if error is not None:
+                if error.code() == confluent_kafka.KafkaError._PARTITION_EOF:
+                    return int(message.offset())
+                raise ResetError(f"reading {topic}[{partition}] for a time: {error}")
+            _, ts = message.timestamp()
+            if ts >= timestamp_ms:
+                return int(message.offset())
+    finally:
+        consumer.unassign()
+    raise ResetError(f"no record of {topic}[{partition}] at or after {timestamp_ms} found within {timeout:.0f} s")
 
 
 def _delete_topics(admin: AdminClient, names: list[str], timeout: float) -> None:

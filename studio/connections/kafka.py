@@ -23,7 +23,7 @@ from typing import Any, Callable
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from studio.connections.models import ClientConfig, Connection
+from studio.connections.models import ClientConfig, Connection, UnreadableSecretError
 
 __all__ = [
     "ClusterInfo", "KafkaCallError", "RawRecord", "TopicInfo", "TopicTail", "cluster_info",
@@ -70,7 +70,11 @@ class RawRecord:
 
 
 def _config(connection: Connection, **extra: Any) -> ClientConfig:
-    config = connection.client_config()
+    try:
+        config = connection.client_config()
+    except UnreadableSecretError as exc:
+        # The connection's stored state is at fault, not the request or the cluster.
+        raise KafkaCallError(str(exc), 409) from None
     config.update({
         "socket.connection.setup.timeout.ms": int(TIMEOUT_S * 1000),
         "socket.timeout.ms": int(TIMEOUT_S * 1000),
@@ -80,10 +84,7 @@ def _config(connection: Connection, **extra: Any) -> ClientConfig:
 
 
 def _scrub(text: str, connection: Connection) -> str:
-    # librdkafka's messages do not quote secrets as far as we know; make sure anyway.
-    for secret in connection.secret_values():
-        text = text.replace(secret, "***")
-    return text
+    return connection.scrub(text)
 
 
 def _failure(exc: BaseException, connection: Connection, action: str) -> KafkaCallError:

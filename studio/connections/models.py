@@ -2,7 +2,9 @@
 
 The password and the client key are write-only: `to_dict()` says only whether each is
 set, `__repr__`/`__str__` show the name, and `client_config()` is the only code that
-reads them (to hand them to the Kafka client).
+reads them (to hand them to the Kafka client). They are stored encrypted (SecretField,
+keys in RIFFLE_SECRETS_KEYS) and decrypted only when a client needs them, so a missing
+key fails that client's call with UnreadableSecretError, never the loading of a row.
 """
 
 from __future__ import annotations
@@ -12,10 +14,27 @@ from typing import Any, TypedDict
 from django.conf import settings
 from django.db import models
 
+from studio.connections import crypto
+from studio.connections.fields import Sealed, SecretField
+
 SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 SECRET_FIELDS = ("password", "ssl_key_pem")
 SECRET_CONFIG_KEYS = ("sasl.password", "ssl.key.pem")
+SECRET_LABELS = {"password": "SASL password", "ssl_key_pem": "client key"}
+
+
+class UnreadableSecretError(Exception):
+    """A stored secret that none of the configured keys decrypts."""
+
+    def __init__(self, connection: str, field: str) -> None:
+        super().__init__(
+            f"The {SECRET_LABELS[field]} of connection {connection!r} cannot be decrypted with the keys in "
+            "RIFFLE_SECRETS_KEYS (the key that encrypted it is not among them). Add that key back, "
+            f"or enter the {SECRET_LABELS[field]} again."
+        )
+        self.connection = connection
+        self.field = field
 
 
 class ClientConfig(dict[str, Any]):
@@ -59,11 +78,12 @@ class Connection(models.Model):
         max_length=20, choices=[(m, m) for m in SASL_MECHANISMS], blank=True
     )
     username = models.CharField(max_length=500, blank=True)
-    # Secrets: stored as given (no key management yet), never returned, never logged.
-    password = models.CharField(max_length=1000, blank=True)
+    # Secrets: stored encrypted, never returned, never logged. Loaded as `Sealed`;
+    # `secret(field)` decrypts.
+    password = SecretField(blank=True)
     ssl_ca_pem = models.TextField(blank=True)
     ssl_certificate_pem = models.TextField(blank=True)
-    ssl_key_pem = models.TextField(blank=True)
+    ssl_key_pem = SecretField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -121,18 +141,47 @@ class Connection(models.Model):
         if self.uses_sasl:
             config["sasl.mechanism"] = self.sasl_mechanism
             config["sasl.username"] = self.username
-            config["sasl.password"] = self.password
+            config["sasl.password"] = self.secret("password")
         if self.uses_tls:
             if self.ssl_ca_pem:
                 config["ssl.ca.pem"] = self.ssl_ca_pem
             if self.ssl_certificate_pem:
                 config["ssl.certificate.pem"] = self.ssl_certificate_pem
-                config["ssl.key.pem"] = self.ssl_key_pem
+                config["ssl.key.pem"] = self.secret("ssl_key_pem")
         return config
 
+    def secret(self, field: str) -> str:
+        """The plaintext of a secret field ("" when not set).
+
+        Raises UnreadableSecretError (naming this connection) when no key decrypts it.
+        """
+        value = getattr(self, field)
+        if isinstance(value, Sealed):
+            try:
+                return crypto.decrypt(value.token)
+            except crypto.InvalidToken:
+                raise UnreadableSecretError(self.name, field) from None
+        return str(value or "")
+
     def secret_values(self) -> list[str]:
-        """The secrets' values, for scrubbing them out of client error messages."""
-        return [value for value in (self.password, self.ssl_key_pem) if value]
+        """The secrets' values, for scrubbing them out of client error messages (a secret
+        that cannot be decrypted was never given to a client: it is left out)."""
+        values = []
+        for field in SECRET_FIELDS:
+            try:
+                values.append(self.secret(field))
+            except UnreadableSecretError:
+                continue
+        return [value for value in values if value]
+
+    def scrub(self, text: str) -> str:
+        """`text` (a client's error message) with the secrets' values masked.
+
+        librdkafka's messages do not quote secrets as far as we know; make sure anyway.
+        """
+        for secret in self.secret_values():
+            text = text.replace(secret, "***")
+        return text
 
     def to_dict(self) -> ConnectionDict:
         return {

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypedDict
 
+from django.db import transaction
+from django.db.models import ProtectedError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
@@ -32,6 +34,7 @@ from studio.workspaces.models import Role
 _ERROR = OpenApiResponse(ERROR_SCHEMA, description="refused, with the reasons")
 _KAFKA_ERRORS = {
     400: _ERROR, 404: _ERROR,
+    409: OpenApiResponse(ERROR_SCHEMA, description="the connection's secrets cannot be decrypted"),
     502: OpenApiResponse(ERROR_SCHEMA, description="Kafka could not be reached or failed"),
     504: OpenApiResponse(ERROR_SCHEMA, description="Kafka did not answer in time"),
 }
@@ -90,31 +93,53 @@ def connection_list(request: Request) -> Response:
 
 
 @extend_schema(methods=["GET"], responses={200: _CONNECTION, 404: _ERROR})
-@extend_schema(methods=["PUT", "PATCH"], request=ConnectionBody, responses={200: _CONNECTION, 400: _ERROR, 404: _ERROR})
-@extend_schema(methods=["DELETE"], responses={204: None, 404: _ERROR})
+@extend_schema(methods=["PUT", "PATCH"], request=ConnectionBody,
+               responses={200: _CONNECTION, 400: _ERROR, 404: _ERROR, 409: _ERROR})
+@extend_schema(methods=["DELETE"], responses={204: None, 404: _ERROR, 409: _ERROR})
 @api_view(["GET", "PUT", "PATCH", "DELETE"])
 def connection_detail(request: Request, connection_id: int) -> Response:
     if request.method == "GET":
         return Response(_connection(request, connection_id, Role.VIEWER, "Reading").to_dict())
     if request.method == "DELETE":
         connection = _connection(request, connection_id, Role.ADMIN, "Deleting a connection")
-        _refuse_if_in_use(connection)
-        AuditEvent.record(request.user, "connection.delete", connection, name=connection.name)
-        connection.delete()
+        _refuse_if_in_use(connection, deleting=True)
+        try:
+            with transaction.atomic():
+                AuditEvent.record(request.user, "connection.delete", connection, name=connection.name)
+                connection.delete()
+        except ProtectedError:  # a deployment was created on it meanwhile
+            _refuse_if_in_use(connection, deleting=True)
+            raise
         return Response(status=status.HTTP_204_NO_CONTENT)
     connection = _connection(request, connection_id, Role.ADMIN, "Changing a connection")
     body = ConnectionBody(connection, data=request.data, partial=request.method == "PATCH",
                           context={"request": request})
     body.is_valid(raise_exception=True)
+    servers = body.validated_data.get("bootstrap_servers", connection.bootstrap_servers)
+    if servers != connection.bootstrap_servers:
+        _refuse_if_in_use(connection, deleting=False)
     # Which fields changed, never their values: secrets must not reach the audit log.
     AuditEvent.record(request.user, "connection.update", connection,
                       fields=sorted(k for k in body.validated_data if k != "workspace"))
     return Response(body.save().to_dict())
 
 
-def _refuse_if_in_use(connection: Connection) -> None:
-    """Deployments do not reference connections yet (they all use the studio's
-    KAFKA_BOOTSTRAP_SERVERS). When they do, refuse here with a 409 naming them."""
+def _refuse_if_in_use(connection: Connection, *, deleting: bool) -> None:
+    """409 naming the deployments that keep `connection` from being deleted, or from
+    moving to other servers: those not stopped (their replicas use it now); and, for a
+    delete, stopped ones too (they run on it again when started)."""
+    using = connection.deployments.order_by("application_id")
+    running = [d.application_id for d in using if not d.is_stopped()]
+    if running:
+        change = "deleted" if deleting else "moved to other bootstrap servers"
+        message = (f"Connection {connection.name!r} cannot be {change} while deployments run on it: "
+                   f"{', '.join(running)}. Stop them first.")
+        raise ProblemsError(message, [], status_code=status.HTTP_409_CONFLICT)
+    stopped = [d.application_id for d in using]
+    if deleting and stopped:
+        message = (f"Connection {connection.name!r} cannot be deleted: stopped deployments run on it "
+                   f"when started again: {', '.join(stopped)}.")
+        raise ProblemsError(message, [], status_code=status.HTTP_409_CONFLICT)
 
 
 @extend_schema(request=None, responses={200: typed_schema(TestResultDict), 404: _ERROR})

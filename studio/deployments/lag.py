@@ -70,7 +70,7 @@ class MissingTopicsError(RuntimeError):
 def group_topics(deployment: Deployment) -> tuple[list[str], set[str]]:
     """The topics the deployment's consumer group reads, per runtime's topology, and
     which of them are internal (repartition) topics that the application creates."""
-    topology = deployment.version.compile()
+    topology = deployment.compile()
     topics: list[str] = []
     for sid in topology.sub_topology_ids():
         for topic in topology.source_topics(sid, deployment.application_id):
@@ -84,8 +84,8 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
     """Committed offset, end offset and lag of every partition the group reads."""
     topics, internal = group_topics(deployment)
     group = deployment.application_id
-    # The same connection settings as the deployment's replicas (bootstrap servers,
-    # security.*, sasl.*, ssl.*), shaped by runtime as for its own admin client.
+    # The deployment's connection, as its replicas use it (bootstrap servers, security.*,
+    # sasl.*, ssl.*), shaped by runtime as for its own admin client.
     config: dict[str, Any] = {
         **admin_config(streams_config(deployment), client_id=f"{group}-studio-lag"),
         "group.id": group,
@@ -104,7 +104,8 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
         error = exc.args[0] if exc.args else None
         timed_out = isinstance(error, confluent_kafka.KafkaError) and error.code() in _TIMEOUTS
         servers = config.get("bootstrap.servers")
-        raise KafkaUnavailableError(f"Kafka at {servers}: {exc}", timed_out=timed_out) from exc
+        detail = deployment.connection.scrub(str(exc))
+        raise KafkaUnavailableError(f"Kafka at {servers}: {detail}", timed_out=timed_out) from None
     finally:
         if consumer is not None:
             consumer.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import Any, Literal, TypedDict
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from studio.connections.models import Connection
+from studio.topologies import documents
 from studio.topologies.models import InvalidDocumentError, Topology, TopologyVersion
 
 logger = logging.getLogger(__name__)
@@ -58,6 +61,8 @@ class DeploymentDict(TypedDict):
     topology: int
     version: int
     version_number: int
+    connection: int
+    connection_name: str
     application_id: str
     processing_guarantee: ProcessingGuarantee
     replicas: int
@@ -66,6 +71,12 @@ class DeploymentDict(TypedDict):
     observed_state: ObservedState
     input_topics: list[str]
     output_topics: list[str]
+    # {topic in the document: topic this deployment writes}, for every output topic.
+    output_topic_map: dict[str, str]
+    # The live deployment of its topology: downstream readers follow its output map.
+    live: bool
+    candidate_of: int | None      # a side-by-side candidate: the deployment it is compared with
+    discarded_at: str | None
     created_at: str
     updated_at: str
     last_error: str
@@ -153,6 +164,9 @@ class Deployment(models.Model):
 
     topology = models.ForeignKey(Topology, on_delete=models.PROTECT, related_name="deployments")
     version = models.ForeignKey(TopologyVersion, on_delete=models.PROTECT, related_name="deployments")
+    # The Kafka cluster the replicas run against (and lag is read from). A connection
+    # in use cannot be deleted, and its servers cannot change while the deployment runs.
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="deployments")
     application_id = models.CharField(max_length=APPLICATION_ID_MAX, unique=True)
     processing_guarantee = models.CharField(
         max_length=20, choices=[(g, g) for g in GUARANTEES], default="at_least_once"
@@ -169,6 +183,17 @@ class Deployment(models.Model):
         max_length=10, choices=[(s, s) for s in OBSERVED], default="stopped"
     )
     last_error = models.TextField(blank=True)
+    # Reprocessing (studio.deployments.reprocessing). Sink topics this deployment writes
+    # instead of the document's: {topic in the document: topic written}.
+    output_topic_map = models.JSONField(default=dict, blank=True)
+    # At most one deployment of a topology is live: the one whose output downstream
+    # readers follow. Set by the first side-by-side run and moved by promote.
+    live = models.BooleanField(default=False)
+    # A side-by-side candidate points at the deployment it is compared with.
+    candidate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="candidates",
+    )
+    discarded_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -178,9 +203,30 @@ class Deployment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topology"], condition=models.Q(live=True), name="one_live_deployment_per_topology",
+            ),
+            # One side-by-side candidate at a time (until it is promoted or discarded).
+            models.UniqueConstraint(
+                fields=["candidate_of"], condition=models.Q(live=False, discarded_at__isnull=True),
+                name="one_pending_candidate",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.application_id
+
+    # -- what it runs -----------------------------------------------------------------
+
+    def compile(self) -> Any:
+        """The runtime Topology this deployment runs: its version, with its sinks redirected."""
+        return documents.build_topology(self.version.document, output_topics=self.output_topic_map)
+
+    def physical_output_topics(self) -> dict[str, str]:
+        """{topic in the document: topic written} for every output topic of the version."""
+        overrides = self.output_topic_map or {}
+        return {topic: overrides.get(topic, topic) for topic in self.version.output_topics()}
 
     # -- naming -----------------------------------------------------------------------
 
@@ -199,8 +245,9 @@ class Deployment(models.Model):
 
     @classmethod
     def create_running(
-        cls, version: TopologyVersion, *, actor: Any, application_id: str | None = None,
+        cls, version: TopologyVersion, *, connection: Connection, actor: Any, application_id: str | None = None,
         processing_guarantee: ProcessingGuarantee = "at_least_once", replicas: int = 1,
+        output_topic_map: dict[str, str] | None = None, candidate_of: Deployment | None = None,
     ) -> Deployment:
         """Create a deployment of `version` that should run, and have it reconciled.
 
@@ -214,10 +261,11 @@ class Deployment(models.Model):
             try:
                 with transaction.atomic():
                     deployment = cls.objects.create(
-                        topology=version.topology, version=version,
+                        topology=version.topology, version=version, connection=connection,
                         application_id=application_id or cls.default_application_id(version),
                         processing_guarantee=processing_guarantee, replicas=replicas,
                         desired_state="running", observed_state="starting",
+                        output_topic_map=output_topic_map or {}, candidate_of=candidate_of,
                         created_by=actor if getattr(actor, "is_authenticated", False) else None,
                     )
             except IntegrityError:
@@ -225,19 +273,26 @@ class Deployment(models.Model):
                 raise ApplicationIdTakenError(application_id or "") from None
             AuditEvent.record(
                 actor, "deployment.create", deployment,
-                version=version.pk, application_id=deployment.application_id,
+                version=version.pk, connection=connection.pk, application_id=deployment.application_id,
                 processing_guarantee=processing_guarantee, replicas=replicas,
             )
             deployment._request_reconcile()
         return deployment
 
-    def start(self, *, actor: Any) -> bool:
+    def start(self, *, actor: Any, operation: int | None = None) -> bool:
         """Ask for the deployment to run. Idempotent; returns whether anything changed.
 
-        Starting a failed deployment clears its error and tries again.
+        Starting a failed deployment clears its error and tries again. Raises
+        OperationRunningError while a reprocessing operation (other than `operation`,
+        the one starting it) needs the deployment stopped.
         """
         with transaction.atomic():
             locked = Deployment.objects.select_for_update().get(pk=self.pk)
+            ReprocessOperation.expire_abandoned(locked)
+            busy = ReprocessOperation.objects.filter(deployment=locked, state__in=ReprocessOperation.ACTIVE)
+            busy = busy.exclude(pk=operation) if operation is not None else busy
+            if (running := busy.first()) is not None:
+                raise OperationRunningError(running)
             changed = locked.desired_state != "running" or locked.observed_state == "failed"
             if changed:
                 before = {"desired_state": locked.desired_state,
@@ -359,6 +414,10 @@ class Deployment(models.Model):
 
     # -- what replicas are wanted -----------------------------------------------------
 
+    def is_stopped(self) -> bool:
+        """Asked to stop, and no replica is left running."""
+        return self.desired_state == "stopped" and self.observed_state == "stopped"
+
     def wants_replicas(self) -> bool:
         """Replicas should run: asked to run, and not parked by a failure."""
         return self.desired_state == "running" and self.observed_state != "failed"
@@ -372,6 +431,8 @@ class Deployment(models.Model):
             "topology": self.topology_id,
             "version": self.version_id,
             "version_number": self.version.number,
+            "connection": self.connection_id,
+            "connection_name": self.connection.name,
             "application_id": self.application_id,
             "processing_guarantee": self.processing_guarantee,  # type: ignore[typeddict-item]
             "replicas": self.replicas,
@@ -380,6 +441,10 @@ class Deployment(models.Model):
             "observed_state": self.observed_state,  # type: ignore[typeddict-item]
             "input_topics": self.version.input_topics(),
             "output_topics": self.version.output_topics(),
+            "output_topic_map": self.physical_output_topics(),
+            "live": self.live,
+            "candidate_of": self.candidate_of_id,
+            "discarded_at": self.discarded_at.isoformat() if self.discarded_at else None,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "last_error": self.last_error,
@@ -389,7 +454,7 @@ class Deployment(models.Model):
 def _broadcast(deployment_id: int) -> None:
     from studio.monitoring.publisher import publish_deployment
 
-    deployment = Deployment.objects.select_related("version").filter(pk=deployment_id).first()
+    deployment = Deployment.objects.select_related("version", "connection").filter(pk=deployment_id).first()
     if deployment is not None:
         publish_deployment(deployment.pk, deployment.to_dict())
 
@@ -447,3 +512,134 @@ class Replica(models.Model):
             self.state = state
         return bool(updated)
 
+
+
+OperationKind = Literal["reset", "discard"]
+OperationState = Literal["pending", "running", "done", "failed"]
+
+
+class OperationDict(TypedDict):
+    id: int
+    deployment: int
+    kind: OperationKind
+    state: OperationState
+    message: str
+    request: dict[str, Any]       # what was asked (the reset target, redirects, ...)
+    result: dict[str, Any]        # what was done: the plan carried out
+    created_by: str | None
+    created_at: str
+    updated_at: str
+    finished_at: str | None
+
+
+class OperationRunningError(ValueError):
+    """Another reprocessing operation of the deployment has not finished."""
+
+    def __init__(self, operation: ReprocessOperation) -> None:
+        super().__init__(
+            f"Deployment {operation.deployment_id} is busy: {operation.kind} operation "
+            f"{operation.pk} is {operation.state}."
+        )
+        self.operation = operation
+
+
+class ReprocessOperation(models.Model):
+    """One asynchronous reprocessing step of a deployment (a reset, a discard), run by
+    the Celery task `run_operation`: pending → running → done | failed."""
+
+    KINDS: tuple[OperationKind, ...] = ("reset", "discard")
+    STATES: tuple[OperationState, ...] = ("pending", "running", "done", "failed")
+    ACTIVE = ("pending", "running")
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="operations")
+    kind = models.CharField(max_length=16, choices=[(k, k) for k in KINDS])
+    state = models.CharField(max_length=10, choices=[(s, s) for s in STATES], default="pending")
+    message = models.TextField(blank=True)
+    request = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One unfinished operation per deployment, whatever requests race.
+            models.UniqueConstraint(
+                fields=["deployment"], condition=models.Q(state__in=("pending", "running")),
+                name="one_active_operation_per_deployment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.deployment_id} ({self.state})"
+
+    @classmethod
+    def begin(cls, deployment: Deployment, kind: OperationKind, *, actor: Any,
+              request: dict[str, Any]) -> ReprocessOperation:
+        """A pending operation; raises OperationRunningError while another one is unfinished."""
+        cls.expire_abandoned(deployment)
+        running = cls.objects.filter(deployment=deployment, state__in=cls.ACTIVE).first()
+        if running is not None:
+            raise OperationRunningError(running)
+        try:
+            with transaction.atomic():
+                operation = cls.objects.create(
+                    deployment=deployment, kind=kind, request=request,
+                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                )
+                operation.announce()
+                return operation
+        except IntegrityError:
+            raise OperationRunningError(
+                cls.objects.filter(deployment=deployment, state__in=cls.ACTIVE).first()  # type: ignore[arg-type]
+            ) from None
+
+    @classmethod
+    def expire_abandoned(cls, deployment: Deployment) -> int:
+        """Fail the deployment's unfinished operations that no worker can still be
+        running (a worker killed mid-task), so that they do not block it for ever: older
+        than twice the stop timeout (the task's longest waits) plus ten minutes."""
+        limit = timedelta(seconds=2 * settings.RIFFLE_REPROCESS_STOP_TIMEOUT_S, minutes=10)
+        now = timezone.now()
+        return cls.objects.filter(deployment=deployment, state__in=cls.ACTIVE, updated_at__lt=now - limit).update(
+            state="failed", finished_at=now, updated_at=now,
+            message=f"Abandoned: not finished within {limit.total_seconds():.0f} s (its worker stopped?). "
+                    "Check the deployment's topics and state before starting it.",
+        )
+
+    def finish(self, state: Literal["done", "failed"], message: str = "", result: dict[str, Any] | None = None) -> None:
+        self.state = state
+        self.message = message
+        if result is not None:
+            self.result = result
+        self.finished_at = timezone.now()
+        self.save(update_fields=["state", "message", "result", "finished_at", "updated_at"])
+        self.announce()
+
+    def announce(self) -> None:
+        """Send the operation's state to the deployment's websocket clients once the
+        transaction that changed it commits."""
+        from studio.monitoring.publisher import publish_operation  # the publisher imports models
+
+        deployment_id, operation = self.deployment_id, dict(self.to_dict())
+        transaction.on_commit(lambda: publish_operation(deployment_id, operation))
+
+    def to_dict(self) -> OperationDict:
+        return {
+            "id": self.pk,
+            "deployment": self.deployment_id,
+            "kind": self.kind,  # type: ignore[typeddict-item]
+            "state": self.state,  # type: ignore[typeddict-item]
+            "message": self.message,
+            "request": self.request,
+            "result": self.result,
+            "created_by": self.created_by.get_username() if self.created_by else None,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }

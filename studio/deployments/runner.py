@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import threading
+import traceback
 from typing import Any
 
 from django.conf import settings
@@ -27,12 +28,14 @@ from django.db import DatabaseError, close_old_connections, transaction
 
 from runtime import Serdes, StreamsApp
 from runtime.exec.limits import apply_memory_limit
+from studio.connections.models import ClientConfig
 from studio.deployments import heartbeats, queries, reconciler
 from studio.deployments.models import Deployment, Replica
 from studio.deployments.query_server import QueryServer
 from studio.monitoring import keys
 from studio.monitoring.connections import sync_redis
 from studio.monitoring.publisher import MetricsPublisher
+from studio.monitoring.samples import LiveFeed
 
 logger = logging.getLogger(__name__)
 
@@ -40,20 +43,28 @@ POLL_INTERVAL_S = 1.0
 CLOSE_TIMEOUT_S = 30.0
 
 
-def streams_config(deployment: Deployment, *, own_process: bool = False) -> dict[str, Any]:
+def streams_config(deployment: Deployment, *, own_process: bool = False) -> ClientConfig:
     """The StreamsApp config of a deployment: Kafka Streams keys plus Riffle's own.
-    ``own_process``: the replica may end its process when a batch exceeds its CPU limit."""
-    return {
+    ``own_process``: the replica may end its process when a batch exceeds its CPU limit.
+
+    Where and how to connect (bootstrap servers, security.*, sasl.*, ssl.*) comes from the
+    deployment's connection: its settings win over RIFFLE_STREAMS_CONFIG's. The
+    result holds the connection's secrets, decrypted: hand it to the app, never log it
+    (its repr masks them). Raises UnreadableSecretError when they cannot be decrypted.
+    """
+    config = ClientConfig({
         "application.id": deployment.application_id,
-        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
         "processing.guarantee": deployment.processing_guarantee,
         "commit.interval.ms": 1000,
         "riffle.redis.url": settings.REDIS_URL,
         "riffle.metrics.interval.ms": 1000,
         "riffle.batch.cpu.limit.ms": settings.RIFFLE_BATCH_CPU_LIMIT_MS,
         "riffle.batch.cpu.limit.action": "exit" if own_process else "log",
+        "riffle.sample.records.per.second": settings.RIFFLE_SAMPLES_PER_SECOND,
         **settings.RIFFLE_STREAMS_CONFIG,
-    }
+    })
+    config.update(deployment.connection.client_config())
+    return config
 
 
 class ReplicaRunner:
@@ -70,11 +81,12 @@ class ReplicaRunner:
         self.query_server: QueryServer | None = None
         self.ready = False
         self._exit_recorded = False
+        self._last_error: str | None = None
 
     def run(self) -> str:
         """Run until told otherwise; returns the replica's final state."""
         replica = (
-            Replica.objects.select_related("deployment__version__topology")
+            Replica.objects.select_related("deployment__version__topology", "deployment__connection")
             .filter(pk=self.replica_id).first()
         )
         if replica is None:
@@ -100,6 +112,9 @@ class ReplicaRunner:
                     deployment.application_id, deployment.version.number)
 
         publisher = MetricsPublisher(deployment.pk, replica.pk)
+        # Samples, record errors and status changes for the dashboard (never blocks).
+        feed = LiveFeed(deployment.pk, replica.pk)
+        feed.start()
         final = "stopped"
         try:
             try:
@@ -107,14 +122,18 @@ class ReplicaRunner:
                     # Before the app's threads start; a limit below what the process
                     # already uses fails the start with the reason.
                     apply_memory_limit(settings.RIFFLE_REPLICA_MEMORY_LIMIT_MB)
-                topology = deployment.version.compile()
+                topology = deployment.compile()
                 on_metrics = functools.partial(self._on_metrics, publisher, replica)
                 self.app = StreamsApp(topology, streams_config(deployment, own_process=self.own_process),
-                                      on_metrics=on_metrics)
+                                      on_metrics=on_metrics, on_sample=feed.on_sample,
+                                      on_error=feed.on_error)
+                self.app.set_state_listener(functools.partial(self._on_state, feed, self.app))
                 self.app.start()
                 self._serve_queries(replica.pk, deployment, topology)
             except Exception as exc:
-                logger.exception("replica %s: cannot start %s", replica.pk, deployment.application_id)
+                # The traceback, scrubbed like the message: a client's error could quote a secret.
+                trace = deployment.connection.scrub("".join(traceback.format_exception(exc)))
+                logger.error("replica %s: cannot start %s\n%s", replica.pk, deployment.application_id, trace)
                 self._fail(deployment, f"cannot start: {exc}")
                 final = "failed"
                 return final
@@ -123,7 +142,15 @@ class ReplicaRunner:
         finally:
             self._close()
             replica.end(final)  # type: ignore[arg-type]
+            feed.on_state(final, None, self._last_error if final == "failed" else None, scope="replica")
+            feed.close()
             self._cleanup(deployment.pk, replica.pk, final)
+
+    @staticmethod
+    def _on_state(feed: LiveFeed, app: Any, new: str, old: str) -> None:
+        # Called with the app's lock held: only read, then queue.
+        error = app.error if new == "ERROR" else None
+        feed.on_state(new, old, str(error) if error is not None else None)
 
     def _on_metrics(self, publisher: MetricsPublisher, replica: Replica, snapshot: dict[str, Any]) -> None:
         publisher(snapshot)
@@ -185,6 +212,8 @@ class ReplicaRunner:
                         ready=self.ready, tasks=tasks or [])
 
     def _fail(self, deployment: Deployment, error: str) -> None:
+        error = deployment.connection.scrub(error)
+        self._last_error = error
         logger.error("deployment %s failed: %s", deployment.application_id, error)
         with transaction.atomic():
             current = Deployment.objects.select_for_update().get(pk=deployment.pk)

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from studio.api import MAX_ID
+from studio.connections.models import Connection
 from studio.deployments.models import (
     APPLICATION_ID_MAX,
     APPLICATION_ID_RE,
@@ -19,6 +20,11 @@ from studio.workspaces.access import visible
 
 class NewDeployment(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="id of the TopologyVersion to run")
+    connection = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False,
+        help_text="id of the Connection (Kafka cluster) to run against; may be left out when "
+                  "exactly one connection exists",
+    )
     application_id = serializers.RegexField(
         APPLICATION_ID_RE, max_length=APPLICATION_ID_MAX, required=False,
         error_messages={"invalid": "Use only letters, digits, '.', '_' and '-'."},
@@ -37,6 +43,34 @@ class NewDeployment(serializers.Serializer):
         if version is None:
             raise serializers.ValidationError(f"There is no topology version {value}.")
         return version
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A deployment runs on a connection of its topology's workspace: one elsewhere
+        # does not exist, as far as this deployment can tell.
+        workspace = attrs["version"].topology.workspace
+        connections = Connection.objects.filter(workspace=workspace).order_by("pk")
+        if "connection" in attrs:
+            connection = connections.filter(pk=attrs["connection"]).first()
+            if connection is None:
+                raise serializers.ValidationError({"connection": [
+                    f"Workspace {workspace.name!r} has no connection {attrs['connection']}."
+                ]})
+            attrs["connection"] = connection
+            return attrs
+        # The only cluster there is, is the obvious choice; with several, guessing
+        # could run the application against the wrong one.
+        known = list(connections[:2])
+        if not known:
+            raise serializers.ValidationError({"connection": [
+                f"Workspace {workspace.name!r} has no Kafka connection to run on: "
+                "an admin creates one first (POST /api/connections/)."
+            ]})
+        if len(known) > 1:
+            raise serializers.ValidationError({"connection": [
+                "Choose the Kafka connection to run on (its id): the workspace has more than one."
+            ]})
+        attrs["connection"] = known[0]
+        return attrs
 
     def validate_application_id(self, value: str) -> str:
         if Deployment.objects.filter(application_id=value).exists():

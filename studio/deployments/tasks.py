@@ -11,7 +11,7 @@ from billiard.process import current_process
 from celery import shared_task
 from celery.signals import worker_shutting_down
 
-from studio.deployments import reconciler
+from studio.deployments import reconciler, reprocessing
 from studio.deployments.runner import ReplicaRunner
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,14 @@ def own_process() -> bool:
 def reconcile() -> int:
     """Compare desired replicas with live heartbeats; start, bury and report."""
     return reconciler.reconcile_all()
+
+
+@shared_task(ignore_result=True)
+def run_operation(operation_id: int) -> str:
+    """Carry out a reset or a discard: stop the deployment, wait (bounded) for its
+    replicas and group to go, act through runtime's reset tool, and start it again
+    after a reset. The outcome is on the ReprocessOperation row."""
+    return reprocessing.run_operation(operation_id)
 
 
 class _sigterm_sets:

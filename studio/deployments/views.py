@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studio.api import ERROR_SCHEMA, ProblemsError, paged_schema, paginate, typed_schema
+from studio.connections.models import UnreadableSecretError
 from studio.deployments import lag, lookup
 from studio.deployments.models import (
     ApplicationIdTakenError,
@@ -19,6 +20,7 @@ from studio.deployments.models import (
     Deployment,
     DeploymentDict,
     NotRunningError,
+    OperationRunningError,
 )
 from studio.deployments.serializers import AuditFilter, DeploymentFilter, NewDeployment, Restart, Scale
 from studio.topologies.documents import problem
@@ -40,7 +42,7 @@ def deployment_list(request: Request) -> Response:
     if request.method == "GET":
         query = DeploymentFilter(data=request.query_params)
         query.is_valid(raise_exception=True)
-        deployments = visible(Deployment.objects.select_related("version", "topology"),
+        deployments = visible(Deployment.objects.select_related("version", "topology", "connection"),
                               request.user, through="topology__workspace")
         return paginate(request, query.filter(deployments), Deployment.to_dict)
 
@@ -52,7 +54,8 @@ def deployment_list(request: Request) -> Response:
           action=f"Deploying {topology.name!r}", not_found=f"There is no topology {topology.pk}.")
     try:
         deployment = Deployment.create_running(
-            data["version"], actor=request.user, application_id=data.get("application_id"),
+            data["version"], connection=data["connection"], actor=request.user,
+            application_id=data.get("application_id"),
             processing_guarantee=data["processing_guarantee"], replicas=data["replicas"],
         )
     except ApplicationIdTakenError as exc:
@@ -73,11 +76,15 @@ def deployment_detail(request: Request, deployment_id: int) -> Response:
     return Response(deployment.to_dict())
 
 
-@extend_schema(request=None, responses={200: _DEPLOYMENT, 404: _ERROR})
+@extend_schema(request=None, responses={200: _DEPLOYMENT, 404: _ERROR, 409: _ERROR})
 @api_view(["POST"])
 def deployment_start(request: Request, deployment_id: int) -> Response:
+    """Ask the deployment to run (refused while a reset or discard keeps it stopped)."""
     deployment = lookup.deployment(request, deployment_id, Role.OPERATOR, "Starting the deployment")
-    deployment.start(actor=request.user)
+    try:
+        deployment.start(actor=request.user)
+    except OperationRunningError as exc:
+        raise ProblemsError(str(exc), [], status_code=status.HTTP_409_CONFLICT) from None
     return Response(deployment.to_dict())
 
 
@@ -127,6 +134,8 @@ def deployment_lag(request: Request, deployment_id: int) -> Response:
     deployment = lookup.deployment(request, deployment_id, Role.VIEWER, "Reading the lag")
     try:
         return Response(lag.deployment_lag(deployment))
+    except UnreadableSecretError as exc:
+        raise ProblemsError(f"Cannot read the lag: {exc}", [], status_code=status.HTTP_409_CONFLICT) from None
     except lag.MissingTopicsError as exc:
         raise ProblemsError(
             f"The deployment's input is not on the cluster: {exc}", [],

@@ -1,8 +1,28 @@
 """Live views of deployments over websockets.
 
-`/ws/deployments/<id>/` (DeploymentConsumer), one deployment. Server to client: a
-"snapshot" on connect, then "metrics" (per replica, once a second) and "deployment"
-(state changes).
+`/ws/deployments/<id>/` (DeploymentConsumer), one deployment. Server to client, JSON
+frames with a "type" (docs/internals.md, "Websocket"):
+
+- "snapshot", on connect: ``deployment``, ``metrics`` (replica -> latest snapshot),
+  ``samples`` (node -> latest few samples, newest first), ``errors`` (latest record
+  errors, newest first) and ``status`` (replica -> latest status change);
+- "metrics": ``replica``, ``metrics``, once a second per replica;
+- "deployment": ``deployment``, when its state changes;
+- "sample": ``sample`` = {replica, node, task, topic, partition, offset, timestamp, key,
+  value, truncated, headers}: a record as the node passed it on (a few per second per
+  node); topic/partition/offset are the input record's, null in a punctuation;
+- "error": ``error`` = {replica, node, task, topic, partition, offset, timestamp, key,
+  value, truncated, kind, type, message, decision, dead_letter_topic, at}: a record an
+  exception handler decided on (decision "continued", "dlq" or "failed"); key and value
+  are the raw source record's;
+- "operation": ``operation`` (as GET .../operations/{id}/), when a reset or discard of
+  the deployment is asked for, starts and ends (pending, running, done or failed);
+- "status": ``status`` = {replica, scope ("app" or "replica"), state, previous, reason,
+  at, dropped}: an app state change (REBALANCING, RUNNING, ERROR, ...) or the replica's
+  end ("stopped", "failed"); ``dropped`` counts frames the replica could not relay.
+
+Keys and values are JSON renderings capped at 4 KB (studio.monitoring.samples); a
+``truncated`` list names the ones cut.
 
 `/ws/deployments/` (FeedConsumer), every deployment the user may see. Server to client:
 `{"type": "snapshot", "deployments": [{"deployment", "summary"}]}` on connect, then
@@ -37,6 +57,7 @@ from django.conf import settings
 from studio.monitoring import history, keys
 from studio.monitoring.access import deployment_for, feed_groups, visible_deployments
 from studio.monitoring.connections import async_redis
+from studio.monitoring.samples import latest_samples
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +119,7 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
             "type": "snapshot",
             "deployment": deployment,
             "metrics": await latest_metrics(deployment_id),
+            **await latest_samples(deployment_id),
         })
         self.outbox = Outbox(self.send_json)
 
@@ -119,6 +141,30 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
     async def deployment_update(self, event: dict[str, Any]) -> None:
         if self.outbox is not None:
             self.outbox.offer("deployment", {"type": "deployment", "deployment": event["deployment"]})
+
+    # Live records: a slow client gets the latest sample and error per node and replica,
+    # and the latest status per replica (GET .../errors/ has the whole list).
+    async def sample_record(self, event: dict[str, Any]) -> None:
+        sample = event["sample"]
+        if self.outbox is not None:
+            self.outbox.offer(f"sample:{sample.get('replica')}:{sample.get('node')}",
+                              {"type": "sample", "sample": sample})
+
+    async def error_record(self, event: dict[str, Any]) -> None:
+        error = event["error"]
+        if self.outbox is not None:
+            self.outbox.offer(f"error:{error.get('replica')}:{error.get('node')}",
+                              {"type": "error", "error": error})
+
+    async def operation_update(self, event: dict[str, Any]) -> None:
+        operation = event["operation"]
+        if self.outbox is not None:
+            self.outbox.offer(f"operation:{operation.get('id')}", {"type": "operation", "operation": operation})
+
+    async def status_update(self, event: dict[str, Any]) -> None:
+        status = event["status"]
+        if self.outbox is not None:
+            self.outbox.offer(f"status:{status.get('replica')}", {"type": "status", "status": status})
 
 
 class FeedConsumer(AsyncJsonWebsocketConsumer):

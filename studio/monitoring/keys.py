@@ -10,6 +10,14 @@ from django.conf import settings
 
 HEARTBEAT_TTL_S = 15
 METRICS_TTL_S = 30
+# Live record samples (studio.monitoring.samples): the latest few per node, kept a while
+# after the deployment stops so that the dashboard can still show what went through.
+SAMPLES_PER_NODE = 5
+SAMPLES_TTL_S = 3600
+# The latest record errors of a deployment (handler decisions), newest first.
+ERRORS_KEPT = 100
+ERRORS_TTL_S = 7 * 24 * 3600
+STATUS_TTL_S = 24 * 3600
 # Interactive queries: a request list outlives a replica that stopped reading it by this
 # much; an answer waits this long for the API to read it.
 QUERY_REQUESTS_TTL_S = 30
@@ -41,6 +49,24 @@ def replica_of_metrics_key(key: str) -> str:
     return key.rsplit(":", 1)[-1]
 
 
+def samples(deployment_id: int | str, node: str) -> str:
+    """A list (newest first, SAMPLES_PER_NODE long) of JSON samples of one node."""
+    return f"{_prefix()}:deployment:{deployment_id}:samples:{node}"
+
+
+def sample_nodes(deployment_id: int | str) -> str:
+    """The set of node names that have a `samples` list."""
+    return f"{_prefix()}:deployment:{deployment_id}:sample-nodes"
+
+
+def errors(deployment_id: int | str) -> str:
+    """A list (newest first, ERRORS_KEPT long) of JSON record errors, all replicas."""
+    return f"{_prefix()}:deployment:{deployment_id}:errors"
+
+
+def status(deployment_id: int | str) -> str:
+    """A hash: replica id -> JSON of its latest status change."""
+    return f"{_prefix()}:deployment:{deployment_id}:status"
 def query_requests(replica_id: int | str) -> str:
     """The list a replica BLPOPs interactive-query requests from (JSON)."""
     return f"{_prefix()}:replica:{replica_id}:queries"

@@ -89,6 +89,15 @@ def publish_deployment(deployment_id: int, deployment: dict[str, Any]) -> None:
         logger.warning("cannot broadcast deployment %s", deployment_id, exc_info=True)
 
 
+def publish_operation(deployment_id: int, operation: dict[str, Any]) -> None:
+    """Tell the deployment's websocket clients how a reset or discard is going (best
+    effort; the operations endpoint has the same state)."""
+    try:
+        group_send(keys.group(deployment_id), {"type": "operation.update", "operation": operation})
+    except Exception:
+        logger.warning("cannot broadcast operation %s", operation.get("id"), exc_info=True)
+
+
 def group_send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

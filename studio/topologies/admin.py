@@ -19,7 +19,8 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(Topology)
 class TopologyAdmin(admin.ModelAdmin):
-    list_display = ("name", "created_by", "updated_at")
+    list_display = ("name", "workspace", "created_by", "updated_at")
+    list_filter = ("workspace",)
     search_fields = ("name", "description")
     inlines = [VersionInline]
 

@@ -91,9 +91,10 @@ def check(
     return problems
 
 
-def build_topology(document: dict[str, Any]) -> Any:
-    """The runtime Topology built from a (valid) document."""
-    return spec.compile_document(spec.load_document(document))
+def build_topology(document: dict[str, Any], *, output_topics: Mapping[str, str] | None = None) -> Any:
+    """The runtime Topology built from a (valid) document; `output_topics` redirects
+    sinks ({topic in the document: topic written}, see runtime.spec.compile_document)."""
+    return spec.compile_document(spec.load_document(document), output_topics=output_topics)
 
 
 def describe(document: dict[str, Any]) -> str | None:

@@ -62,6 +62,10 @@ class ValidateDocument(serializers.Serializer):
         required=False,
         help_text="top-level fields of each topic's JSON values (expression field checks)",
     )
+    connection = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text="id of a connection whose cluster's topics to check against (when `topics` is not given)",
+    )
 
     def validate_document(self, value: object) -> object:
         if not isinstance(value, dict):

@@ -18,10 +18,13 @@ from rest_framework.response import Response
 
 from runtime import spec
 from studio.api import ERROR_SCHEMA, ProblemsError, typed_schema
+from studio.connections import kafka
+from studio.connections.models import Connection
 from studio.topologies import documents, lookup
 from studio.topologies.documents import ProblemDict, UnloadableDocumentError
 from studio.topologies.models import TopologyVersion
 from studio.topologies.serializers import ValidateDocument
+from studio.workspaces.access import role_of
 from studio.workspaces.models import Role
 
 _ERROR = OpenApiResponse(ERROR_SCHEMA, description="refused, with the reasons")
@@ -123,20 +126,40 @@ class DiffDict(TypedDict):
 def validate(request: Request) -> Response:
     """Every problem of an unsaved document, as saving it would report them (warnings
     and errors alike: a 200 with errors means "would not save"). Given the cluster's
-    `topics` and the topics' value `fields`, the checks that need them run too.
-    A body that is not even shaped like a document is a 400 listing why."""
+    `topics` and the topics' value `fields`, the checks that need them run too; given a
+    `connection` instead of `topics`, its cluster's topics are read (co-partitioning of
+    joins, missing source topics). A body that is not even shaped like a document is a
+    400 listing why."""
     body = ValidateDocument(data=request.data)
     body.is_valid(raise_exception=True)
-    document = body.validated_data["document"]
+    data = body.validated_data
+    document = data["document"]
     try:
         documents.load(document)
     except UnloadableDocumentError as exc:
         raise ProblemsError("The document cannot be loaded.", exc.problems) from None
-    problems = documents.check(
-        document, topics=body.validated_data.get("topics"),
-        fields=body.validated_data.get("fields"),
-    )
-    return Response({"problems": problems})
+    topics, unread = data.get("topics"), []
+    if topics is None and "connection" in data:
+        topics, unread = _cluster_topics(request, data["connection"])
+    problems = documents.check(document, topics=topics, fields=data.get("fields"))
+    return Response({"problems": unread + problems})
+
+
+def _cluster_topics(request: Request, connection_id: int) -> tuple[dict[str, int] | None, list[ProblemDict]]:
+    """The connection's topics (name → partitions), or None and a warning saying why the
+    checks against the cluster did not run."""
+    not_found = f"There is no connection {connection_id}."
+    connection = Connection.objects.filter(pk=connection_id).first()
+    # Another workspace's connection does not exist, as far as the user can tell.
+    if connection is None or role_of(request.user, connection.workspace_id) is None:
+        raise ProblemsError(f"connection: {not_found}", [documents.problem(not_found, path="connection")])
+    try:
+        return {t.name: t.partitions for t in kafka.list_topics(connection)}, []
+    except kafka.KafkaCallError as exc:
+        return None, [documents.problem(
+            f"The topics of connection {connection.name!r} could not be read, so co-partitioning "
+            f"and missing topics were not checked: {exc.message}", path="connection", severity="warning",
+        )]
 
 
 @extend_schema(responses={200: typed_schema(DescribeDict), 400: _ERROR, 404: _ERROR})

@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from studio.api import ERROR_SCHEMA, MAX_ID, ProblemsError, typed_schema
+from studio.api import ERROR_SCHEMA, MAX_ID, ProblemsError, paged_schema, paginate, typed_schema
 from studio.deployments.models import AuditEvent
 from studio.topologies.documents import problem
 from studio.workspaces.access import check, workspaces_of
@@ -25,7 +25,7 @@ _MEMBER = typed_schema(MemberDict)
 
 
 @extend_schema(methods=["GET"], operation_id="workspaces_list",
-               responses={200: {"type": "array", "items": _WORKSPACE}})
+               responses={200: paged_schema(WorkspaceDict)})
 @extend_schema(methods=["POST"], operation_id="workspaces_create", request=WorkspaceBody,
                responses={201: _WORKSPACE, 400: _ERROR, 403: _ERROR})
 @api_view(["GET", "POST"])
@@ -33,7 +33,7 @@ def workspace_list(request: Request) -> Response:
     """The workspaces the user belongs to, with their role; POST creates one, with the
     creator as its admin."""
     if request.method == "GET":
-        return Response([w.to_dict(role) for w, role in workspaces_of(request.user)])
+        return paginate(request, workspaces_of(request.user), lambda wr: wr[0].to_dict(wr[1]))
     if not (settings.RIFFLE_ANYONE_CAN_CREATE_WORKSPACES or request.user.is_superuser):
         raise PermissionDenied("Only administrators of the studio may create workspaces here.")
     body = WorkspaceBody(data=request.data)
@@ -95,15 +95,15 @@ def workspace_detail(request: Request, workspace_id: int) -> Response:
 
 
 @extend_schema(methods=["GET"], operation_id="workspaces_members_list",
-               responses={200: {"type": "array", "items": _MEMBER}, 404: _ERROR})
+               responses={200: paged_schema(MemberDict), 404: _ERROR})
 @extend_schema(methods=["POST"], operation_id="workspaces_members_create", request=NewMember,
                responses={201: _MEMBER, 400: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR})
 @api_view(["GET", "POST"])
 def member_list(request: Request, workspace_id: int) -> Response:
     if request.method == "GET":
         workspace, _ = _workspace(request, workspace_id, Role.VIEWER, "Listing members")
-        members = workspace.memberships.select_related("user")
-        return Response([m.to_dict() for m in members])
+        members = workspace.memberships.select_related("user").order_by("user__username")
+        return paginate(request, members, Membership.to_dict)
     workspace, _ = _workspace(request, workspace_id, Role.ADMIN, "Adding a member")
     body = NewMember(data=request.data)
     body.is_valid(raise_exception=True)

@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from studio import celery_app
+from studio.connections.models import Connection
 from studio.topologies.examples import example_document
 from studio.topologies.models import Topology, TopologyVersion
 from studio.workspaces.models import Membership, Role, Workspace
@@ -52,6 +53,18 @@ def anonymous() -> Client:
 def post_json(client: Client, path: str, body: Any = None) -> Any:
     return client.post(path, data=json.dumps(body if body is not None else {}),
                        content_type="application/json")
+
+
+@pytest.fixture
+def offline_connection(team: Workspace, db: None) -> Connection:
+    """A connection for deployments that never reach Kafka (nothing listens on port 1)."""
+    return Connection.objects.create(workspace=team, name="offline", bootstrap_servers="127.0.0.1:1")
+
+
+@pytest.fixture
+def broker_connection(team: Workspace, db: None, kafka_bootstrap: str) -> Connection:
+    """A connection to the session's broker."""
+    return Connection.objects.create(workspace=team, name="broker", bootstrap_servers=kafka_bootstrap)
 
 
 @pytest.fixture

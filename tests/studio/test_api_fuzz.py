@@ -53,7 +53,7 @@ from schemathesis.generation import GenerationMode
 from studio.accounts.models import ApiToken
 from studio.connections import kafka
 from studio.connections.models import Connection
-from studio.deployments import lag
+from studio.deployments import lag, reprocessing
 from studio.deployments.models import Deployment
 from studio.topologies.models import Topology
 from studio.workspaces.models import Membership, Role, Workspace
@@ -66,7 +66,7 @@ UNREACHABLE = "127.0.0.1:1"
 # Documented answers of a service being unavailable: Kafka (502/504), Redis (503).
 SERVICE_STATUSES = {502, 503, 504}
 # Body fields that hold ids: half of the generated bodies get the real objects' ids.
-BODY_IDS = {"workspace": "workspace_id", "version": "version_id"}
+BODY_IDS = {"workspace": "workspace_id", "version": "version_id", "connection": "connection_id"}
 
 
 @pytest.fixture
@@ -77,11 +77,14 @@ def fuzz_world(settings: Any, celery_queues: Any, wordcount: Topology, alice: Us
     monkeypatch.setattr(kafka, "TIMEOUT_S", 1.0)  # librdkafka's least
     monkeypatch.setattr(kafka, "READ_DEADLINE_S", 1.5)
     monkeypatch.setattr(lag, "deployment_lag", functools.partial(lag.deployment_lag, timeout=1.0))
+    monkeypatch.setattr(reprocessing, "TIMEOUT_S", 1.0)
+    monkeypatch.setattr(reprocessing, "READ_TIMEOUT_S", 1.5)
+    settings.RIFFLE_REPROCESS_STOP_TIMEOUT_S = 1
     version = wordcount.versions.get(number=1)
     wordcount.add_version(version.document, message="second", created_by=alice)
-    deployment = Deployment.create_running(version, actor=alice)
     nowhere = Connection.objects.create(workspace=team, name="nowhere", bootstrap_servers=UNREACHABLE,
                                         created_by=alice)
+    deployment = Deployment.create_running(version, connection=nowhere, actor=alice)
     _, token = ApiToken.objects.create(alice)
     return {
         "token": token,
@@ -238,6 +241,11 @@ def _replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
     return copy
 
 
+def _real_id(world: dict[str, Any], name: str) -> Any:
+    """The real object's id for a path parameter; 1 for ids of objects the world lacks."""
+    return world["ids"].get(name, 1 if name.endswith("_id") else "x")
+
+
 def _body_properties(schema: dict[str, Any], operation: dict[str, Any]) -> list[str]:
     body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
     if "$ref" in body:
@@ -254,16 +262,16 @@ def _requests(schema: dict[str, Any], world: dict[str, Any]) -> Any:
         for method, operation in item.items():
             method = method.upper()
             names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
-            real = {name: quote(str(world["ids"][name]), safe="") for name in names}
+            real = {name: quote(str(_real_id(world, name)), safe="") for name in names}
             base_url = template.format(**real)
             baseline = baselines.get((method, template))
             base_body = json.dumps(baseline).encode() if baseline is not None else None
             # Path parameters, one at a time.
             for name in names:
-                values = HOSTILE_PATH_INTS if isinstance(world["ids"][name], int) else HOSTILE_STRINGS
+                values = HOSTILE_PATH_INTS if isinstance(_real_id(world, name), int) else HOSTILE_STRINGS
                 for value in values:
                     yield method, template, template.format(**{**real, name: quote(value, safe="")}), base_body
-                if not isinstance(world["ids"][name], int):
+                if not isinstance(_real_id(world, name), int):
                     for raw_value in RAW_PATH_STRINGS:
                         yield method, template, template.format(**{**real, name: raw_value}), base_body
             # Query parameters, one at a time.
@@ -341,7 +349,7 @@ def test_refusals_are_documented_for_every_operation(fuzz_world: dict[str, Any])
     for result in schema.get_all_operations():
         operation = result.ok()
         names = [p.name for p in operation.path_parameters]
-        kwargs: dict[str, Any] = {"path_parameters": {n: fuzz_world["ids"][n] for n in names}}
+        kwargs: dict[str, Any] = {"path_parameters": {n: _real_id(fuzz_world, n) for n in names}}
         if operation.body:
             kwargs.update(body=baselines.get((operation.method.upper(), operation.path), {}),
                           media_type="application/json")

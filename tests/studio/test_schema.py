@@ -17,6 +17,7 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/topologies/{topology_id}/versions/{number}/export/",
         "/api/topologies/{topology_id}/diff/", "/api/deployments/{deployment_id}/scale/",
         "/api/deployments/{deployment_id}/restart/", "/api/deployments/{deployment_id}/lag/",
+        "/api/deployments/{deployment_id}/errors/", "/api/deployments/{deployment_id}/samples/",
         "/api/deployments/{deployment_id}/metrics/",
         "/api/audit/",
         "/api/deployments/{deployment_id}/stores/",
@@ -25,8 +26,22 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/connections/{connection_id}/", "/api/connections/{connection_id}/test/",
         "/api/connections/{connection_id}/topics/",
         "/api/connections/{connection_id}/topics/{topic}/records/",
+        "/api/deployments/{deployment_id}/reset/", "/api/deployments/{deployment_id}/operations/",
+        "/api/deployments/{deployment_id}/operations/{operation_id}/",
+        "/api/deployments/{deployment_id}/side-by-side/", "/api/deployments/{deployment_id}/comparison/",
+        "/api/deployments/{deployment_id}/promote/", "/api/deployments/{deployment_id}/discard/",
+        "/api/topologies/{topology_id}/live/",
     ]:
         assert path in paths, path
+    reset = paths["/api/deployments/{deployment_id}/reset/"]["post"]["responses"]
+    assert {"200", "202", "400", "404", "409", "502"} <= set(reset)
+    assert "input_partitions" in reset["200"]["content"]["application/json"]["schema"]["properties"]
+    assert "state" in reset["202"]["content"]["application/json"]["schema"]["properties"]
+    side = paths["/api/deployments/{deployment_id}/side-by-side/"]["post"]["requestBody"]["content"]["application/json"]
+    assert side["schema"] == {"$ref": "#/components/schemas/SideBySideRequest"}
+    comparison = paths["/api/deployments/{deployment_id}/comparison/"]["get"]
+    assert "limit" in {p["name"] for p in comparison["parameters"]}
+    assert "topics" in comparison["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
     created = paths["/api/deployments/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert "application_id" in created["properties"]
     scale = paths["/api/deployments/{deployment_id}/scale/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -34,6 +49,11 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
     lag = paths["/api/deployments/{deployment_id}/lag/"]["get"]["responses"]
     assert {"200", "404", "409", "502", "504"} <= set(lag)
     assert "total_lag" in lag["200"]["content"]["application/json"]["schema"]["properties"]
+    errors = paths["/api/deployments/{deployment_id}/errors/"]["get"]["responses"]
+    assert {"200", "404", "503"} <= set(errors)
+    assert "decision" in errors["200"]["content"]["application/json"]["schema"]["properties"]["results"]["items"]["properties"]
+    samples = paths["/api/deployments/{deployment_id}/samples/"]["get"]
+    assert "node" in {p["name"] for p in samples["parameters"]}
     query = paths["/api/deployments/{deployment_id}/stores/{store_name}/"]["get"]
     assert {"200", "404", "409", "504"} <= set(query["responses"])
     assert {"key", "from", "to", "limit", "time_from", "time_to"} <= {p["name"] for p in query["parameters"]}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from runtime.errors import ProductionError, RecordError, StoreNotFoundError, StreamsError
 from runtime.processor.api import Cancellable, ProcessorContext, PunctuationType, Punctuator
 from runtime.processor.internals.nodes import RuntimeNode, SinkNode
 from runtime.processor.record import Record, RecordMetadata
+
+if TYPE_CHECKING:
+    from runtime.exec.sampling import NodeSampler
 
 __all__ = ["NodeContext", "TaskHost", "to_millis"]
 
@@ -56,13 +59,15 @@ class TaskHost(Protocol):
 
 
 class NodeContext(ProcessorContext):
-    __slots__ = ("_host", "_node", "_children", "_stores")
+    __slots__ = ("_host", "_node", "_children", "_stores", "sampler")
 
     def __init__(self, host: TaskHost, node: RuntimeNode, stores: list[str]) -> None:
         self._host = host
         self._node = node
         self._children = node.children  # the node's own list: children added later count
         self._stores = frozenset(stores)
+        # the node's sampler while it is due (runtime.exec.sampling); read per forward
+        self.sampler: NodeSampler | None = None
 
     @property
     def application_id(self) -> str:
@@ -82,6 +87,9 @@ class NodeContext(ProcessorContext):
 
     def forward(self, record: Record, child_name: str | None = None) -> None:
         host = self._host
+        sampler = self.sampler
+        if sampler is not None:
+            sampler.take(record)
         if child_name is None:
             children = self._children
         else:

@@ -16,16 +16,19 @@ from runtime.processor.record import Record, RecordContext
 from runtime.serdes import Serde
 
 if TYPE_CHECKING:
+    from runtime.exec.sampling import NodeSampler
     from runtime.processor.internals.context import NodeContext, TaskHost
 
 __all__ = ["ProcessorNode", "RuntimeNode", "SinkNode", "SourceNode"]
 
 
 class RuntimeNode:
-    __slots__ = ("name", "children", "children_by_name", "process_total", "context")
+    __slots__ = ("name", "children", "children_by_name", "process_total", "context", "sampler")
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # runtime.exec.sampling: set only while the node is due for a sample
+        self.sampler: NodeSampler | None = None
         self.children: list[RuntimeNode] = []
         self.children_by_name: dict[str, RuntimeNode] = {}
         self.process_total = 0
@@ -61,6 +64,8 @@ class SourceNode(RuntimeNode):
 
     def process(self, record: Record) -> None:
         self.process_total += 1
+        if self.sampler is not None:
+            self.sampler.take(record)
         for child in self.children:
             child.process(record)
 
@@ -118,6 +123,8 @@ class SinkNode(RuntimeNode):
 
     def process(self, record: Record) -> None:
         self.process_total += 1
+        if self.sampler is not None:
+            self.sampler.take(record)
         host = self.host
         topic = self.topic
         if topic is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from runtime.errors import StreamsError
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 HANDLERS: dict[str, Handler] = {**_STREAMS, **_STATEFUL, **_BRANCHING, **_TABLES, **_PROCESSORS, **_COGROUP}
 
 
-def compile_document(doc: Document) -> Any:
+def compile_document(doc: Document, *, output_topics: Mapping[str, str] | None = None) -> Any:
     """Build the document's topology with the DSL.
 
     Nodes are visited in topological order (ties in document order) and each node's
@@ -35,6 +35,10 @@ def compile_document(doc: Document) -> Any:
     ``store`` param or ``<id>-store``), so processor, store and internal topic names
     stay the same when unrelated nodes change.
 
+    :param output_topics: sink topic overrides, ``{topic in the document: topic to
+        write}``: every ``sink.topic`` node whose topic is a key writes to the value
+        instead (a deployment redirecting its output without a new document). Sources
+        and per-record topic choosers are not affected.
     :return: the ``runtime`` Topology.
     :raises SpecError: the document has errors (every problem of :func:`validate`),
         or uses node types the engine does not support yet.
@@ -45,7 +49,7 @@ def compile_document(doc: Document) -> Any:
     import runtime  # the DSL; imported here so that documents load without the engine
 
     try:
-        ctx = CompileContext(doc, runtime)
+        ctx = CompileContext(doc, runtime, output_topics=output_topics)
     except Unsupported as exc:
         raise SpecError("the engine's DSL is not available",
                         [Problem(None, "", "error", f"the engine's DSL is not available: {exc}")]) from exc

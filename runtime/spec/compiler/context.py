@@ -19,9 +19,10 @@ class Unsupported(Exception):
 
 
 class CompileContext:
-    def __init__(self, doc: Document, runtime: Any) -> None:
+    def __init__(self, doc: Document, runtime: Any, *, output_topics: Mapping[str, str] | None = None) -> None:
         self.doc = doc
         self.runtime = runtime
+        self.output_topics = dict(output_topics or {})
         self.builder = self.runtime_name("StreamsBuilder")()
 
     def runtime_name(self, name: str) -> Any:
@@ -57,6 +58,10 @@ class CompileContext:
     def expression(self, node: Node, param: str) -> Callable[..., Any]:
         """The compiled expression of a param, of the kind the catalog gives it."""
         return compile_expression(node.params[param], NODE_TYPES[node.type].expressions[param])
+
+    def output_topic(self, topic: str) -> str:
+        """The topic a sink of ``topic`` writes to, after the compile's overrides."""
+        return self.output_topics.get(topic, topic)
 
     def store(self, node: Node) -> str:
         return store_name(node.id, node.params)

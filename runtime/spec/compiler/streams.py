@@ -84,7 +84,7 @@ def _to_stream(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any
 
 def _sink(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     (upstream,) = inputs["in"]
-    ctx.call(upstream, "to", node.params["topic"], key_serde=ctx.key_serde(node.params),
+    ctx.call(upstream, "to", ctx.output_topic(node.params["topic"]), key_serde=ctx.key_serde(node.params),
              value_serde=ctx.value_serde(node.params), name=node.id)
     return {}
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0002_generation'),
+        ('deployments', '0004_connection'),
         ('workspaces', '0001_initial'),
     ]
 

@@ -359,3 +359,21 @@ def test_clickstream_enriches_views_with_profile_and_a_search_within_one_second(
         searches.pipe_input("u3", {"query": "tables"}, timestamp=2601)   # u2's window closed
         assert [(r.key, r.value, r.timestamp) for r in out.read_records_to_list()] == [
             ("u2", {"page": "/", "user": None, "search": None}, 1600)]
+
+
+def test_output_topic_overrides_redirect_sinks_only() -> None:
+    # A deployment's redirected output (reset to a fresh topic, side by side): the sink
+    # writes to the new topic, the source and the internal topics keep their names.
+    topology = compile_document(load_example("wordcount"), output_topics={"word-counts": "word-counts.v2",
+                                                                          "not-a-sink": "x"})
+    text = str(topology.describe())
+    assert "Sink: to-word-counts (topic: word-counts.v2)" in text
+    assert "Source: lines (topics: [text-lines])" in text
+    assert "topic: group-by-word-repartition)" in text
+    assert topology.sink_topics("app") == ["word-counts.v2"]
+    with TopologyTestDriver(topology) as driver:
+        driver.create_input_topic("text-lines", Serdes.string(), Serdes.string()).pipe_value_list(["a b a"])
+        assert driver.create_output_topic("word-counts.v2", Serdes.string(), Serdes.long()) \
+            .read_key_values_to_list() == [("a", 1), ("b", 1), ("a", 2)]
+    # Without overrides, nothing changes.
+    assert str(compile_document(load_example("wordcount")).describe()) == str(hand_written_wordcount().describe())

@@ -40,7 +40,7 @@ def test_create_returns_the_connection_without_its_secrets(api: Client, team: Wo
     assert body["bootstrap_servers"] == "kafka-1:9093,kafka-2:9093"
     assert body["created_by"] == "alice"
     stored = Connection.objects.get(pk=body["id"])
-    assert stored.password == PASSWORD and stored.ssl_key_pem == KEY_PEM
+    assert stored.secret("password") == PASSWORD and stored.secret("ssl_key_pem") == KEY_PEM
     # Reading it back hides the secrets too.
     for path in (f"/api/connections/{body['id']}/", "/api/connections/"):
         text = api.get(path).content.decode()
@@ -120,7 +120,7 @@ def test_patch_keeps_secrets_left_out_and_clears_an_empty_one(api: Client, team:
     response = send(api, "patch", path, {"username": "other", "ssl_certificate_pem": "", "ssl_key_pem": ""})
     assert response.status_code == 200, response.content
     stored = Connection.objects.get(pk=created["id"])
-    assert (stored.username, stored.password, stored.ssl_key_pem) == ("other", PASSWORD, "")
+    assert (stored.username, stored.secret("password"), stored.secret("ssl_key_pem")) == ("other", PASSWORD, "")
     assert response.json()["password_set"] is True and response.json()["ssl_key_set"] is False
 
 
@@ -129,7 +129,7 @@ def test_patch_checks_the_connection_as_it_will_be_saved(api: Client, team: Work
     response = send(api, "patch", f"/api/connections/{created['id']}/", {"password": ""})
     assert response.status_code == 400
     assert response.json()["message"] == "password: SASL_SSL needs a password."
-    assert Connection.objects.get(pk=created["id"]).password == PASSWORD
+    assert Connection.objects.get(pk=created["id"]).secret("password") == PASSWORD
 
 
 def test_put_replaces_settings_and_keeps_the_password(api: Client, team: Workspace) -> None:
@@ -139,7 +139,7 @@ def test_put_replaces_settings_and_keeps_the_password(api: Client, team: Workspa
     response = send(api, "put", f"/api/connections/{created['id']}/", body)
     assert response.status_code == 200, response.content
     stored = Connection.objects.get(pk=created["id"])
-    assert (stored.name, stored.security_protocol, stored.password) == ("renamed", "SASL_PLAINTEXT", PASSWORD)
+    assert (stored.name, stored.security_protocol, stored.secret("password")) == ("renamed", "SASL_PLAINTEXT", PASSWORD)
     assert stored.client_config()["sasl.password"] == PASSWORD
 
 

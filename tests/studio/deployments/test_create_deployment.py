@@ -3,10 +3,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from django.test import Client
 
+from studio.connections.models import Connection
 from studio.deployments.models import AuditEvent, Deployment
 from studio.topologies.models import TopologyVersion
+
+
+@pytest.fixture(autouse=True)
+def _one_connection(offline_connection: Connection) -> None:
+    """One connection exists: a deploy that names none runs on it."""
 
 
 def deploy(client: Client, body: Any) -> Any:
@@ -51,8 +58,10 @@ def test_it_takes_options(api: Client, wordcount_v1: TopologyVersion) -> None:
     )
 
 
-def test_bad_input_is_refused_field_by_field(api: Client, wordcount_v1: TopologyVersion) -> None:
-    Deployment.create_running(wordcount_v1, actor=None, application_id="taken")
+def test_bad_input_is_refused_field_by_field(
+    api: Client, wordcount_v1: TopologyVersion, offline_connection: Connection
+) -> None:
+    Deployment.create_running(wordcount_v1, connection=offline_connection, actor=None, application_id="taken")
     response = deploy(api, {"version": 9999, "application_id": "taken",
                             "processing_guarantee": "sometimes", "replicas": 0})
     assert response.status_code == 400

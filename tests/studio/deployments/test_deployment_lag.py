@@ -16,6 +16,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from django.test import Client
 
+from studio.connections.models import Connection
 from studio.deployments.lag import group_topics
 from studio.deployments.models import Deployment
 from studio.topologies.models import Topology
@@ -66,14 +67,14 @@ def commit(bootstrap: str, group: str, positions: dict[tuple[str, int], int]) ->
 @pytest.fixture
 def lag_deployment(
     team: Workspace, kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
-    settings: Any, alice: Any, wordcount_document: dict[str, Any],
+    broker_connection: Connection, alice: Any, wordcount_document: dict[str, Any],
 ) -> Iterator[tuple[Deployment, str, str]]:
     """A word-count deployment on a new 2-partition input, with its repartition topic."""
-    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     lines = create_topic("lines", partitions=2)
     document = with_topics(wordcount_document, lines, unique_name("counts"))
     version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(document)
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("lag-app"))
+    deployment = Deployment.create_running(version, connection=broker_connection, actor=alice,
+                                           application_id=unique_name("lag-app"))
     repartition = f"{deployment.application_id}-{REPARTITION}"
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
     admin.create_topics([NewTopic(repartition, num_partitions=2, replication_factor=1)])[repartition].result(15)
@@ -149,15 +150,15 @@ def test_without_committed_offsets_lag_counts_from_the_start(
 
 
 def test_before_the_first_start_the_repartition_topic_is_reported_not_created(
-    team: Workspace, api: Client, kafka_bootstrap: str, create_topic: Callable[..., str], settings: Any, alice: Any,
-    unique_name: Callable[[str], str], wordcount_document: dict[str, Any],
+    team: Workspace, api: Client, kafka_bootstrap: str, create_topic: Callable[..., str], broker_connection: Connection,
+    alice: Any, unique_name: Callable[[str], str], wordcount_document: dict[str, Any],
 ) -> None:
-    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     lines = create_topic("lines", partitions=1)
     version = Topology.objects.create(workspace=team, name="fresh").add_version(
         with_topics(wordcount_document, lines, unique_name("out"))
     )
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("fresh"))
+    deployment = Deployment.create_running(version, connection=broker_connection, actor=alice,
+                                           application_id=unique_name("fresh"))
     offsets = produce(kafka_bootstrap, lines, {0: 2})
     response = api.get(f"/api/deployments/{deployment.pk}/lag/")
     assert response.status_code == 200, response.json()
@@ -169,15 +170,14 @@ def test_before_the_first_start_the_repartition_topic_is_reported_not_created(
 
 
 def test_missing_input_topics_are_named(
-    team: Workspace, api: Client, kafka_bootstrap: str, settings: Any, alice: Any, unique_name: Callable[[str], str],
+    team: Workspace, api: Client, broker_connection: Connection, alice: Any, unique_name: Callable[[str], str],
     wordcount_document: dict[str, Any],
 ) -> None:
-    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     missing = unique_name("no-such-topic")
     version = Topology.objects.create(workspace=team, name="missing").add_version(
         with_topics(wordcount_document, missing, unique_name("out"))
     )
-    deployment = Deployment.create_running(version, actor=alice)
+    deployment = Deployment.create_running(version, connection=broker_connection, actor=alice)
     response = api.get(f"/api/deployments/{deployment.pk}/lag/")
     assert response.status_code == 409
     message = response.json()["message"]
@@ -188,19 +188,20 @@ def test_missing_input_topics_are_named(
 
 @pytest.mark.timeout(30)
 def test_an_unreachable_broker_is_a_json_error_not_a_hang(
-    api: Client, deployment: Deployment, settings: Any
+    api: Client, deployment: Deployment, settings: Any, kafka_bootstrap: str
 ) -> None:
     from studio.lib.devservices import free_port
 
-    settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{free_port()}"  # nothing listens there
+    # The studio's own broker answers: the lag is read from the deployment's connection.
+    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
+    servers = f"127.0.0.1:{free_port()}"  # nothing listens there
+    Connection.objects.filter(pk=deployment.connection_id).update(bootstrap_servers=servers)
     started = time.monotonic()
     response = api.get(f"/api/deployments/{deployment.pk}/lag/")
     assert time.monotonic() - started < 20
     # Nothing accepts the connection: a bad gateway (a broker that never answers is 504).
     assert response.status_code == 502
-    assert response.json()["message"].startswith(
-        f"Cannot read the lag: Kafka at {settings.KAFKA_BOOTSTRAP_SERVERS}: "
-    )
+    assert response.json()["message"].startswith(f"Cannot read the lag: Kafka at {servers}: ")
 
 
 def test_an_unknown_deployment_is_404(api: Client, db: None) -> None:
@@ -215,7 +216,7 @@ def test_anonymous_is_refused(anonymous: Client, deployment: Deployment) -> None
 
 @pytest.mark.timeout(30)
 def test_a_broker_that_never_answers_is_a_json_error_within_the_timeout(
-    api: Client, deployment: Deployment, settings: Any
+    api: Client, deployment: Deployment
 ) -> None:
     import socket
 
@@ -224,7 +225,8 @@ def test_a_broker_that_never_answers_is_a_json_error_within_the_timeout(
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
     try:
-        settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{silent.getsockname()[1]}"
+        servers = f"127.0.0.1:{silent.getsockname()[1]}"
+        Connection.objects.filter(pk=deployment.connection_id).update(bootstrap_servers=servers)
         started = time.monotonic()
         response = api.get(f"/api/deployments/{deployment.pk}/lag/")
         assert time.monotonic() - started < 20
@@ -233,16 +235,15 @@ def test_a_broker_that_never_answers_is_a_json_error_within_the_timeout(
     # librdkafka drops the silent connection after socket.timeout.ms and reports a
     # transport failure (502) or, if the call's own timeout comes first, a timeout (504).
     assert response.status_code in (502, 504), response.json()["message"]
-    assert response.json()["message"].startswith(
-        f"Cannot read the lag: Kafka at {settings.KAFKA_BOOTSTRAP_SERVERS}: "
-    )
+    assert response.json()["message"].startswith(f"Cannot read the lag: Kafka at {servers}: ")
 
 
 def test_client_settings_kafka_refuses_are_a_json_error(
     api: Client, deployment: Deployment, settings: Any
 ) -> None:
-    # The replicas' own extra settings apply to the lag client too.
-    settings.RIFFLE_STREAMS_CONFIG = {"security.protocol": "carrier-pigeon"}
+    # The connection's settings, as the replicas use them, apply to the lag client too
+    # (stored as is: the API would refuse this protocol).
+    Connection.objects.filter(pk=deployment.connection_id).update(security_protocol="carrier-pigeon")
     response = api.get(f"/api/deployments/{deployment.pk}/lag/")
     assert response.status_code == 502
     message = response.json()["message"]

@@ -10,12 +10,12 @@ from studio.workspaces.models import Workspace
 
 
 def test_default_application_ids_are_slugs_of_name_and_version(
-    team: Workspace, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any]
+    team: Workspace, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any], offline_connection: Any
 ) -> None:
     odd = Topology.objects.create(workspace=team, name="Clicks & Views (EU)")
     version = odd.add_version(wordcount_document)
     assert Deployment.default_application_id(version) == "riffle-clicks-views-eu-v1"
-    Deployment.create_running(version, actor=None)
+    Deployment.create_running(version, connection=offline_connection, actor=None)
     assert Deployment.default_application_id(version) == "riffle-clicks-views-eu-v1-2"
 
 

@@ -10,10 +10,14 @@ def test_it_returns_the_deployment(api: Client, deployment: Deployment) -> None:
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {
-        "id", "workspace", "topology", "version", "version_number", "application_id", "processing_guarantee",
+        "id", "workspace", "topology", "version", "version_number", "connection", "connection_name",
+        "application_id", "processing_guarantee",
         "replicas", "generation", "desired_state", "observed_state", "input_topics", "output_topics",
-        "created_at", "updated_at", "last_error",
+        "created_at", "updated_at", "last_error", "output_topic_map", "live", "candidate_of", "discarded_at",
     }
+    # Writes the document's own topics; not live until a side-by-side run or a promotion.
+    assert body["output_topic_map"] == {"word-counts": "word-counts"}
+    assert (body["live"], body["candidate_of"], body["discarded_at"]) == (False, None, None)
     assert body["id"] == deployment.pk and body["application_id"] == deployment.application_id
 
 

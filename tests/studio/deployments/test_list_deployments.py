@@ -10,12 +10,13 @@ from studio.workspaces.models import Workspace
 
 
 def test_it_lists_deployments_of_one_topology(
-    team: Workspace, api: Client, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any], alice: Any
+    team: Workspace, api: Client, wordcount_v1: TopologyVersion, wordcount_document: dict[str, Any], alice: Any,
+    offline_connection: Any,
 ) -> None:
     other = Topology.objects.create(workspace=team, name="other")
     other_v1 = other.add_version(wordcount_document)
-    mine = Deployment.create_running(wordcount_v1, actor=alice)
-    Deployment.create_running(other_v1, actor=alice)
+    mine = Deployment.create_running(wordcount_v1, connection=offline_connection, actor=alice)
+    Deployment.create_running(other_v1, connection=offline_connection, actor=alice)
     response = api.get(f"/api/deployments/?topology={wordcount_v1.topology_id}")
     assert response.status_code == 200
     body = response.json()

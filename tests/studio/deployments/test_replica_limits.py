@@ -44,13 +44,13 @@ def test_only_a_pool_child_counts_as_the_replica_s_own_process(monkeypatch: pyte
 @pytest.mark.redis
 def test_a_memory_limit_the_process_already_exceeds_fails_the_start_with_the_reason(
     team: Workspace, studio_redis: redis.Redis, settings: Any, alice: Any, wordcount_document: dict[str, Any],
-    unique_name: Callable[[str], str],
+    unique_name: Callable[[str], str], offline_connection: Any,
 ) -> None:
     # 1 MiB is below what any Python process uses: refused before anything is limited,
     # so this (pytest's) process stays as it was.
     settings.RIFFLE_REPLICA_MEMORY_LIMIT_MB = 1
     version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(wordcount_document)
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc"))
+    deployment = Deployment.create_running(version, connection=offline_connection, actor=alice, application_id=unique_name("wc"))
     replica = Replica.objects.create(deployment=deployment, index=0)
     assert ReplicaRunner(replica.pk, own_process=True).run() == "failed"
     deployment.refresh_from_db()
@@ -61,9 +61,10 @@ def test_a_memory_limit_the_process_already_exceeds_fails_the_start_with_the_rea
 @pytest.mark.redis
 def test_a_tripped_watchdog_is_recorded_before_the_process_ends(
     team: Workspace, studio_redis: redis.Redis, alice: Any, wordcount_document: dict[str, Any], unique_name: Callable[[str], str],
+    offline_connection: Any,
 ) -> None:
     version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(wordcount_document)
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc"))
+    deployment = Deployment.create_running(version, connection=offline_connection, actor=alice, application_id=unique_name("wc"))
     replica = Replica.objects.create(deployment=deployment, index=0, state="running")
     studio_redis.set(keys.heartbeat(replica.pk), "{}")
     published: list[dict[str, Any]] = []
@@ -86,9 +87,10 @@ def test_a_tripped_watchdog_is_recorded_before_the_process_ends(
 @pytest.mark.redis
 def test_in_a_shared_process_the_runner_leaves_an_error_to_its_loop(
     team: Workspace, studio_redis: redis.Redis, alice: Any, wordcount_document: dict[str, Any], unique_name: Callable[[str], str],
+    offline_connection: Any,
 ) -> None:
     version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(wordcount_document)
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc"))
+    deployment = Deployment.create_running(version, connection=offline_connection, actor=alice, application_id=unique_name("wc"))
     replica = Replica.objects.create(deployment=deployment, index=0, state="running")
     snapshot = {"state": "ERROR", "errors": [{"type": "BatchCpuLimitExceeded", "message": "stuck"}]}
     ReplicaRunner(replica.pk)._on_metrics(lambda s: None, replica, snapshot)

@@ -69,13 +69,15 @@ def read_latest_counts(bootstrap: str, topic: str, serdes: tuple[Any, Any], want
 def test_a_replica_runs_word_count_publishes_metrics_and_stops_when_asked(
     team: Workspace, kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
     studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: Any,
-    wordcount_document: dict[str, Any],
+    wordcount_document: dict[str, Any], broker_connection: Any,
 ) -> None:
-    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
+    # Nothing listens at the studio's own broker address: the replica runs on its connection.
+    settings.KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:1"
     lines, counts = create_topic("lines", partitions=2), create_topic("counts", partitions=2)
     document = with_topics(wordcount_document, lines, counts)
     version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(document)
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc-app"))
+    deployment = Deployment.create_running(version, connection=broker_connection, actor=alice,
+                                           application_id=unique_name("wc-app"))
     replica = Replica.objects.create(deployment=deployment, index=0, celery_task_id="in-process")
 
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
@@ -124,14 +126,14 @@ def test_a_replica_runs_word_count_publishes_metrics_and_stops_when_asked(
 
 def test_an_app_error_fails_the_deployment_with_the_reason(
     team: Workspace, kafka_bootstrap: str, studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: Any,
-    wordcount_document: dict[str, Any], unique_name: Callable[[str], str],
+    wordcount_document: dict[str, Any], unique_name: Callable[[str], str], broker_connection: Any,
 ) -> None:
     # Kafka Streams refuses to run when a source topic does not exist.
-    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     missing = unique_name("no-such-topic")
     document = with_topics(wordcount_document, missing, unique_name("out"))
     version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(document)
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc"))
+    deployment = Deployment.create_running(version, connection=broker_connection, actor=alice,
+                                           application_id=unique_name("wc"))
     replica = Replica.objects.create(deployment=deployment, index=0)
     assert ReplicaRunner(replica.pk, poll_interval=0.2).run() == "failed"
     deployment.refresh_from_db()
@@ -150,7 +152,7 @@ def test_a_stale_task_for_an_unwanted_replica_does_nothing(
 
 
 @pytest.fixture
-def deployment_stopped(wordcount_v1: Any, alice: Any, celery_queues: Any) -> Deployment:
-    deployment = Deployment.create_running(wordcount_v1, actor=alice)
+def deployment_stopped(wordcount_v1: Any, alice: Any, celery_queues: Any, offline_connection: Any) -> Deployment:
+    deployment = Deployment.create_running(wordcount_v1, connection=offline_connection, actor=alice)
     deployment.stop(actor=alice)
     return deployment

@@ -16,6 +16,7 @@ from confluent_kafka import Producer
 from django.test import Client
 
 from studio.deployments import heartbeats, queries
+from studio.connections.models import Connection
 from studio.deployments.models import Deployment, Replica
 from studio.deployments.runner import ReplicaRunner
 from studio.monitoring import keys
@@ -58,6 +59,7 @@ def cleanup(studio_redis: redis.Redis) -> Iterator[list[Deployment]]:
 
 
 def test_word_counts_are_looked_up_and_ranged_through_the_api(
+    broker_connection: Connection,
     team: Workspace,
     kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
     studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: Any, api: Client,
@@ -66,7 +68,7 @@ def test_word_counts_are_looked_up_and_ranged_through_the_api(
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     lines, counts = create_topic("lines", partitions=2), create_topic("counts", partitions=2)
     version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(with_topics(wordcount_document, lines, counts))
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("wc-iq"))
+    deployment = Deployment.create_running(version, connection=broker_connection, actor=alice, application_id=unique_name("wc-iq"))
     cleanup.append(deployment)
     base = f"/api/deployments/{deployment.pk}/stores/"
 
@@ -116,6 +118,7 @@ def test_word_counts_are_looked_up_and_ranged_through_the_api(
 
 
 def test_window_aggregates_are_fetched_by_key_and_time_through_the_api(
+    broker_connection: Connection,
     team: Workspace,
     kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
     studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: Any, api: Client,
@@ -125,7 +128,7 @@ def test_window_aggregates_are_fetched_by_key_and_time_through_the_api(
     trades, stats = create_topic("trades", partitions=2), create_topic("stats", partitions=2)
     version = Topology.objects.create(workspace=team, name=unique_name("stocks")).add_version(
         with_topics(example_document("stocks"), trades, stats))
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("stocks-iq"))
+    deployment = Deployment.create_running(version, connection=broker_connection, actor=alice, application_id=unique_name("stocks-iq"))
     cleanup.append(deployment)
     replica = Replica.objects.create(deployment=deployment, index=0, celery_task_id="in-process")
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
@@ -156,10 +159,11 @@ def test_window_aggregates_are_fetched_by_key_and_time_through_the_api(
 
 
 def test_a_replica_that_does_not_answer_is_named_in_a_504(
+    broker_connection: Connection,
     studio_redis: redis.Redis, celery_queues: Any, alice: Any, api: Client, monkeypatch: Any,
     wordcount_v1: Any, unique_name: Callable[[str], str],
 ) -> None:
-    deployment = Deployment.create_running(wordcount_v1, actor=alice, application_id=unique_name("wc-silent"))
+    deployment = Deployment.create_running(wordcount_v1, connection=broker_connection, actor=alice, application_id=unique_name("wc-silent"))
     replica = Replica.objects.create(deployment=deployment, index=0, state="running")
     # a live heartbeat, but no query server reads its requests
     heartbeats.beat(replica.pk, task_id="t", state="RUNNING", ready=True, tasks=[])
@@ -190,6 +194,7 @@ def _session_document(source: str) -> dict[str, Any]:
 
 
 def test_sessions_are_fetched_by_key_through_the_api(
+    broker_connection: Connection,
     team: Workspace,
     kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str],
     studio_redis: redis.Redis, celery_queues: Any, settings: Any, alice: Any, api: Client,
@@ -198,7 +203,7 @@ def test_sessions_are_fetched_by_key_through_the_api(
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
     trades = create_topic("trades", partitions=2)
     version = Topology.objects.create(workspace=team, name=unique_name("bursts")).add_version(_session_document(trades))
-    deployment = Deployment.create_running(version, actor=alice, application_id=unique_name("bursts-iq"))
+    deployment = Deployment.create_running(version, connection=broker_connection, actor=alice, application_id=unique_name("bursts-iq"))
     cleanup.append(deployment)
     replica = Replica.objects.create(deployment=deployment, index=0, celery_task_id="in-process")
     producer = Producer({"bootstrap.servers": kafka_bootstrap})

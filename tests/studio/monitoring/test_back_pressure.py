@@ -12,6 +12,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 
+from studio.connections.models import Connection
 from studio.deployments.models import Deployment
 from studio.monitoring.publisher import MetricsPublisher
 from studio.monitoring.routing import websocket_urlpatterns
@@ -24,8 +25,8 @@ FRAMES = 150  # per replica: three times the channel layer's capacity (50) in al
 
 
 @pytest.fixture
-def deployment(wordcount_v1: TopologyVersion, alice: User, celery_queues: Any) -> Deployment:
-    return Deployment.create_running(wordcount_v1, actor=alice)
+def deployment(offline_connection: Connection, wordcount_v1: TopologyVersion, alice: User, celery_queues: Any) -> Deployment:
+    return Deployment.create_running(wordcount_v1, connection=offline_connection, actor=alice)
 
 
 def gated(gate: asyncio.Event) -> Any:

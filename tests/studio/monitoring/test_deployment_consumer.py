@@ -12,7 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser, User
 from django.test import Client
 
-from studio.deployments.models import Deployment
+from studio.deployments.models import Deployment, ReprocessOperation
 from studio.monitoring import keys
 from studio.monitoring.routing import websocket_urlpatterns
 from studio.topologies.models import TopologyVersion
@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest
 
 
 @pytest.fixture
-def deployment(wordcount_v1: TopologyVersion, alice: User, celery_queues: Any) -> Deployment:
-    return Deployment.create_running(wordcount_v1, actor=alice)
+def deployment(wordcount_v1: TopologyVersion, alice: User, celery_queues: Any, offline_connection: Any) -> Deployment:
+    return Deployment.create_running(wordcount_v1, connection=offline_connection, actor=alice)
 
 
 def communicator_for(path: str, user: Any) -> WebsocketCommunicator:
@@ -100,6 +100,24 @@ async def test_it_sends_a_snapshot_then_relays_updates(
     await communicator.disconnect()
 
 
+async def test_a_reset_operation_is_followed_from_asked_to_ended(
+    studio_redis: redis.Redis, deployment: Deployment, alice: User
+) -> None:
+    communicator = communicator_for(f"/ws/deployments/{deployment.pk}/", alice)
+    assert (await communicator.connect())[0]
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "snapshot"
+    operation = await database_sync_to_async(ReprocessOperation.begin)(
+        deployment, "reset", actor=alice, request={"target": "earliest"})
+    asked = await communicator.receive_json_from(timeout=5)
+    assert asked["type"] == "operation"
+    assert (asked["operation"]["id"], asked["operation"]["kind"], asked["operation"]["state"]) == (
+        operation.pk, "reset", "pending")
+    await database_sync_to_async(operation.finish)("failed", "the group never emptied")
+    ended = await communicator.receive_json_from(timeout=5)
+    assert (ended["operation"]["state"], ended["operation"]["message"]) == ("failed", "the group never emptied")
+    await communicator.disconnect()
+
+
 async def test_the_asgi_stack_authenticates_by_session_and_checks_the_origin(
     studio_redis: redis.Redis, deployment: Deployment, alice: User
 ) -> None:
@@ -126,3 +144,52 @@ async def test_the_asgi_stack_authenticates_by_session_and_checks_the_origin(
         (b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")])
     await no_session.connect()
     assert await no_session.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_the_snapshot_has_the_latest_samples_errors_and_status_then_frames_follow(
+    studio_redis: redis.Redis, deployment: Deployment, alice: User
+) -> None:
+    from studio.monitoring.samples import LiveFeed
+
+    # What a replica relayed before this client connected...
+    feed = LiveFeed(deployment.pk, 5)
+    feed.start()
+    for offset in (3, 4):
+        feed.on_sample({"node": "split", "task": "0_0", "topic": "lines", "partition": 0,
+                        "offset": offset, "key": None, "value": ["a", "b"], "timestamp": 9})
+    feed.on_error({"node": "split", "topic": "lines", "partition": 0, "offset": 2, "key": None,
+                   "value": b"x" * 5000, "kind": "ProcessingError", "type": "ValueError",
+                   "message": "boom", "decision": "continued"})
+    feed.on_state("RUNNING", "REBALANCING")
+    await database_sync_to_async(feed.close)()
+
+    communicator = communicator_for(f"/ws/deployments/{deployment.pk}/", alice)
+    connected, _ = await communicator.connect()
+    assert connected
+    snapshot = await communicator.receive_json_from(timeout=5)
+    assert snapshot["type"] == "snapshot"
+    assert [s["offset"] for s in snapshot["samples"]["split"]] == [4, 3]
+    assert snapshot["samples"]["split"][0]["value"] == ["a", "b"]
+    [error] = snapshot["errors"]
+    assert (error["offset"], error["decision"], error["truncated"]) == (2, "continued", ["value"])
+    assert len(error["value"]) == 4096
+    assert snapshot["status"]["5"]["state"] == "RUNNING"
+
+    # ...and what it relays while the client is connected.
+    live = LiveFeed(deployment.pk, 6)
+    live.start()
+    live.on_sample({"node": "count", "offset": 10, "key": "kafka", "value": 2, "timestamp": 1})
+    live.on_error({"node": "count", "offset": 11, "decision": "failed", "type": "KeyError", "message": "x"})
+    live.on_state("stopped", None, scope="replica")
+    await database_sync_to_async(live.close)()
+    sample = await communicator.receive_json_from(timeout=5)
+    assert sample["type"] == "sample"
+    assert (sample["sample"]["replica"], sample["sample"]["node"], sample["sample"]["offset"],
+            sample["sample"]["key"], sample["sample"]["value"]) == ("6", "count", 10, "kafka", 2)
+    error_frame = await communicator.receive_json_from(timeout=5)
+    assert error_frame["type"] == "error"
+    assert (error_frame["error"]["offset"], error_frame["error"]["decision"]) == (11, "failed")
+    status = await communicator.receive_json_from(timeout=5)
+    assert status["type"] == "status"
+    assert (status["status"]["scope"], status["status"]["state"]) == ("replica", "stopped")
+    await communicator.disconnect()

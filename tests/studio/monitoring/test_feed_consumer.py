@@ -13,6 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser, User
 from django.test import Client
 
+from studio.connections.models import Connection
 from studio.deployments.models import Deployment
 from studio.monitoring import keys
 from studio.monitoring.routing import websocket_urlpatterns
@@ -23,8 +24,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest
 
 
 @pytest.fixture
-def deployments(wordcount_v1: TopologyVersion, alice: User, celery_queues: Any) -> list[Deployment]:
-    return [Deployment.create_running(wordcount_v1, actor=alice, application_id=f"wc-{i}") for i in range(2)]
+def deployments(offline_connection: Connection, wordcount_v1: TopologyVersion, alice: User, celery_queues: Any) -> list[Deployment]:
+    return [Deployment.create_running(wordcount_v1, connection=offline_connection, actor=alice, application_id=f"wc-{i}") for i in range(2)]
 
 
 def metrics(rates: list[float], lags: list[int], errors: int) -> dict[str, Any]:

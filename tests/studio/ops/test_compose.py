@@ -43,6 +43,9 @@ def test_studio_services_share_the_settings_of_make_run() -> None:
         assert env["REDIS_URL"].startswith("redis://redis:6379/")
         assert env["DATABASE_URL"].startswith("postgres://riffle:riffle@postgres:5432/")
         assert env["DJANGO_DEBUG"] == "0"
+        # Production: connection secrets are encrypted with keys from the environment,
+        # and compose refuses to start without them rather than fall back to none.
+        assert env["RIFFLE_SECRETS_KEYS"].startswith("${RIFFLE_SECRETS_KEYS:?")
 
 
 def test_workers_consume_the_queues_runstack_uses() -> None:

@@ -54,3 +54,14 @@ def test_with_debug_off_the_demo_password_is_random_not_the_known_one(
     printed = out.split("password: ", 1)[1].split()[0]
     assert len(printed) >= 16
     assert authenticate(username="demo", password=printed) is not None
+
+
+def test_a_fresh_studio_gets_a_connection_to_its_broker_once(db: None, settings: object) -> None:
+    from studio.connections.models import Connection
+
+    settings.KAFKA_BOOTSTRAP_SERVERS = "broker.example:9092"  # type: ignore[attr-defined]
+    assert "Created connection 'local' to broker.example:9092" in bootstrap()
+    assert list(Connection.objects.values_list("name", "bootstrap_servers")) == [("local", "broker.example:9092")]
+    Connection.objects.filter(name="local").update(name="mine")
+    assert "Created connection" not in bootstrap()   # the user has one: none is added
+    assert Connection.objects.count() == 1

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Any, Callable
 
+import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
 from runtime.spec import dump_document, load_example
+from studio.connections.models import Connection
+from studio.workspaces.models import Workspace
 from tests.studio.conftest import post_json
 
 
@@ -120,3 +123,44 @@ def test_the_csrf_header_is_required_for_browsers(alice: User, wordcount_documen
     response = browser.post("/api/validate/", data=body, content_type="application/json",
                             HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200
+
+
+def _on_topics(document: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The document reading `names[topic]` wherever it read `topic`."""
+    text = json.dumps(document)
+    for old, new in names.items():
+        text = text.replace(json.dumps(old), json.dumps(new))
+    return json.loads(text)
+
+
+@pytest.mark.kafka
+def test_given_a_connection_it_reads_the_cluster_s_topics(
+    api: Client, broker_connection: Connection, create_topic: Callable[..., str],
+) -> None:
+    views, profiles = create_topic("page-views", partitions=3), create_topic("user-profiles", partitions=5)
+    document = _on_topics(_clickstream(), {"page-views": views, "user-profiles": profiles})
+    response = _validate(api, {"document": document, "connection": broker_connection.pk})
+    assert response.status_code == 200
+    problems = response.json()["problems"]
+    assert {p["node_id"] for p in problems if p["severity"] == "error"} == {"views-with-profile", "views-with-search"}
+    assert [p["node_id"] for p in problems if "does not exist" in p["message"]] == ["searches"]
+
+
+def test_an_unreachable_connection_is_a_warning_not_a_failure(
+    api: Client, offline_connection: Connection,
+) -> None:
+    response = _validate(api, {"document": _clickstream(), "connection": offline_connection.pk})
+    assert response.status_code == 200
+    problems = response.json()["problems"]
+    assert problems[0]["path"] == "connection" and problems[0]["severity"] == "warning"
+    assert problems[0]["message"].startswith("The topics of connection 'offline' could not be read")
+    assert not [p for p in problems if p["severity"] == "error"]
+
+
+def test_another_workspace_s_connection_is_unknown(api: Client, db: None) -> None:
+    theirs = Connection.objects.create(workspace=Workspace.objects.create(name="theirs", slug="theirs"),
+                                       name="theirs", bootstrap_servers="a:1")
+    response = _validate(api, {"document": _clickstream(), "connection": theirs.pk})
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        {"node_id": None, "path": "connection", "severity": "error", "message": f"There is no connection {theirs.pk}."}]

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from studio.connections.models import Connection
-from studio.deployments.models import Deployment
+from studio.deployments.models import Deployment, ReprocessOperation
 from studio.topologies.models import Topology
 from studio.workspaces.models import Membership, Workspace
 
@@ -55,7 +55,17 @@ ROLES: dict[str, dict[str, str]] = {
     "api/deployments/<int:deployment_id>/lag/": {"GET": "viewer service"},
     "api/deployments/<int:deployment_id>/stores/": {"GET": "viewer"},
     "api/deployments/<int:deployment_id>/metrics/": {"GET": "viewer service"},
+    "api/deployments/<int:deployment_id>/errors/": {"GET": "viewer service"},
+    "api/deployments/<int:deployment_id>/samples/": {"GET": "viewer service"},
     "api/deployments/<int:deployment_id>/stores/<str:store_name>/": {"GET": "viewer service"},
+    "api/deployments/<int:deployment_id>/reset/": {"POST": "operator service"},
+    "api/deployments/<int:deployment_id>/operations/": {"GET": "viewer"},
+    "api/deployments/<int:deployment_id>/operations/<int:operation_id>/": {"GET": "viewer"},
+    "api/deployments/<int:deployment_id>/side-by-side/": {"POST": "operator service"},
+    "api/deployments/<int:deployment_id>/comparison/": {"GET": "viewer service"},
+    "api/deployments/<int:deployment_id>/promote/": {"POST": "operator"},
+    "api/deployments/<int:deployment_id>/discard/": {"POST": "operator"},
+    "api/topologies/<int:topology_id>/live/": {"GET": "viewer"},
     "api/audit/": {"GET": SIGNED_IN},
     "api/connections/": {"GET": SIGNED_IN, "POST": "admin"},
     "api/connections/<int:connection_id>/": {"GET": "viewer", "PUT": "admin", "PATCH": "admin", "DELETE": "admin"},
@@ -103,11 +113,12 @@ def world(db: None, alice: User, team: Workspace, wordcount_document: dict[str, 
     topology = Topology.objects.create(workspace=team, name="wc", created_by=alice)
     version = topology.add_version(wordcount_document, created_by=alice)
     topology.add_version(wordcount_document, message="again", created_by=alice)
-    deployment = Deployment.create_running(version, actor=alice)
     connection = Connection.objects.create(workspace=team, name="c", bootstrap_servers="127.0.0.1:1")
+    deployment = Deployment.create_running(version, connection=connection, actor=alice)
+    operation = ReprocessOperation.begin(deployment, "reset", actor=alice, request={"to": "earliest"})
     ids = {"workspace_id": team.pk, "user_id": people["viewer"].pk, "topology_id": topology.pk,
            "number": 1, "deployment_id": deployment.pk, "connection_id": connection.pk,
-           "topic": "t", "token_id": "nope", "store_name": "counts"}
+           "topic": "t", "token_id": "nope", "store_name": "counts", "operation_id": operation.pk}
     bodies = {
         ("api/topologies/", "POST"): {"workspace": team.pk, "name": "new"},
         ("api/connections/", "POST"): {"workspace": team.pk, "name": "new", "bootstrap_servers": "a:1"},

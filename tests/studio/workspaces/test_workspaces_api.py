@@ -38,7 +38,7 @@ def test_creating_a_workspace_makes_its_creator_admin(api: Client, alice: User) 
     assert body["name"] == "Data Platform" and body["slug"] == "data-platform" and body["role"] == "admin"
     assert Membership.objects.get(workspace_id=body["id"], user=alice).role == "admin"
     assert AuditEvent.objects.filter(verb="workspace.create", workspace_id=body["id"]).exists()
-    names = [w["name"] for w in api.get("/api/workspaces/").json()]
+    names = [w["name"] for w in api.get("/api/workspaces/").json()["results"]]
     assert names == ["Data Platform", "team"]
 
 
@@ -65,7 +65,7 @@ def test_creation_can_be_kept_to_superusers(api: Client, settings: Any) -> None:
 def test_others_workspaces_are_not_listed_and_are_404(api: Client, bob: User) -> None:
     theirs = Workspace.objects.create(name="theirs", slug="theirs")
     Membership.objects.create(workspace=theirs, user=bob, role=Role.ADMIN)
-    assert "theirs" not in [w["name"] for w in api.get("/api/workspaces/").json()]
+    assert "theirs" not in [w["name"] for w in api.get("/api/workspaces/").json()["results"]]
     response = api.get(f"/api/workspaces/{theirs.pk}/")
     assert response.status_code == 404
     assert response.json()["message"] == f"There is no workspace {theirs.pk}."
@@ -74,7 +74,7 @@ def test_others_workspaces_are_not_listed_and_are_404(api: Client, bob: User) ->
 def test_a_superuser_sees_every_workspace_as_admin(db: None) -> None:
     root = User.objects.create_superuser("root", password="root-password-1")
     Workspace.objects.create(name="somewhere", slug="somewhere")
-    listed = client_of(root).get("/api/workspaces/").json()
+    listed = client_of(root).get("/api/workspaces/").json()["results"]
     assert [(w["name"], w["role"]) for w in listed] == [("somewhere", "admin")]
 
 
@@ -85,7 +85,7 @@ def test_members_are_added_changed_and_removed_by_admins(api: Client, team: Work
     assert post_json(api, members, {"username": "bob", "role": "editor"}).status_code == 409
 
     bobs = client_of(bob)
-    assert [m["username"] for m in bobs.get(members).json()] == ["alice", "bob"]
+    assert [m["username"] for m in bobs.get(members).json()["results"]] == ["alice", "bob"]
     refused = post_json(bobs, members, {"username": "alice", "role": "viewer"})
     assert refused.status_code == 403
     assert refused.json()["message"] == (
@@ -173,8 +173,8 @@ def test_a_topology_is_renamed_and_deleted(api: Client, wordcount: Topology) -> 
     assert not Topology.objects.filter(pk=wordcount.pk).exists()
 
 
-def test_a_deployed_topology_is_not_deleted(api: Client, wordcount: Topology, alice: User) -> None:
-    deployment = Deployment.create_running(wordcount.versions.get(number=1), actor=alice)
+def test_a_deployed_topology_is_not_deleted(offline_connection: Connection, api: Client, wordcount: Topology, alice: User) -> None:
+    deployment = Deployment.create_running(wordcount.versions.get(number=1), connection=offline_connection, actor=alice)
     response = send(api, "DELETE", f"/api/topologies/{wordcount.pk}/")
     assert response.status_code == 409
     assert deployment.application_id in response.json()["message"]

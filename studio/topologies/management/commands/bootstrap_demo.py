@@ -1,4 +1,5 @@
-"""Create the demo user and the example topologies; safe to run any number of times."""
+"""Create the demo user, the example topologies and a connection to the studio's own
+broker; safe to run any number of times."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from studio.connections.models import Connection
 from studio.topologies import examples
 from studio.workspaces.models import Membership, Role, Workspace
 
@@ -26,6 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         user, password = self._demo_user()
         workspace = self._demo_workspace(user)
+        self._local_connection(user, workspace)
         for name in examples.example_names():
             topology, version = examples.ensure_example(name, workspace, created_by=user)
             if version is None:
@@ -45,6 +48,16 @@ class Command(BaseCommand):
         Membership.objects.update_or_create(workspace=workspace, user=user,
                                             defaults={"role": Role.ADMIN})
         return workspace
+
+    def _local_connection(self, user: Any, workspace: Workspace) -> None:
+        # Deployments run against a connection: give a fresh studio one, to the broker
+        # it was started with (KAFKA_BOOTSTRAP_SERVERS). Never once the workspace has any.
+        if Connection.objects.filter(workspace=workspace).exists():
+            return
+        connection = Connection.objects.create(
+            workspace=workspace, name="local", bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, created_by=user,
+        )
+        self.stdout.write(f"Created connection {connection.name!r} to {connection.bootstrap_servers}")
 
     def _demo_user(self) -> tuple[Any, str]:
         users = get_user_model()
