@@ -67,8 +67,11 @@ from studio.lib.devservices import group_alive, spawn
 from studio.monitoring.routing import websocket_urlpatterns
 from studio.workspaces.models import Workspace
 
+# Every wait below has a bound of its own and fails saying what it waited for; the
+# test's timeout only catches what none of them covers (their sum exceeds pyproject's
+# 300 s, a run takes about 50 s).
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow,
-              pytest.mark.django_db(transaction=True)]
+              pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -82,7 +85,7 @@ LINES_PER_BATCH = 1500
 # Bounds of the waits, on a shared 2-core machine.
 WORKER_READY_S = 60.0
 RUNNING_S = 90.0
-COUNTS_S = 90.0
+COUNTS_S = 60.0
 COMMITTED_S = 30.0
 REPLACED_S = 60.0
 STOP_S = 40.0
@@ -226,6 +229,13 @@ class CeleryProcess:
     def pid(self) -> int:
         return self.process.pid
 
+    def owns(self, pid: int) -> bool:
+        """Whether `pid` is a live process of this process's group (a pool child)."""
+        try:
+            return os.getpgid(pid) == self.pid
+        except ProcessLookupError:
+            return False
+
     def tail(self, lines: int = 40) -> str:
         self.log.flush()
         text = self.log_path.read_text(errors="replace").splitlines()
@@ -239,6 +249,8 @@ class CeleryStack:
     env: dict[str, str]
     workdir: Path
     started: list[CeleryProcess] = field(default_factory=list)
+    # Run once every process has stopped (e.g. deleting keys a replica could rewrite).
+    after_stop: list[Callable[[], None]] = field(default_factory=list)
 
     def _start(self, name: str, argv: list[str]) -> CeleryProcess:
         log_path = self.workdir / f"{name}.log"
@@ -338,6 +350,8 @@ def celery_stack(shared_database: str, kafka_bootstrap: str, redis_url: str, key
         yield stack
     finally:
         leaks = stack.stop_all()
+        for cleanup in stack.after_stop:
+            cleanup()
         if leaks:
             logs = "\n".join(f"--- {p.name}\n{p.tail()}" for p in stack.started)
             pytest.fail("Celery processes did not stop: " + "; ".join(leaks) + "\n" + logs, pytrace=False)
@@ -380,13 +394,14 @@ async def watch_deployment_socket(deployment_id: int, user: User, replica_ids: s
 def test_word_count_on_a_real_worker_survives_a_killed_worker(
     api: Client, alice: User, team: Workspace, celery_stack: CeleryStack, kafka_bootstrap: str,
     create_topic: Callable[..., str], unique_name: Callable[[str], str], studio_redis: redis.Redis,
-    wordcount_document: dict[str, Any],
+    wordcount_document: dict[str, Any], settings: Any,
 ) -> None:
     began = time.monotonic()
     timings: dict[str, float] = {}
     stack = celery_stack
     lines_topic, counts_topic = create_topic("lines", partitions=2), create_topic("counts", partitions=2)
     application_id = unique_name("wc-celery")
+    stack.after_stop.append(lambda: _drop_app_state(kafka_bootstrap, studio_redis, application_id))
     rng = random.Random(20261203)
     first, second = make_lines(rng, LINES_PER_BATCH), make_lines(rng, LINES_PER_BATCH)
 
@@ -416,6 +431,9 @@ def test_word_count_on_a_real_worker_survives_a_killed_worker(
         return list(Replica.objects.filter(deployment_id=deployment_id).order_by("pk")
                     .values_list("pk", "index", "state"))
 
+    def replica_pids(pks: set[int]) -> set[int]:
+        return set(Replica.objects.filter(pk__in=pks).values_list("pid", flat=True))
+
     def running() -> tuple[bool, Any]:
         body = deployment()
         return body["observed_state"] == "running", (body["observed_state"], body["last_error"], replicas())
@@ -424,6 +442,9 @@ def test_word_count_on_a_real_worker_survives_a_killed_worker(
     timings["deployed to running"], _ = wait_for("the deployment to run", running, RUNNING_S, check=alive)
     first_replicas = {pk for pk, _, state in replicas() if state == "running"}
     assert len(first_replicas) == REPLICAS, replicas()
+    # Each replica runs in a prefork child of the worker: a process of its own.
+    first_pids = replica_pids(first_replicas)
+    assert len(first_pids) == REPLICAS and all(worker.owns(pid) for pid in first_pids), (first_pids, worker.pid)
 
     reader = CountsReader(kafka_bootstrap, counts_topic, unique_name("counts-reader"))
     try:
@@ -468,9 +489,17 @@ def test_word_count_on_a_real_worker_survives_a_killed_worker(
         wait_for("the group to commit every input offset (lag 0)", committed, COMMITTED_S, interval=1.0, check=alive)
         stack.kill(worker)
         killed_at = time.monotonic()
+        assert not any(_alive(pid) for pid in first_pids), f"replica processes {first_pids} outlived the kill"
         produce(kafka_bootstrap, lines_topic, second, LINES_PER_BATCH)
         worker = stack.start_worker("worker-2")
         timings["second worker ready"] = stack.wait_worker_ready(worker)
+
+        def new_rows() -> tuple[bool, Any]:
+            rows = replicas()
+            return len([pk for pk, _, state in rows if state in Replica.ACTIVE and pk not in first_replicas]) == REPLICAS, rows
+
+        wait_for("the reconciler to start new replicas in place of the killed ones", new_rows, REPLACED_S, check=alive)
+        timings["kill to new replica rows"] = time.monotonic() - killed_at
 
         def replaced() -> tuple[bool, Any]:
             rows = replicas()
@@ -479,11 +508,12 @@ def test_word_count_on_a_real_worker_survives_a_killed_worker(
             ready = [pk for (pk, _), beat in zip(new, beats) if beat and json.loads(beat)["state"] == "RUNNING"]
             return len({index for _, index in new}) == REPLICAS and len(ready) == REPLICAS, rows
 
-        replaced_after, rows = wait_for("new replicas running with heartbeats after the kill", replaced,
-                                        REPLACED_S, check=alive)
-        timings["kill to replicas replaced"] = time.monotonic() - killed_at
+        _, rows = wait_for("the new replicas to run (their heartbeats say RUNNING)", replaced, REPLACED_S, check=alive)
+        timings["kill to new replicas RUNNING"] = time.monotonic() - killed_at
         old = {pk: state for pk, _, state in rows if pk in first_replicas}
         assert set(old.values()) == {"dead"}, f"the killed replicas should be buried as dead: {rows}"
+        new_pids = replica_pids({pk for pk, _, state in rows if state == "running"})
+        assert all(worker.owns(pid) for pid in new_pids), (new_pids, worker.pid)
         wait_for("the deployment to run again", running, RUNNING_S, check=alive)
         timings["kill to running"] = time.monotonic() - killed_at
 
@@ -495,11 +525,18 @@ def test_word_count_on_a_real_worker_survives_a_killed_worker(
     finally:
         reader.close()
         _stop_deployment(api, deployment_id)
-        _drop_app_state(kafka_bootstrap, studio_redis, application_id)
 
     timings["total (test body)"] = time.monotonic() - began
     print("\ntimings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
-          + f"; output records read {output_records}")
+          + f"; output records read {output_records}; keys {settings.RIFFLE_KEY_PREFIX}, app {application_id}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _stop_deployment(api: Client, deployment_id: int) -> None:
