@@ -307,6 +307,15 @@ class CeleryStack:
         wait_for(f"every process of the killed {proc.name}'s group {proc.pid} to be gone",
                  lambda: (not group_alive(proc.pid), proc.pid), 10, interval=0.1)
 
+    def terminate(self, proc: CeleryProcess, timeout: float = STOP_S) -> None:
+        """SIGTERM the group and wait for its leader to exit."""
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"celery {proc.name} did not exit within {timeout:.0f} s of SIGTERM:\n{proc.tail()}",
+                        pytrace=False)
+
     def stop_all(self, timeout: float = STOP_S) -> list[str]:
         """SIGTERM every group (warm shutdown), SIGKILL what remains after `timeout`;
         returns the groups that were still alive then (leaks)."""
@@ -574,6 +583,25 @@ def test_word_count_on_a_real_worker_survives_killed_workers(
         over = {w: reader.latest[w] - n for w, n in want.items() if reader.latest[w] != n}
         assert all(v > 0 for v in over.values()), f"counts below the truth after the kill: {over}"
         output_records = reader.records
+
+        # -- a warm shutdown signalled to the worker's main process only (docker stop):
+        # the replicas in its pool children close (committed, out of the group) and it
+        # exits. Beat first, so that no reconcile starts replicas meanwhile. --
+        stack.terminate(beat)
+        shutdown_at = time.monotonic()
+        os.kill(worker.pid, signal.SIGTERM)
+        try:
+            worker.process.wait(timeout=STOP_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the worker did not finish its warm shutdown within {STOP_S:.0f} s of a SIGTERM to its "
+                        f"main process; replicas {replicas()}; its last output:\n{worker.tail()}", pytrace=False)
+        timings["warm shutdown (SIGTERM to the main process)"] = time.monotonic() - shutdown_at
+        wait_for(f"every process of the worker's group {worker.pid} to be gone",
+                 lambda: (not group_alive(worker.pid), worker.pid), 10, interval=0.1)
+        ended = dict(Replica.objects.filter(pk__in=live).values_list("pk", "state"))
+        assert set(ended.values()) == {"stopped"}, f"replicas should stop, not die, in a warm shutdown: {ended}"
+        beats = studio_redis.mget([f"{settings.RIFFLE_KEY_PREFIX}:replica:{pk}:hb" for pk in live])
+        assert beats == [None] * len(live), "stopped replicas should have cleared their heartbeats"
     finally:
         reader.close()
         _stop_deployment(api, deployment_id)
