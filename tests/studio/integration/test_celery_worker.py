@@ -17,6 +17,9 @@ the killed replicas and start others in the new worker:
    the engine writes the changelog at commit time, so the counts usually come out
    exact; the test prints any excess).
 
+Last, a warm shutdown signalled to the worker's main process only (as `docker stop`
+does): the replicas must stop (not die) and the worker exit within a bound.
+
 Sharing the database with the worker processes (they are separate processes, so they
 must open the same database as the test):
 
