@@ -430,14 +430,20 @@ def test_word_count_on_a_real_worker_survives_killed_workers(
     beat = stack.start_beat()
     timings["worker ready"] = stack.wait_worker_ready(worker)
 
-    # -- deploy through the API --
+    # -- deploy through the API, on a connection to the test's broker --
+    response = api.post("/api/connections/", data=json.dumps(
+        {"workspace": team.pk, "name": unique_name("broker"), "bootstrap_servers": kafka_bootstrap}),
+        content_type="application/json")
+    assert response.status_code == 201, response.json()
+    connection_id = response.json()["id"]
     document = with_topics(wordcount_document, lines_topic, counts_topic)
     response = api.post("/api/topologies/", data=json.dumps(
         {"workspace": team.pk, "name": unique_name("wc"), "document": document}), content_type="application/json")
     assert response.status_code == 201, response.json()
     version_id = response.json()["latest_version"]["id"]
     response = api.post("/api/deployments/", data=json.dumps(
-        {"version": version_id, "application_id": application_id, "replicas": REPLICAS}),
+        {"version": version_id, "connection": connection_id, "application_id": application_id,
+         "replicas": REPLICAS}),
         content_type="application/json")
     assert response.status_code == 201, response.json()
     deployment_id = response.json()["id"]
