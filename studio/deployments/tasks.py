@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from typing import Any
@@ -24,17 +25,43 @@ SHUTDOWN = threading.Event()
 @worker_shutting_down.connect
 def _on_worker_shutting_down(**_: Any) -> None:
     SHUTDOWN.set()
+    stop_replicas_in_pool_children()
+
+
+def stop_replicas_in_pool_children() -> None:
+    """In a prefork worker's main process: pass the shutdown on to the pool children
+    that run replicas, as SIGTERM.
+
+    A signal sent to the main process alone (`docker stop`, `kill PID`, systemd's
+    KillMode=mixed) never reaches the children, and the warm shutdown waits for their
+    tasks, which a replica only ends when told to: the worker would hang until killed,
+    its replicas with it, uncommitted. Children that run anything else are left alone.
+    """
+    from celery.worker import state
+
+    me = os.getpid()
+    for request in list(state.active_requests):
+        pid = getattr(request, "worker_pid", None)
+        if request.name != run_replica.name or not pid or pid == me:
+            continue
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        else:
+            logger.info("worker shutting down: asked replica task %s (pid %s) to stop", request.id, pid)
 
 
 @shared_task(queue="replicas", ignore_result=True)
 def run_replica(replica_id: int) -> str:
     """Run one replica until its deployment no longer wants it (or the worker stops).
 
-    Meant for a worker that consumes the "replicas" queue with a thread pool
-    (`-P threads`): the worker's shutdown signal reaches the replicas in-process. In a
-    prefork child (the default pool, as docker-compose and runstack start it) the task
-    runs on the main thread and takes SIGTERM itself, and the replica's process limits
-    apply (see studio.deployments.runner); replicas sharing a process run without them.
+    With a thread pool (`-P threads`) the worker's shutdown signal reaches the replicas
+    in-process. In a prefork child (the default pool, as docker-compose and runstack
+    start it) the task runs on the main thread and takes SIGTERM itself, whether sent to
+    the whole process group or only to the worker, whose main process passes it on
+    (stop_replicas_in_pool_children); and the replica's process limits apply (see
+    studio.deployments.runner); replicas sharing a process run without them.
     """
     task_id = run_replica.request.id or ""
     with _sigterm_sets(SHUTDOWN):

@@ -53,7 +53,9 @@ from schemathesis.generation import GenerationMode
 from studio.accounts.models import ApiToken
 from studio.connections import kafka
 from studio.connections.models import Connection
-from studio.deployments import lag, reprocessing
+from studio.deployments import lag
+from studio.deployments.reprocessing import comparison, reset, side_by_side
+from studio.deployments.reprocessing import common as reprocessing_common
 from studio.deployments.models import Deployment
 from studio.topologies.models import Topology
 from studio.workspaces.models import Membership, Role, Workspace
@@ -77,8 +79,11 @@ def fuzz_world(settings: Any, celery_queues: Any, wordcount: Topology, alice: Us
     monkeypatch.setattr(kafka, "TIMEOUT_S", 1.0)  # librdkafka's least
     monkeypatch.setattr(kafka, "READ_DEADLINE_S", 1.5)
     monkeypatch.setattr(lag, "deployment_lag", functools.partial(lag.deployment_lag, timeout=1.0))
-    monkeypatch.setattr(reprocessing, "TIMEOUT_S", 1.0)
-    monkeypatch.setattr(reprocessing, "READ_TIMEOUT_S", 1.5)
+    # Each reprocessing module imports the timeouts by name.
+    for module in (reprocessing_common, comparison, reset, side_by_side):
+        for name, value in (("TIMEOUT_S", 1.0), ("READ_TIMEOUT_S", 1.5)):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, value)
     settings.RIFFLE_REPROCESS_STOP_TIMEOUT_S = 1
     version = wordcount.versions.get(number=1)
     wordcount.add_version(version.document, message="second", created_by=alice)
