@@ -283,7 +283,7 @@ if DEBUG:
     _RENDERERS.append("rest_framework.renderers.BrowsableAPIRenderer")
 
 # The largest request body the API reads (bytes): topology documents may be large, so
-# more than Django's 2.5 MB default. Larger bodies answer 413 (studio.api.JSONParser).
+# more than Django's 2.5 MB default. Larger bodies answer 413 (studio.parsers.JSONParser).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("RIFFLE_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 REST_FRAMEWORK = {
