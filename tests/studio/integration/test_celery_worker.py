@@ -63,6 +63,7 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from confluent_kafka import Consumer, Producer
@@ -533,8 +534,12 @@ def test_word_count_on_a_real_worker_survives_killed_workers(
             interval=0, check=alive)
 
         # -- metrics from the real replicas reach the websocket --
-        snapshot, frames = asyncio.run(watch_deployment_socket(
-            deployment_id, alice, {str(pk) for pk in live}, METRICS_S))
+        # async_to_sync, not asyncio.run: the consumer's database calls then run in this
+        # thread, whose connection opens the shared file. With asyncio.run they go to
+        # asgiref's long-lived executor thread, which may still hold a connection to the
+        # in-memory test database from an earlier test (the full suite failed so).
+        snapshot, frames = async_to_sync(watch_deployment_socket)(
+            deployment_id, alice, {str(pk) for pk in live}, METRICS_S)
         assert snapshot["type"] == "snapshot"
         assert snapshot["deployment"]["id"] == deployment_id
         assert snapshot["deployment"]["observed_state"] == "running"
