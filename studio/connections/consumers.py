@@ -33,12 +33,11 @@ from studio.connections.kafka import KafkaCallError, RawRecord, TopicTail
 from studio.connections.models import Connection
 from studio.connections.records import SERDES, record_dict
 from studio.connections.serializers import MAX_BROWSE
-from studio.monitoring.access import connection_for
+from studio.monitoring.access import accept_signed_in, connection_for
 
 logger = logging.getLogger(__name__)
 
 CLOSE_BAD_REQUEST = 4400
-CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_KAFKA_FAILED = 4502
 
@@ -51,10 +50,8 @@ class TopicTailConsumer(AsyncJsonWebsocketConsumer):
     sender: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        user = await accept_signed_in(self)
+        if user is None:
             return
         kwargs = self.scope["url_route"]["kwargs"]
         try:

@@ -16,7 +16,21 @@ from studio.connections.models import Connection
 from studio.deployments.models import Deployment
 from studio.workspaces.access import role_of, visible, workspaces_of
 
-__all__ = ["connection_for", "deployment_for", "feed_groups", "feed_groups_of", "visible_deployments"]
+__all__ = ["CLOSE_UNAUTHENTICATED", "accept_signed_in", "connection_for", "deployment_for", "feed_groups",
+           "feed_groups_of", "visible_deployments"]
+
+CLOSE_UNAUTHENTICATED = 4401
+
+
+async def accept_signed_in(consumer: Any) -> Any | None:
+    """Accept the websocket, then the signed-in user; for anyone else close it with 4401
+    and None. Accepting before refusing lets the browser see the close code."""
+    await consumer.accept()
+    user = consumer.scope.get("user")
+    if user is None or not user.is_authenticated:
+        await consumer.close(code=CLOSE_UNAUTHENTICATED)
+        return None
+    return user
 
 
 def visible_deployments(user: Any) -> QuerySet[Deployment]:

@@ -55,13 +55,17 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from studio.monitoring import history, keys
-from studio.monitoring.access import deployment_for, feed_groups, visible_deployments
+from studio.monitoring.access import (
+    accept_signed_in,
+    deployment_for,
+    feed_groups,
+    visible_deployments,
+)
 from studio.monitoring.connections import async_redis
 from studio.monitoring.samples import latest_samples
 
 logger = logging.getLogger(__name__)
 
-CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 
 
@@ -102,10 +106,8 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
     outbox: Outbox | None = None
 
     async def connect(self) -> None:
-        await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        user = await accept_signed_in(self)
+        if user is None:
             return
         deployment_id = int(self.scope["url_route"]["kwargs"]["deployment_id"])
         deployment = await load_deployment(user, deployment_id)
@@ -173,10 +175,8 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
     ticker: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        user = await accept_signed_in(self)
+        if user is None:
             return
         self.groups_joined = tuple(await database_sync_to_async(feed_groups)(user))
         for group in self.groups_joined:
