@@ -2,7 +2,8 @@
 
 - :func:`load_document` / :func:`dump_document`: JSON form ⇄ :class:`Document`;
   :func:`document_schema` is the JSON Schema editors check against.
-- :func:`node_catalog`: every node type with its ports, params schema and help.
+- :func:`node_catalog`: every node type with its ports, params schema and help;
+  :func:`port_kinds` names the port kinds and the hints for mismatched ones.
 - :func:`validate`: every :class:`Problem` at once, with node id and param path;
   given the cluster's topics (name → partitions) it also checks co-partitioning.
 - :func:`compile_document`: a document → a ``runtime`` Topology through the DSL,
@@ -54,6 +55,7 @@ from runtime.spec.udf import (
     registered_processors,
 )
 from runtime.spec.validation import validate
+from runtime.spec.validation.edges import port_kinds
 
 __all__ = [
     "FORMAT_VERSION",
@@ -86,6 +88,7 @@ __all__ = [
     "load_document",
     "load_example",
     "node_catalog",
+    "port_kinds",
     "processor_factory",
     "register_function",
     "register_processor",

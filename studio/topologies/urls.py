@@ -8,6 +8,7 @@ app_name = "topologies"
 
 urlpatterns = [
     path("catalog/", views.catalog, name="catalog"),
+    path("port-kinds/", views.port_kinds, name="port-kinds"),
     path("document-schema/", views.document_schema, name="document-schema"),
     path("functions/", views.functions, name="functions"),
     path("processors/", views.processors, name="processors"),

@@ -40,6 +40,14 @@ def catalog(request: Request) -> Response:
 
 @extend_schema(responses={200: {"type": "object"}})
 @api_view(["GET"])
+def port_kinds(request: Request) -> Response:
+    """Port kinds, their names and what to put between two mismatched ones (the editor
+    refuses a connection with the words validation would use)."""
+    return Response(spec.port_kinds())
+
+
+@extend_schema(responses={200: {"type": "object"}})
+@api_view(["GET"])
 def document_schema(request: Request) -> Response:
     """The JSON Schema of a topology document (editors check documents against it)."""
     return Response(spec.document_schema())

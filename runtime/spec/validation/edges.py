@@ -11,7 +11,7 @@ from runtime.spec.document import Document
 from runtime.spec.errors import Problem
 from runtime.spec.graph import Graph
 
-__all__ = ["check_cycles", "check_edges", "check_inputs", "describe_kind"]
+__all__ = ["check_cycles", "check_edges", "check_inputs", "describe_kind", "port_kinds"]
 
 _KIND_NAMES = {
     "stream": "a stream",
@@ -45,6 +45,16 @@ _HINTS = {
 
 def describe_kind(kind: str) -> str:
     return _KIND_NAMES.get(kind, kind)
+
+
+def port_kinds() -> dict[str, object]:
+    """The port kinds with their names and the hints the edge check gives, so that an
+    editor refusing a connection says what validation would (one source of the words)."""
+    return {
+        "kinds": dict(_KIND_NAMES),
+        "hints": [{"expected": expected, "given": given, "hint": hint}
+                  for (expected, given), hint in _HINTS.items()],
+    }
 
 
 def _title(graph: Graph, node_id: str) -> str:

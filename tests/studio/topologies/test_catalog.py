@@ -60,7 +60,23 @@ def test_it_serves_the_installed_processors(api: Client, installed: None) -> Non
     assert body["broken"] == []
 
 
-@pytest.mark.parametrize("path", ["/api/catalog/", "/api/document-schema/", "/api/functions/",
+def test_it_serves_port_kinds_covering_every_catalog_port(api: Client) -> None:
+    body = api.get("/api/port-kinds/").json()
+    used = {port["kind"] for entry in spec.node_catalog() for port in entry["inputs"] + entry["outputs"]}
+    assert used <= set(body["kinds"])
+    assert body["kinds"]["grouped_stream"] == "a grouped stream"
+    # the hint validation gives for a stream fed into Count is the one the editor shows
+    hint = next(h for h in body["hints"] if (h["expected"], h["given"]) == ("grouped_stream", "stream"))
+    doc = spec.load_document({
+        "format_version": 1, "name": "t",
+        "nodes": [{"id": "s", "type": "source.stream", "params": {"topics": ["a"]}},
+                  {"id": "c", "type": "grouped.count", "params": {}}],
+        "edges": [{"id": "e", "source": "s", "source_port": "out", "target": "c", "target_port": "in"}]})
+    messages = [p.message for p in spec.validate(doc) if p.path == "inputs.in"]
+    assert any(m.endswith(hint["hint"]) and "takes a grouped stream" in m for m in messages)
+
+
+@pytest.mark.parametrize("path", ["/api/catalog/", "/api/document-schema/", "/api/functions/", "/api/port-kinds/",
                                   "/api/processors/"])
 def test_anonymous_is_refused(anonymous: Client, db: None, path: str) -> None:
     assert anonymous.get(path).status_code == 401

@@ -36,6 +36,7 @@ ROLES: dict[str, dict[str, str]] = {
     "api/workspaces/<int:workspace_id>/members/<int:user_id>/": {"PATCH": "admin", "DELETE": "admin"},
     "api/catalog/": {"GET": SIGNED_IN},
     "api/document-schema/": {"GET": SIGNED_IN},
+    "api/port-kinds/": {"GET": SIGNED_IN},
     "api/functions/": {"GET": SIGNED_IN},
     "api/processors/": {"GET": SIGNED_IN},
     "api/validate/": {"POST": SIGNED_IN},
