@@ -1,4 +1,5 @@
-import type { Page, TopologyDetail, TopologySummary, VersionDetail } from "../types/api";
+import type { Page, TopologyDetail, TopologySummary, VersionDetail, VersionSummary } from "../types/api";
+import type { TopologyDocument } from "../types/document";
 import { api } from "./client";
 
 export const fetchTopologies = (signal?: AbortSignal) =>
@@ -10,3 +11,15 @@ export const fetchTopology = (id: number, signal?: AbortSignal) =>
 /** One version with its document (a deployment may pin one that is not the latest). */
 export const fetchVersion = (topologyId: number, versionNumber: number, signal?: AbortSignal) =>
   api.get<VersionDetail>(`/api/topologies/${topologyId}/versions/${versionNumber}/`, signal);
+
+export const createTopology = (body: { workspace: number; name: string; description?: string }) =>
+  api.post<TopologyDetail>("/api/topologies/", body);
+
+export const fetchVersions = (topologyId: number, signal?: AbortSignal) =>
+  api.get<Page<VersionSummary & { message: string; created_by: string | null }>>(`/api/topologies/${topologyId}/versions/`, signal);
+
+export const saveVersion = (topologyId: number, document: TopologyDocument, message: string) =>
+  api.post<VersionDetail>(`/api/topologies/${topologyId}/versions/`, { document, message });
+
+export const exportPython = (topologyId: number, versionNumber: number, signal?: AbortSignal) =>
+  api.get<{ filename: string; source: string }>(`/api/topologies/${topologyId}/versions/${versionNumber}/export/`, signal);

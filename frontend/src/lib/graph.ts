@@ -106,7 +106,8 @@ export function documentToFlow(
   return { nodes, edges };
 }
 
-function toFlowNode(
+/** One document node as a canvas node (its ports depend on the edges and params). */
+export function toFlowNode(
   node: DocumentNode,
   entry: CatalogEntry | undefined,
   edges: readonly DocumentEdge[],
@@ -158,32 +159,74 @@ function withFamilyFields(
   }
 }
 
+/** The document form of one canvas node. */
+type NodeLike = { id: string; position: DocumentPosition; data: Pick<FlowNodeData, "type" | "label" | "params"> };
+type EdgeLike = { id: string; source: string; target: string; sourceHandle?: string | null; targetHandle?: string | null };
+
+export function toDocumentNode(node: NodeLike): DocumentNode {
+  return {
+    id: node.id,
+    type: node.data.type,
+    label: node.data.label,
+    params: node.data.params,
+    position: { x: Math.round(node.position.x), y: Math.round(node.position.y) },
+  };
+}
+
+export function toDocumentEdge(edge: EdgeLike): DocumentEdge {
+  return {
+    id: edge.id,
+    source: edge.source,
+    source_port: edge.sourceHandle ?? "out",
+    target: edge.target,
+    target_port: edge.targetHandle ?? "in",
+  };
+}
+
+/** A canvas edge, carrying its source port's kind (the edge is drawn in its colour). */
+export function toFlowEdge(
+  edge: DocumentEdge,
+  nodes: ReadonlyArray<{ id: string; data: { outputs: CatalogPort[] } }>,
+): FlowEdge {
+  const source = nodes.find((n) => n.id === edge.source);
+  const kind = source?.data.outputs.find((p) => p.name === edge.source_port)?.kind ?? "stream";
+  return {
+    id: edge.id,
+    source: edge.source,
+    sourceHandle: edge.source_port,
+    target: edge.target,
+    targetHandle: edge.target_port,
+    data: { sourcePortKind: kind },
+  };
+}
+
+/** Problem counts on each node, after a validation; nodes without a change keep their identity. */
+export function withProblems<N extends { id: string; data: { errors: number; warnings: number } }>(
+  nodes: readonly N[],
+  problems: readonly Problem[],
+): N[] {
+  return nodes.map((node) => {
+    const own = problems.filter((p) => p.node_id === node.id);
+    const errors = own.filter((p) => p.severity === "error").length;
+    const warnings = own.length - errors;
+    if (node.data.errors === errors && node.data.warnings === warnings) return node;
+    return { ...node, data: { ...node.data, errors, warnings } };
+  });
+}
+
 /**
  * Writes the canvas back into a document: ids, types, labels and params from node data,
  * positions from the canvas (rounded), ports from the edge handles. Everything else
  * (name, settings, format version) is kept from `base`.
  */
-export function flowToDocument(base: TopologyDocument, graph: FlowGraph): TopologyDocument {
+export function flowToDocument(
+  base: TopologyDocument,
+  graph: { nodes: readonly NodeLike[]; edges: readonly EdgeLike[] },
+): TopologyDocument {
   return {
     ...base,
-    nodes: graph.nodes.map(
-      (node): DocumentNode => ({
-        id: node.id,
-        type: node.data.type,
-        label: node.data.label,
-        params: node.data.params,
-        position: { x: Math.round(node.position.x), y: Math.round(node.position.y) },
-      }),
-    ),
-    edges: graph.edges.map(
-      (edge): DocumentEdge => ({
-        id: edge.id,
-        source: edge.source,
-        source_port: edge.sourceHandle,
-        target: edge.target,
-        target_port: edge.targetHandle,
-      }),
-    ),
+    nodes: graph.nodes.map(toDocumentNode),
+    edges: graph.edges.map(toDocumentEdge),
   };
 }
 

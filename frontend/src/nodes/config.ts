@@ -38,9 +38,10 @@ export function portKindColor(kind: string): string {
   switch (kind) {
     case "table":
       return "var(--port-table)";
-    case "grouped":
+    case "grouped_stream":
+    case "grouped_table":
       return "var(--port-grouped)";
-    case "windowed":
+    case "windowed_stream":
       return "var(--port-windowed)";
     case "global_table":
     case "global-table":

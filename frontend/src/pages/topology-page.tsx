@@ -1,37 +1,48 @@
-// One topology: its latest version drawn as a graph, node details, the engine's
-// description, validation problems, Deploy, and the deployments made from it.
+// One topology in the editor: its latest version as the draft, the palette, live
+// validation, versions, Deploy, and the deployments made from it.
 import { ReactFlowProvider } from "@xyflow/react";
 import { useMemo, useState } from "react";
 import { ApiError } from "../api/client";
+import { fetchPortKinds } from "../api/editor";
 import { createDeployment, fetchDeployments } from "../api/deployments";
+import { fetchMe } from "../api/session";
 import { fetchTopology } from "../api/topologies";
 import { ErrorMessage, Spinner } from "../components/feedback";
 import { BackIcon, DeployIcon } from "../components/icons";
 import { Link } from "../components/link";
-import { TopologyCanvas } from "../components/topology-canvas";
+import { PortKindsContext } from "../editor/connection-line";
+import { TopologyEditor } from "../editor/topology-editor";
 import { useCatalog } from "../hooks/use-catalog";
 import { navigate } from "../hooks/use-location";
 import { useResource } from "../hooks/use-resource";
 import { formatDateTime } from "../lib/format";
 import { documentToFlow } from "../lib/graph";
+import { roleIn, roleRefusal } from "../lib/roles";
 import { paths } from "../lib/routes";
 import { DeploymentsList } from "../panels/deployments-list";
-import { DescribePanel } from "../panels/describe-panel";
-import { InspectorPanel } from "../panels/inspector-panel";
-import { ProblemsPanel } from "../panels/problems-panel";
 import { CanvasStoreProvider } from "../store/canvas-context";
-import type { Problem } from "../types/document";
+import type { VersionDetail } from "../types/api";
+import type { CatalogEntry } from "../types/catalog";
+import type { Problem, TopologyDocument } from "../types/document";
 
 export function TopologyPage({ id }: { id: number }) {
   const topology = useResource((signal) => fetchTopology(id, signal), [id]);
   const deployments = useResource((signal) => fetchDeployments(id, signal), [id]);
+  const me = useResource((signal) => fetchMe(signal), []);
+  const portKinds = useResource((signal) => fetchPortKinds(signal), []);
   const { catalog, loading: catalogLoading, error: catalogError } = useCatalog();
-  const version = topology.data?.latest_version ?? null;
+  const entries = useMemo<CatalogEntry[]>(() => [...catalog.values()], [catalog]);
+  // A save does not remount the editor (the draft is the saved version already).
+  const [draftOf, setDraftOf] = useState<VersionDetail | null | undefined>(undefined);
 
-  const graph = useMemo(
-    () => (version ? documentToFlow(version.document, catalog, version.problems ?? []) : null),
-    [version, catalog],
+  const t = topology.data;
+  const version = t?.latest_version ?? null;
+  const started = draftOf === undefined ? version : draftOf;
+  const base = useMemo<TopologyDocument | null>(
+    () => (t ? (started?.document ?? { format_version: 1, name: t.name, nodes: [], edges: [] }) : null),
+    [t, started],
   );
+  const graph = useMemo(() => (base ? documentToFlow(base, catalog, started?.problems ?? []) : null), [base, catalog, started]);
 
   if (topology.error) {
     return (
@@ -40,18 +51,25 @@ export function TopologyPage({ id }: { id: number }) {
       </main>
     );
   }
-  if (!topology.data || catalogLoading) {
+  if (!t || !base || !graph || catalogLoading || me.loading) {
     return (
       <main className="page">
         <Spinner label="Loading topology" />
       </main>
     );
   }
-  const t = topology.data;
+  const role = roleIn(me.data, t.workspace);
+  const editRefusal = roleRefusal(role, "editor", "Editing this topology");
+  const deployRefusal = roleRefusal(role, "operator", "Deploying");
+
+  const onSaved = (saved: VersionDetail) => {
+    if (draftOf === undefined) setDraftOf(version);
+    topology.set({ ...t, latest_version: saved });
+  };
 
   return (
-    <main className="page page--wide">
-      <header className="page-header">
+    <main className="page page--editor">
+      <header className="page-header page-header--compact">
         <div className="page-header__main">
           <nav aria-label="Breadcrumb" className="breadcrumb">
             <Link to={paths.topologies()} className="breadcrumb__link">
@@ -71,16 +89,16 @@ export function TopologyPage({ id }: { id: number }) {
                 {version.message && <span className="page-meta__message">“{version.message}”</span>}
               </>
             ) : (
-              <span>No saved version.</span>
+              <span>No saved version yet: build the topology, then save it.</span>
             )}
           </p>
-          {t.description && <p className="page-description">{t.description}</p>}
         </div>
         {version && (
           <DeployButton
             versionId={version.id}
             versionNumber={version.number}
             problems={version.problems ?? []}
+            refusal={deployRefusal}
           />
         )}
       </header>
@@ -89,27 +107,31 @@ export function TopologyPage({ id }: { id: number }) {
           The node catalog could not be loaded ({catalogError.message}); nodes are drawn from the document alone.
         </p>
       )}
-      {version && graph ? (
-        <ReactFlowProvider>
-          <CanvasStoreProvider key={`${version.id}-${catalog.size}`} initial={graph}>
-            <div className="topology-layout">
-              <TopologyCanvas label={`Graph of ${t.name}, version ${version.number}`} />
-              <aside className="sidebar" aria-label="Topology details">
-                <InspectorPanel catalog={catalog} />
-                <ProblemsPanel problems={version.problems ?? []} />
-                {deployments.error ? (
-                  <ErrorMessage error={deployments.error} onRetry={deployments.reload} />
-                ) : (
-                  <DeploymentsList deployments={deployments.data?.results ?? []} />
-                )}
-              </aside>
-            </div>
-            <DescribePanel text={version.describe ?? ""} />
+      <ReactFlowProvider>
+        <PortKindsContext.Provider value={portKinds.data ?? null}>
+          <CanvasStoreProvider key={`${started?.id ?? "new"}-${catalog.size}`} initial={graph} catalog={catalog}>
+            <TopologyEditor
+              topology={t}
+              base={base}
+              catalog={catalog}
+              entries={entries}
+              editRefusal={editRefusal}
+              onSaved={onSaved}
+              extraTabs={() => [
+                {
+                  id: "deployments",
+                  title: "Deployments",
+                  body: deployments.error ? (
+                    <ErrorMessage error={deployments.error} onRetry={deployments.reload} />
+                  ) : (
+                    <DeploymentsList deployments={deployments.data?.results ?? []} />
+                  ),
+                },
+              ]}
+            />
           </CanvasStoreProvider>
-        </ReactFlowProvider>
-      ) : (
-        <p className="muted">This topology has no saved version to show.</p>
-      )}
+        </PortKindsContext.Provider>
+      </ReactFlowProvider>
     </main>
   );
 }
@@ -118,10 +140,12 @@ function DeployButton({
   versionId,
   versionNumber,
   problems,
+  refusal,
 }: {
   versionId: number;
   versionNumber: number;
   problems: Problem[];
+  refusal: string | null;
 }) {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<ApiError | Error | null>(null);
@@ -145,9 +169,9 @@ function DeployButton({
         type="button"
         className="button button--primary button--large"
         onClick={deploy}
-        disabled={pending || blocked}
+        disabled={pending || blocked || refusal !== null}
         aria-label={`Deploy version ${versionNumber}`}
-        title={blocked ? "Fix the validation errors before deploying" : undefined}
+        title={refusal ?? (blocked ? "Fix the validation errors before deploying" : undefined)}
       >
         <DeployIcon size={16} />
         {pending ? "Deploying…" : `Deploy v${versionNumber}`}

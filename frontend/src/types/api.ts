@@ -1,8 +1,20 @@
 // Payloads of the studio HTTP API; see docs/internals.md "Studio HTTP API".
 import type { Problem, TopologyDocument } from "./document";
 
+export type Role = "viewer" | "editor" | "operator" | "admin";
+
+export interface WorkspaceSummary {
+  id: number;
+  name: string;
+  slug: string;
+  description: string;
+  role: Role;
+}
+
 export interface Me {
   username: string;
+  is_superuser?: boolean;
+  workspaces?: WorkspaceSummary[];
 }
 
 export interface Page<T> {
@@ -18,6 +30,7 @@ export interface VersionSummary {
 
 export interface TopologySummary {
   id: number;
+  workspace?: number;
   name: string;
   description: string;
   latest_version: VersionSummary | null;
@@ -33,6 +46,7 @@ export interface VersionDetail extends VersionSummary {
 
 export interface TopologyDetail {
   id: number;
+  workspace: number;
   name: string;
   description: string;
   latest_version: VersionDetail | null;

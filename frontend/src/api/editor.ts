@@ -1,0 +1,33 @@
+// What the topology editor asks the studio besides topologies: the port kinds, live
+// validation, the functions expressions may call, connections and their topics.
+import type { Page } from "../types/api";
+import type { PortKindReference } from "../types/catalog";
+import type { Problem, TopologyDocument } from "../types/document";
+import { api, request } from "./client";
+
+export const fetchPortKinds = (signal?: AbortSignal) => api.get<PortKindReference>("/api/port-kinds/", signal);
+
+export const fetchFunctions = (signal?: AbortSignal) =>
+  api.get<Array<{ name: string; signature?: string; description?: string; doc?: string }>>("/api/functions/", signal);
+
+export const validateDocument = (document: TopologyDocument, connection: number | null, signal?: AbortSignal) =>
+  request<{ problems: Problem[] }>(
+    "POST",
+    "/api/validate/",
+    connection === null ? { document } : { document, connection },
+    signal,
+  );
+
+export interface ConnectionChoice {
+  id: number;
+  name: string;
+  bootstrap_servers: string;
+}
+
+export const fetchWorkspaceConnections = (workspace: number, signal?: AbortSignal) =>
+  api.get<Page<ConnectionChoice>>(`/api/connections/?workspace=${workspace}`, signal);
+
+export const fetchTopicNames = async (connection: number, signal?: AbortSignal): Promise<string[]> => {
+  const body = await api.get<Page<{ name: string; internal: boolean }>>(`/api/connections/${connection}/topics/`, signal);
+  return body.results.filter((t) => !t.internal).map((t) => t.name);
+};

@@ -1,0 +1,136 @@
+"""Word count built in the editor from an empty canvas, as a user does it.
+
+Log in, create a topology, drag each node from the palette onto the canvas, connect the
+ports (and see a wrong connection refused with the reason), fill in each node's
+properties in the generated forms, watch validation turn green, save version 1, deploy
+it, produce lines and see the counts Kafka Streams' WordCountDemo gives for them.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+
+import pytest
+
+from tests.e2e.wordcount import ensure_topic, expected_counts, produce, run_lines, wait_for_counts
+
+pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(600)]
+
+# (node id the editor gives, palette type, canvas position)
+NODES = [
+    ("stream", "source.stream", (30, 40)),
+    ("flat-map-values", "stream.flat_map_values", (280, 40)),
+    ("filter", "stream.filter", (530, 40)),
+    ("group-by", "stream.group_by", (30, 200)),
+    ("count", "grouped.count", (280, 200)),
+    ("to-stream", "table.to_stream", (530, 200)),
+    ("topic", "sink.topic", (30, 360)),
+]
+EDGES = [("stream", "flat-map-values"), ("flat-map-values", "filter"), ("filter", "group-by"),
+         ("group-by", "count"), ("count", "to-stream"), ("to-stream", "topic")]
+
+
+def log_in(page: object, live_stack: object) -> None:
+    page.goto(f"{live_stack.url}login/")  # type: ignore[attr-defined]
+    page.locator('input[name="username"]').fill(live_stack.username)  # type: ignore[attr-defined]
+    page.locator('input[name="password"]').fill(live_stack.password)  # type: ignore[attr-defined]
+    page.locator('form [type="submit"]').click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"/$"))  # type: ignore[attr-defined]
+
+
+def node(page: object, node_id: str) -> object:
+    return page.locator(f'.react-flow__node[data-id="{node_id}"]')  # type: ignore[attr-defined]
+
+
+def connect(page: object, source: str, target: str, source_port: str = "out", target_port: str = "in") -> None:
+    out = node(page, source).locator(f'.react-flow__handle.source[data-handleid="{source_port}"]')
+    into = node(page, target).locator(f'.react-flow__handle.target[data-handleid="{target_port}"]')
+    out.drag_to(into)  # type: ignore[attr-defined]
+
+
+def select(page: object, node_id: str) -> object:
+    node(page, node_id).locator(".flow-node__label").click()  # type: ignore[attr-defined]
+    properties = page.locator('[data-testid="properties"]')  # type: ignore[attr-defined]
+    from playwright.sync_api import expect
+
+    expect(properties.locator("code").first).to_have_text(node_id)
+    return properties
+
+
+def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> None:
+    from playwright.sync_api import expect
+
+    run = "".join(random.choices(string.ascii_lowercase, k=6))
+    input_topic, output_topic = f"editor-lines-{run}", f"editor-counts-{run}"
+    ensure_topic(live_stack.kafka_bootstrap, input_topic)
+
+    log_in(page, live_stack)
+    page.get_by_role("button", name="New topology").click()
+    page.get_by_label("Name").fill(f"word count {run}")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url(re.compile(r"/topologies/\d+"))
+    canvas = page.get_by_test_id("editor-canvas")
+    expect(canvas).to_be_visible()
+    artifacts.screenshot(page, "empty-canvas")
+
+    box = canvas.bounding_box()
+    for node_id, node_type, (x, y) in NODES:
+        item = page.locator(f'.palette__item[data-node-type="{node_type}"]')
+        item.drag_to(canvas, target_position={"x": x, "y": y})
+        expect(node(page, node_id)).to_be_visible()
+    assert box is not None
+    artifacts.screenshot(page, "nodes-dropped")
+
+    # A stream into Count's grouped input is refused with validation's reason.
+    connect(page, "stream", "count")
+    notice = page.get_by_test_id("canvas-notice")
+    expect(notice).to_contain_text("takes a grouped stream, but 'stream' (Stream) gives a stream")
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+
+    for source, target in EDGES:
+        connect(page, source, target)
+    expect(page.locator(".react-flow__edge")).to_have_count(len(EDGES))
+    artifacts.screenshot(page, "connected")
+
+    props = select(page, "stream")
+    # Topics needs one item at least, so the form starts with one empty item.
+    expect(props.locator("input[list]")).to_have_count(1)
+    props.locator("input[list]").fill(input_topic)
+    props = select(page, "flat-map-values")
+    props.get_by_label("New values").fill('re_split(r"\\W+", value.lower())')
+    props = select(page, "filter")
+    props.get_by_label("Keep when").fill("len(value) > 0")
+    props = select(page, "group-by")
+    props.get_by_label("Group key").fill("value")
+    props = select(page, "topic")
+    props.get_by_label("Topic", exact=True).fill(output_topic)
+    props.locator("select").nth(1).select_option("long")
+    artifacts.screenshot(page, "properties")
+
+    status = page.get_by_test_id("editor-status")
+    try:
+        expect(status).to_contain_text("Valid", timeout=15_000)
+    except AssertionError:
+        page.get_by_role("tab", name=re.compile("Problems")).click()
+        raise AssertionError(page.locator('[data-testid="problems"]').inner_text()) from None
+    page.get_by_role("button", name="Save version").click()
+    page.get_by_label("What changed").fill("word count from the palette")
+    page.get_by_role("dialog").get_by_role("button", name="Save version 1").click()
+    expect(status).to_contain_text("Saved version 1")
+    expect(status).not_to_contain_text("unsaved")
+    artifacts.screenshot(page, "saved")
+
+    page.get_by_role("button", name=re.compile(r"^deploy", re.I)).click()
+    page.wait_for_url(re.compile(r"/deployments/\d+"), timeout=30_000)
+    state = page.locator('[data-testid="deployment-state"]')
+    expect(state).to_have_attribute("data-observed", "running", timeout=90_000)
+    lines = run_lines()
+    produce(live_stack.kafka_bootstrap, input_topic, lines)
+    expected = expected_counts(lines)
+    shown = wait_for_counts(page, output_topic, expected)
+    artifacts.screenshot(page, "counts")
+    assert shown == dict(expected)
+    errors = [line for line in artifacts.console if line.startswith(("[error]", "[pageerror]"))]
+    assert errors == [], errors
