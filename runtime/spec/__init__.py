@@ -6,6 +6,7 @@
   :func:`port_kinds` names the port kinds and the hints for mismatched ones.
 - :func:`validate`: every :class:`Problem` at once, with node id and param path;
   given the cluster's topics (name → partitions) it also checks co-partitioning.
+  :func:`dataflow` says where repartition topics appear and which nodes own stores.
 - :func:`compile_document`: a document → a ``runtime`` Topology through the DSL,
   each node's id passed as the DSL ``name=``.
 - :func:`compile_expression`: the sandboxed expression language of node params.
@@ -54,7 +55,7 @@ from runtime.spec.udf import (
     register_processor,
     registered_processors,
 )
-from runtime.spec.validation import validate
+from runtime.spec.validation import dataflow, validate
 from runtime.spec.validation.edges import port_kinds
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "UdfError",
     "compile_document",
     "compile_expression",
+    "dataflow",
     "diff_documents",
     "document_schema",
     "dump_document",

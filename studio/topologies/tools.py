@@ -34,6 +34,27 @@ class ProblemsDict(TypedDict):
     problems: list[ProblemDict]
 
 
+class RepartitionDict(TypedDict):
+    node_id: str
+    port: str | None  # the input port; null when the node itself regroups
+    reason: str
+
+
+class StoreDict(TypedDict):
+    node_id: str
+    store: str
+
+
+class DataflowDict(TypedDict):
+    repartitions: list[RepartitionDict]
+    stores: list[StoreDict]
+
+
+class ValidationDict(TypedDict):
+    problems: list[ProblemDict]
+    dataflow: DataflowDict
+
+
 class DescribedNodeDict(TypedDict):
     kind: Literal["source", "processor", "sink"]
     name: str
@@ -120,7 +141,7 @@ class DiffDict(TypedDict):
 
 @extend_schema(
     request=ValidateDocument,
-    responses={200: typed_schema(ProblemsDict), 400: _ERROR},
+    responses={200: typed_schema(ValidationDict), 400: _ERROR},
 )
 @api_view(["POST"])
 def validate(request: Request) -> Response:
@@ -129,20 +150,21 @@ def validate(request: Request) -> Response:
     `topics` and the topics' value `fields`, the checks that need them run too; given a
     `connection` instead of `topics`, its cluster's topics are read (co-partitioning of
     joins, missing source topics). A body that is not even shaped like a document is a
-    400 listing why."""
+    400 listing why. `dataflow` says where repartition topics will appear and which
+    nodes own state stores, for the editor to draw."""
     body = ValidateDocument(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
     document = data["document"]
     try:
-        documents.load(document)
+        loaded = documents.load(document)
     except UnloadableDocumentError as exc:
         raise ProblemsError("The document cannot be loaded.", exc.problems) from None
     topics, unread = data.get("topics"), []
     if topics is None and "connection" in data:
         topics, unread = _cluster_topics(request, data["connection"])
     problems = documents.check(document, topics=topics, fields=data.get("fields"))
-    return Response({"problems": unread + problems})
+    return Response({"problems": unread + problems, "dataflow": spec.dataflow(loaded)})
 
 
 def _cluster_topics(request: Request, connection_id: int) -> tuple[dict[str, int] | None, list[ProblemDict]]:

@@ -9,13 +9,13 @@ from runtime.spec.errors import Problem
 from runtime.spec.graph import Graph
 from runtime.spec.validation.cogroup import check_cogroups, check_topic_choosers
 from runtime.spec.validation.copartition import check_copartitioning, check_topics_exist
-from runtime.spec.validation.dataflow import check_dataflow, store_name
+from runtime.spec.validation.dataflow import check_dataflow, repartition_points, state_stores, store_name
 from runtime.spec.validation.edges import check_cycles, check_edges, check_inputs
 from runtime.spec.validation.fields import check_fields
 from runtime.spec.validation.nodes import check_nodes, check_settings
 from runtime.spec.validation.processors import check_processors
 
-__all__ = ["store_name", "validate"]
+__all__ = ["dataflow", "store_name", "validate"]
 
 
 def validate(doc: Document, topics: Mapping[str, int] | None = None,
@@ -52,3 +52,15 @@ def validate(doc: Document, topics: Mapping[str, int] | None = None,
     if fields is not None:
         problems.extend(check_fields(graph, fields, doc.settings.default_value_serde))
     return problems
+
+
+def dataflow(doc: Document) -> dict[str, list[dict[str, str | None]]]:
+    """Where the compiled topology will repartition and which nodes own state stores,
+    for an editor to draw on the canvas (the same findings as validation's warnings).
+    Nodes of unknown types are skipped; call it on a document that loads."""
+    graph = Graph.of(doc)
+    return {
+        "repartitions": [{"node_id": p.node_id, "port": p.port, "reason": p.reason}
+                         for p in repartition_points(graph)],
+        "stores": [{"node_id": node_id, "store": store} for node_id, store in state_stores(graph)],
+    }

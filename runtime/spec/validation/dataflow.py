@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from runtime.spec.catalog import NODE_TYPES
 from runtime.spec.errors import Problem
 from runtime.spec.graph import Graph
 from runtime.spec.validation.branches import check_branches
 
-__all__ = ["check_dataflow", "source_topics", "store_name"]
+__all__ = ["RepartitionPoint", "check_dataflow", "repartition_points", "source_topics", "state_stores",
+           "store_name"]
 
 _STATEFUL = frozenset({
     "source.table", "source.global_table", "grouped.count", "grouped.reduce", "grouped.aggregate",
@@ -81,15 +83,24 @@ def _key_changer(graph: Graph, node_id: str, memo: dict[str, str | None], visiti
     return found
 
 
-def _repartitions(graph: Graph) -> Iterator[Problem]:
+@dataclass(frozen=True)
+class RepartitionPoint:
+    """Where the compiled topology writes records through a repartition topic: at the
+    node itself (a regrouping, ``port`` None) or on its input ``port``."""
+
+    node_id: str
+    port: str | None
+    reason: str
+
+
+def repartition_points(graph: Graph) -> Iterator[RepartitionPoint]:
     memo: dict[str, str | None] = {}
     for node_id, node in graph.nodes.items():
         node_type = NODE_TYPES.get(node.type)
         if node_type is None or (not node_type.needs_keyed_input and node.type not in _REGROUPING):
             continue
         if node.type in _REGROUPING:
-            yield Problem(node_id, "", "warning",
-                          f"a repartition topic will be created here: {_REGROUPING[node.type]}")
+            yield RepartitionPoint(node_id, None, _REGROUPING[node.type])
             continue
         for port in node_type.inputs:
             if port.kind != "stream":
@@ -98,16 +109,31 @@ def _repartitions(graph: Graph) -> Iterator[Problem]:
                 changer = _key_changer(graph, edge.source, memo, set())
                 if changer:
                     title = NODE_TYPES[graph.nodes[changer].type].title
-                    yield Problem(node_id, f"inputs.{port.name}", "warning",
-                                  f"a repartition topic will be created here, because {changer!r} "
-                                  f"({title}) may change the key before this step")
+                    yield RepartitionPoint(node_id, port.name,
+                                           f"{changer!r} ({title}) may change the key before this step")
+
+
+def state_stores(graph: Graph) -> Iterator[tuple[str, str]]:
+    """(node id, store name) of every node that owns a state store (each backed by a
+    changelog topic ``<application.id>-<store>-changelog``)."""
+    for node_id, node in graph.nodes.items():
+        if node.type in _STATEFUL or (node.type in _STATEFUL_IF_NAMED and node.params.get("store")):
+            yield node_id, store_name(node_id, node.params)
+
+
+def _repartitions(graph: Graph) -> Iterator[Problem]:
+    for point in repartition_points(graph):
+        if point.port is None:
+            yield Problem(point.node_id, "", "warning", f"a repartition topic will be created here: {point.reason}")
+        else:
+            yield Problem(point.node_id, f"inputs.{point.port}", "warning",
+                          f"a repartition topic will be created here, because {point.reason}")
 
 
 def _stores(graph: Graph) -> Iterator[Problem]:
     owners: dict[str, list[str]] = defaultdict(list)
-    for node_id, node in graph.nodes.items():
-        if node.type in _STATEFUL or (node.type in _STATEFUL_IF_NAMED and node.params.get("store")):
-            owners[store_name(node_id, node.params)].append(node_id)
+    for node_id, store in state_stores(graph):
+        owners[store].append(node_id)
     for store, ids in owners.items():
         for node_id in ids[1:] if len(ids) > 1 else ():
             yield Problem(node_id, "params.store", "error",

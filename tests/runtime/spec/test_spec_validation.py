@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from runtime.spec import Problem, compile_document, dump_document, load_document, load_example, validate
+from runtime.spec import Problem, compile_document, dataflow, dump_document, load_document, load_example, validate
 
 
 def wordcount() -> dict[str, Any]:
@@ -387,3 +387,37 @@ def test_the_benchmarks_200_node_document_validates_without_errors() -> None:
     ]
     assert len(found) == 20
     assert "Sub-topology: 39" in str(compile_document(doc).describe())  # two per pipeline
+
+
+def test_dataflow_names_regroupings_key_changes_and_stores() -> None:
+    doc = load_document({
+        "format_version": 1, "name": "flow",
+        "nodes": [
+            {"id": "orders", "type": "source.stream", "params": {"topics": ["orders"]}},
+            {"id": "rekey", "type": "stream.select_key", "params": {"mapper": "value"}},
+            {"id": "by-key", "type": "stream.group_by_key", "params": {}},
+            {"id": "count", "type": "grouped.count", "params": {}},
+            {"id": "by-new", "type": "stream.group_by", "params": {"key": "value"}},
+            {"id": "sum", "type": "grouped.reduce", "params": {"reducer": "agg", "store": "sums"}},
+            {"id": "direct", "type": "stream.group_by_key", "params": {}},
+            {"id": "count-direct", "type": "grouped.count", "params": {}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "orders", "source_port": "out", "target": "rekey", "target_port": "in"},
+            {"id": "e2", "source": "rekey", "source_port": "out", "target": "by-key", "target_port": "in"},
+            {"id": "e3", "source": "by-key", "source_port": "out", "target": "count", "target_port": "in"},
+            {"id": "e4", "source": "orders", "source_port": "out", "target": "by-new", "target_port": "in"},
+            {"id": "e5", "source": "by-new", "source_port": "out", "target": "sum", "target_port": "in"},
+            {"id": "e6", "source": "orders", "source_port": "out", "target": "direct", "target_port": "in"},
+            {"id": "e7", "source": "direct", "source_port": "out", "target": "count-direct", "target_port": "in"},
+        ],
+    })
+    flow = dataflow(doc)
+    # Kafka Streams: groupByKey after selectKey repartitions; groupBy always does;
+    # groupByKey straight off a source does not.
+    assert [(r["node_id"], r["port"]) for r in flow["repartitions"]] == [("by-key", "in"), ("by-new", None)]
+    assert flow["stores"] == [
+        {"node_id": "count", "store": "count-store"},
+        {"node_id": "sum", "store": "sums"},
+        {"node_id": "count-direct", "store": "count-direct-store"},
+    ]

@@ -36,6 +36,16 @@ def test_a_sound_document_gets_only_its_warnings(
     assert set(problems[0]) == {"node_id", "path", "severity", "message"}
 
 
+def test_it_says_where_repartition_topics_and_stores_appear(
+    api: Client, wordcount_document: dict[str, Any]
+) -> None:
+    dataflow = _validate(api, {"document": wordcount_document}).json()["dataflow"]
+    # groupByKey after a map repartitions on its input; the count owns the named store.
+    assert [(r["node_id"], r["port"]) for r in dataflow["repartitions"]] == [("group-by-word", "in")]
+    assert "'key-by-word' (Map) may change the key" in dataflow["repartitions"][0]["reason"]
+    assert dataflow["stores"] == [{"node_id": "count-words", "store": "counts-store"}]
+
+
 def test_errors_come_back_with_node_ids_and_paths(
     api: Client, wordcount_document: dict[str, Any]
 ) -> None:
