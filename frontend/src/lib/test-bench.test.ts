@@ -79,6 +79,15 @@ describe("parseSteps", () => {
     ]);
   });
 
+  it("takes a line that is not JSON as text, unless it starts like JSON", () => {
+    const parsed = parseSteps("Hello world hello\n  two  spaces \n{not json\n[1, 2", "lines");
+    expect(parsed.steps).toEqual([
+      { record: { topic: "lines", key: null, value: "Hello world hello" } },
+      { record: { topic: "lines", key: null, value: "  two  spaces " } },
+    ]);
+    expect(parsed.errors.map((e) => e.line)).toEqual([3, 4]);
+  });
+
   it("numbers each bad line and keeps the good ones", () => {
     const text = ['"ok"', "{not json", '{"value": 1, "timestamp": -5}', '{"advance_wall_clock_ms": 1.5}', '{"value": 2, "topic": ""}'].join(
       "\n",

@@ -67,8 +67,9 @@ export function sourceSerdes(
  * Parses one step per line: `{"topic"?, "key"?, "value", "timestamp"?, "headers"?}` is a
  * record (an object with a `value` and no other fields), `{"advance_wall_clock_ms": n}`
  * moves the wall clock, and any other JSON value is a record's value with a null key.
- * Blank lines and lines starting with `#` are skipped. Records without a topic go to
- * `defaultTopic`.
+ * A line that is not JSON and does not start like an object, array or string (`{`, `[`,
+ * `"`) is text: a value with a null key, as typed. Blank lines and lines starting with
+ * `#` are skipped. Records without a topic go to `defaultTopic`.
  */
 export function parseSteps(text: string, defaultTopic: string | null): ParsedSteps {
   const steps: TryStep[] = [];
@@ -83,8 +84,12 @@ export function parseSteps(text: string, defaultTopic: string | null): ParsedSte
     try {
       parsed = JSON.parse(trimmed) as JsonValue;
     } catch (error) {
-      errors.push({ line, message: `not JSON (${error instanceof Error ? error.message : String(error)})` });
-      return;
+      if (!/^[{["]/.test(trimmed)) {
+        parsed = raw;
+      } else {
+        errors.push({ line, message: `not JSON (${error instanceof Error ? error.message : String(error)})` });
+        return;
+      }
     }
     const step = toStep(parsed, defaultTopic);
     if (typeof step === "string") {

@@ -33,7 +33,7 @@ export interface TestBenchPanelProps {
 type Selection = { kind: "node" | "topic"; id: string };
 
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
-const EXAMPLE = '{"key": "k1", "value": "some text", "timestamp": 1000}\n"a bare value: null key"\n{"advance_wall_clock_ms": 5000}';
+const EXAMPLE = '{"key": "k1", "value": "some text", "timestamp": 1000}\nplain text: a value with a null key\n{"advance_wall_clock_ms": 5000}';
 
 export const TestBenchPanel = memo(function TestBenchPanel({
   document,
@@ -157,8 +157,8 @@ export const TestBenchPanel = memo(function TestBenchPanel({
         Try it
       </h2>
       <p className="test-bench__hint muted">
-        One record per line: <code>{'{"key", "value", "timestamp", "topic"}'}</code> or a bare JSON value. Stream time
-        follows the timestamps; wall-clock steps run wall-clock punctuators.
+        One record per line: <code>{'{"key", "value", "timestamp", "topic"}'}</code>, a bare JSON value or plain text
+        (null key). Stream time follows the timestamps; wall-clock steps run wall-clock punctuators.
       </p>
 
       <div className="test-bench__row">
@@ -238,7 +238,7 @@ export const TestBenchPanel = memo(function TestBenchPanel({
       {connectionId !== undefined && (
         <div className="test-bench__row">
           <label className="test-bench__field test-bench__field--inline">
-            <span>Records</span>
+            <span>Records to capture</span>
             <input
               type="number"
               min={1}
@@ -253,6 +253,7 @@ export const TestBenchPanel = memo(function TestBenchPanel({
             className="button button--secondary"
             disabled={capturing || topic === null || !captureLimitValid}
             onClick={() => void capture()}
+            title={topic ? `Read the first records of ${topic} with its source's serdes` : undefined}
           >
             {capturing ? "Capturing…" : "Capture from topic"}
           </button>
@@ -343,9 +344,11 @@ function RunFailure({ error, lines }: { error: Error; lines: readonly number[] }
             {problems.map((p, i) => {
               const at = stepOfPath(p.path);
               const where = at ? stepLabel(at.step, lines) : p.node_id ? p.node_id : p.path;
+              // the line says where; the backend's "step 3: " prefix would say it again
+              const message = at ? p.message.replace(/^step \d+: /, "") : p.message;
               return (
                 <li key={`${p.path}-${i}`}>
-                  {where && <code>{where}</code>} {p.message}
+                  {where && <code>{where}</code>} {message}
                 </li>
               );
             })}
