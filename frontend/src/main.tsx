@@ -8,6 +8,7 @@ import "./styles/canvas.css";
 import "./styles/panels.css";
 import "./styles/dashboard.css";
 import "./styles/editor.css";
+import "./styles/test-bench.css";
 import { App } from "./app";
 import { UiStoreProvider } from "./store/ui-context";
 

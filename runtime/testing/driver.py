@@ -23,6 +23,7 @@ from typing import Any
 from runtime.config import APPLICATION_ID, STATE_DIR, STATESTORE_CACHE_MAX_BYTES, StreamsConfig
 from runtime.errors import StoreNotFoundError
 from runtime.exec.clock import MockClock
+from runtime.exec.sampling import RecordFeed
 from runtime.exec.task import ConsumedRecord, StreamTask
 from runtime.processor.internals.context import to_millis
 from runtime.serdes import Serde, resolve_serde
@@ -52,13 +53,16 @@ class TopologyTestDriver:
     """Drive a topology by piping records in and reading records out.
 
     ``config`` takes the usual keys; ``application.id`` defaults to
-    ``"topology-test-driver"`` (internal topics are named after it).
+    ``"topology-test-driver"`` (internal topics are named after it). ``records``, a
+    :class:`~runtime.exec.sampling.RecordFeed`, hears every task's samples and handler
+    decisions, as a stream thread's would (it is never refilled: each node gets the
+    feed's first window of samples, which a test bench sizes as its cap).
     """
 
     __test__ = False
 
     def __init__(self, topology: Topology, config: Mapping[str, Any] | None = None,
-                 initial_wall_clock_time: int = 0) -> None:
+                 initial_wall_clock_time: int = 0, *, records: RecordFeed | None = None) -> None:
         values = dict(config or {})
         values.setdefault(APPLICATION_ID, DEFAULT_APPLICATION_ID)
         # No record cache, whatever the config: tests see every update. Persistent
@@ -83,7 +87,8 @@ class TopologyTestDriver:
         global_stores: dict[str, Any] = {}
         for sid in topology.global_sub_topology_ids():
             task = StreamTask(topology, sid, 0, application_id=self.application_id,
-                              collector=self, config=self._config, clock=self._clock)
+                              collector=self, config=self._config, clock=self._clock,
+                              records=records)
             self._tasks.append(task)
             global_stores.update((name, task.get_store(name)) for name in task.store_names)
             for topic in topology.source_topics(sid, self.application_id):
@@ -91,7 +96,7 @@ class TopologyTestDriver:
         for sid in topology.sub_topology_ids():
             task = StreamTask(topology, sid, 0, application_id=self.application_id,
                               collector=self, config=self._config, clock=self._clock,
-                              global_stores=global_stores)
+                              global_stores=global_stores, records=records)
             self._tasks.append(task)
             for topic in topology.source_topics(sid, self.application_id):
                 self._task_by_topic[topic] = task

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.topologies import tools, views
+from studio.topologies import tools, trybench, views
 
 app_name = "topologies"
 
@@ -20,6 +20,7 @@ urlpatterns = [
         views.topology_version_detail, name="version-detail",
     ),
     path("validate/", tools.validate, name="validate"),
+    path("try/", trybench.try_document, name="try"),
     path(
         "topologies/<int:topology_id>/versions/<int:number>/describe/",
         tools.describe, name="version-describe",

@@ -9,7 +9,7 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
     paths = response.json()["paths"]
     for path in [
         "/api/me/", "/api/catalog/", "/api/document-schema/", "/api/functions/",
-        "/api/processors/", "/api/topologies/", "/api/topologies/{topology_id}/",
+        "/api/processors/", "/api/try/", "/api/topologies/", "/api/topologies/{topology_id}/",
         "/api/topologies/{topology_id}/versions/", "/api/deployments/",
         "/api/deployments/{deployment_id}/", "/api/deployments/{deployment_id}/start/",
         "/api/deployments/{deployment_id}/stop/", "/api/validate/",

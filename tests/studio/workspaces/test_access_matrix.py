@@ -40,6 +40,7 @@ ROLES: dict[str, dict[str, str]] = {
     "api/functions/": {"GET": SIGNED_IN},
     "api/processors/": {"GET": SIGNED_IN},
     "api/validate/": {"POST": SIGNED_IN},
+    "api/try/": {"POST": "editor"},
     "api/topologies/": {"GET": SIGNED_IN, "POST": "editor"},
     "api/topologies/<int:topology_id>/": {"GET": "viewer", "PATCH": "editor", "DELETE": "editor"},
     "api/topologies/<int:topology_id>/versions/": {"GET": "viewer", "POST": "editor"},
@@ -124,6 +125,8 @@ def world(db: None, alice: User, team: Workspace, wordcount_document: dict[str, 
         ("api/topologies/", "POST"): {"workspace": team.pk, "name": "new"},
         ("api/connections/", "POST"): {"workspace": team.pk, "name": "new", "bootstrap_servers": "a:1"},
         ("api/deployments/", "POST"): {"version": version.pk},
+        ("api/try/", "POST"): {"workspace": team.pk, "document": wordcount_document,
+                               "steps": [{"record": {"value": "a b a"}}]},
     }
     return {"people": people, "ids": ids, "bodies": bodies}
 
