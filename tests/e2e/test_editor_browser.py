@@ -8,6 +8,7 @@ it, produce lines and see the counts Kafka Streams' WordCountDemo gives for them
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import string
@@ -115,6 +116,28 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     except AssertionError:
         page.get_by_role("tab", name=re.compile("Problems")).click()
         raise AssertionError(page.locator('[data-testid="problems"]').inner_text()) from None
+    # Where Kafka Streams will repartition (group by a new key) and the count's store.
+    expect(node(page, "group-by").get_by_test_id("repartition-node")).to_be_visible()
+    expect(node(page, "count").get_by_test_id("store-chip")).to_have_text(re.compile("count-store"))
+
+    # Try it: the lines run through the unsaved document on the server's test driver.
+    lines = run_lines()
+    expected = expected_counts(lines)
+    page.get_by_role("tab", name="Try it").click()
+    page.get_by_label("Test records").fill("\n".join(lines))
+    page.get_by_role("button", name="Run test").click()
+    # No record cache in the test driver: the count passes on one update per word.
+    expect(node(page, "count").get_by_test_id("trial-count")).to_have_attribute(
+        "data-count", str(sum(expected.values())))
+    bench = page.get_by_test_id("test-bench")
+    bench.locator(f'[data-testid="test-bench-node"][data-node="{output_topic}"]').click()
+    rows = bench.get_by_test_id("test-bench-record")
+    expect(rows).to_have_count(sum(expected.values()))
+    final = {json.loads(key): json.loads(value)
+             for key, value in rows.evaluate_all("rows => rows.map(r => [r.dataset.key, r.dataset.value])")}
+    assert final == dict(expected)
+    artifacts.screenshot(page, "tried")
+
     page.get_by_role("button", name="Save version").click()
     page.get_by_label("What changed").fill("word count from the palette")
     page.get_by_role("dialog").get_by_role("button", name="Save version 1").click()
@@ -126,9 +149,7 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     page.wait_for_url(re.compile(r"/deployments/\d+"), timeout=30_000)
     state = page.locator('[data-testid="deployment-state"]')
     expect(state).to_have_attribute("data-observed", "running", timeout=90_000)
-    lines = run_lines()
     produce(live_stack.kafka_bootstrap, input_topic, lines)
-    expected = expected_counts(lines)
     shown = wait_for_counts(page, output_topic, expected)
     artifacts.screenshot(page, "counts")
     assert shown == dict(expected)

@@ -1,5 +1,6 @@
 // What the topology editor asks the studio besides topologies: the port kinds, live
 // validation, the functions expressions may call, connections and their topics.
+import type { Dataflow } from "../lib/dataflow";
 import type { Page } from "../types/api";
 import type { PortKindReference } from "../types/catalog";
 import type { Problem, TopologyDocument } from "../types/document";
@@ -11,7 +12,7 @@ export const fetchFunctions = (signal?: AbortSignal) =>
   api.get<Array<{ name: string; signature?: string; description?: string; doc?: string }>>("/api/functions/", signal);
 
 export const validateDocument = (document: TopologyDocument, connection: number | null, signal?: AbortSignal) =>
-  request<{ problems: Problem[] }>(
+  request<{ problems: Problem[]; dataflow?: Dataflow }>(
     "POST",
     "/api/validate/",
     connection === null ? { document } : { document, connection },

@@ -1,4 +1,4 @@
-import { BaseEdge, type EdgeProps, getBezierPath, getSmoothStepPath } from "@xyflow/react";
+import { BaseEdge, EdgeLabelRenderer, type EdgeProps, getBezierPath, getSmoothStepPath } from "@xyflow/react";
 import { memo } from "react";
 import { useNodeRate } from "../hooks/use-node-rate";
 import type { AppEdge } from "../types/flow";
@@ -24,19 +24,34 @@ function FlowEdge({
   // An edge running backwards (a long pipeline wrapped onto a new band) is routed
   // around the nodes in right angles; a bezier would cut across the band above.
   const backwards = targetX < sourceX - 10;
-  const [path] = backwards
+  const [path, labelX, labelY] = backwards
     ? getSmoothStepPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, borderRadius: 12, offset: 18 })
     : getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
   const rate = useNodeRate(target);
   const active = rate !== null && rate > 0;
+  const repartition = data?.repartition;
   return (
-    <BaseEdge
-      id={id}
-      path={path}
-      markerEnd={markerEnd}
-      className={`flow-edge${active ? " flow-edge--active" : ""}${selected ? " flow-edge--selected" : ""}`}
-      style={{ stroke: portKindColor(data?.sourcePortKind ?? "stream") }}
-    />
+    <>
+      <BaseEdge
+        id={id}
+        path={path}
+        markerEnd={markerEnd}
+        className={`flow-edge${active ? " flow-edge--active" : ""}${selected ? " flow-edge--selected" : ""}${repartition ? " flow-edge--repartition" : ""}`}
+        style={{ stroke: portKindColor(data?.sourcePortKind ?? "stream") }}
+      />
+      {repartition && (
+        <EdgeLabelRenderer>
+          <span
+            className="edge-badge edge-badge--repartition nodrag nopan"
+            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+            title={`Repartition topic: ${repartition}`}
+            data-testid="repartition-edge"
+          >
+            ⇄ repartition
+          </span>
+        </EdgeLabelRenderer>
+      )}
+    </>
   );
 }
 

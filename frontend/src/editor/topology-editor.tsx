@@ -13,7 +13,9 @@ import type { CatalogIndex } from "../lib/catalog";
 import { documentFileName, parseDocumentFile } from "../lib/document-file";
 import { newNode } from "../lib/editing";
 import { documentToFlow, flowToDocument } from "../lib/graph";
+import { nodeCounts } from "../lib/test-bench";
 import { ProblemsPanel } from "../panels/problems-panel";
+import { TestBenchPanel } from "../panels/test-bench-panel";
 import { useCanvasStore, useCanvasStoreApi } from "../store/canvas-context";
 import type { TopologyDetail, VersionDetail } from "../types/api";
 import type { CatalogEntry } from "../types/catalog";
@@ -25,7 +27,7 @@ import { PythonDialog } from "./python-dialog";
 import { SaveDialog } from "./save-dialog";
 import { VersionsPanel } from "./versions-panel";
 
-type Tab = "properties" | "problems" | "versions";
+type Tab = "properties" | "problems" | "try" | "versions";
 
 export function TopologyEditor({
   topology,
@@ -80,6 +82,9 @@ export function TopologyEditor({
   );
 
   const validation = useLiveValidation(document, connection);
+  // A test run's counts belong to the document it ran; any change but a move voids them.
+  const content = JSON.stringify(document.nodes.map(({ position: _, ...n }) => n)) + JSON.stringify(document.edges);
+  useEffect(() => store.getState().setTrial(null), [content, store]);
   const errors = problems.filter((p) => p.severity === "error").length;
 
   const [tab, setTab] = useState<Tab | string>("properties");
@@ -155,6 +160,7 @@ export function TopologyEditor({
   const tabs: Array<{ id: string; title: string }> = [
     { id: "properties", title: "Properties" },
     { id: "problems", title: `Problems${problems.length ? ` (${problems.length})` : ""}` },
+    { id: "try", title: "Try it" },
     ...extra.map(({ id, title }) => ({ id, title })),
     { id: "versions", title: "Versions" },
   ];
@@ -247,6 +253,15 @@ export function TopologyEditor({
             {tab === "properties" && <PropertiesPanel catalog={catalog} context={formContext} readOnly={readOnly} />}
             {tab === "problems" && <ProblemsPanel problems={problems} />}
             {tab === "versions" && <VersionsPanel topologyId={topology.id} latest={version?.number ?? null} />}
+            {/* Kept mounted so typed records and the last run survive switching tabs. */}
+            <div hidden={tab !== "try"}>
+              <TestBenchPanel
+                document={document}
+                workspaceId={topology.workspace}
+                connectionId={connection ?? undefined}
+                onResult={(result) => store.getState().setTrial(result ? nodeCounts(result) : null)}
+              />
+            </div>
             {extra.map((t) => (tab === t.id ? <div key={t.id}>{t.body}</div> : null))}
           </div>
         </aside>

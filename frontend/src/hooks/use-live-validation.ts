@@ -13,6 +13,7 @@ export function useLiveValidation(document: TopologyDocument, connection: number
   error: Error | null;
 } {
   const setProblems = useCanvasStore((s) => s.setProblems);
+  const setDataflow = useCanvasStore((s) => s.setDataflow);
   const [checking, setChecking] = useState(false);
   const [error, setError] = useState<Error | null>(null);
   // Positions do not change what validation says; only a change elsewhere re-checks.
@@ -25,6 +26,7 @@ export function useLiveValidation(document: TopologyDocument, connection: number
       validateDocument(document, connection, controller.signal).then(
         (body) => {
           setProblems(body.problems);
+          setDataflow(body.dataflow ?? null);
           setError(null);
           setChecking(false);
         },
@@ -46,7 +48,7 @@ export function useLiveValidation(document: TopologyDocument, connection: number
       controller.abort();
     };
     // `document` is read through `key`, which leaves out positions.
-  }, [key, connection, setProblems]);
+  }, [key, connection, setProblems, setDataflow]);
 
   return { checking, error };
 }

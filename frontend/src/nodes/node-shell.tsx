@@ -9,6 +9,7 @@ import type { FlowNodeData } from "../lib/graph";
 import type { KeyParam } from "../lib/key-params";
 import type { CatalogPort } from "../types/catalog";
 import { useNodeRate, useNodeTotal } from "../hooks/use-node-rate";
+import { useCanvasStore } from "../store/canvas-context";
 import { nodeConfig, portKindColor } from "./config";
 
 export function NodeShell({
@@ -23,6 +24,11 @@ export function NodeShell({
   const family = nodeConfig[data.family];
   const Icon = family.icon;
   const rate = useNodeRate(data.nodeId);
+  const regroups = useCanvasStore(
+    (s) => s.dataflow?.repartitions.filter((r) => r.node_id === data.nodeId && r.port === null).map((r) => r.reason).join("; ") ?? "",
+  );
+  const store = useCanvasStore((s) => s.dataflow?.stores.find((x) => x.node_id === data.nodeId)?.store ?? null);
+  const trial = useCanvasStore((s) => s.trial?.[data.nodeId] ?? null);
   const total = useNodeTotal(data.nodeId);
   const classes = [
     "flow-node",
@@ -57,7 +63,33 @@ export function NodeShell({
       <div className="flow-node__body">
         <div className="flow-node__label">{data.label}</div>
         {children}
+        {(regroups || store) && (
+          <div className="flow-node__flow">
+            {regroups && (
+              <span className="flow-chip flow-chip--repartition" title={`Repartition topic: ${regroups}`} data-testid="repartition-node">
+                ⇄ repartition
+              </span>
+            )}
+            {store && (
+              <span className="flow-chip flow-chip--store" title={`State store ${store}, backed by the changelog topic <application.id>-${store}-changelog`} data-testid="store-chip">
+                ⛁ {store}
+              </span>
+            )}
+          </div>
+        )}
       </div>
+      {trial && (
+        <div
+          className={`flow-node__trial${trial.failed ? " is-failed" : ""}`}
+          data-testid="trial-count"
+          data-count={trial.count}
+          title={trial.failed ? "failed on a test record" : "records passed on in the test run"}
+        >
+          {trial.failed ? "failed · " : ""}
+          {trial.count}
+          {trial.truncated ? "+" : ""} out
+        </div>
+      )}
       {rate !== null && (
         <footer className="flow-node__rate" data-testid="node-rate" data-node-id={data.nodeId} data-rate={rate}>
           <span className="flow-node__rate-value">{formatRateWithUnit(rate)}</span>

@@ -4,6 +4,7 @@
 import { type EdgeChange, type NodeChange, applyEdgeChanges, applyNodeChanges } from "@xyflow/react";
 import { createStore } from "zustand/vanilla";
 import type { CatalogIndex } from "../lib/catalog";
+import { type Dataflow, edgeRepartition } from "../lib/dataflow";
 import {
   type FlowGraph,
   toDocumentEdge,
@@ -13,6 +14,7 @@ import {
   withProblems,
 } from "../lib/graph";
 import { type History, emptyHistory, record, redo, undo } from "../lib/history";
+import type { NodeCount } from "../lib/test-bench";
 import type { DocumentEdge, DocumentNode, Problem } from "../types/document";
 import type { AppEdge, AppNode } from "../types/flow";
 
@@ -26,6 +28,10 @@ export interface CanvasState {
   history: History<Snapshot>;
   /** The graph when a drag began: the whole drag is one undo step. */
   dragStart: Snapshot | null;
+  /** Repartition points and stores of the draft, from the latest validation. */
+  dataflow: Dataflow | null;
+  /** Records each node passed on in the latest test-bench run. */
+  trial: Record<string, NodeCount> | null;
 }
 
 export interface CanvasActions {
@@ -44,6 +50,8 @@ export interface CanvasActions {
   /** Moves nodes (auto-layout) as one undo step. */
   moveNodes: (positions: ReadonlyMap<string, { x: number; y: number }>) => void;
   setProblems: (problems: Problem[]) => void;
+  setDataflow: (dataflow: Dataflow | null) => void;
+  setTrial: (trial: Record<string, NodeCount> | null) => void;
   selectAll: () => void;
   undo: () => void;
   redo: () => void;
@@ -78,6 +86,8 @@ export function createCanvasStore(initial: FlowGraph, catalog: CatalogIndex = ne
       problems: [],
       history: emptyHistory<Snapshot>(),
       dragStart: null,
+      dataflow: null,
+      trial: null,
 
       onNodesChange: (changes) => {
         const s = get();
@@ -163,6 +173,17 @@ export function createCanvasStore(initial: FlowGraph, catalog: CatalogIndex = ne
         });
       },
       setProblems: (problems) => set((s) => ({ problems, nodes: withProblems(s.nodes, problems) })),
+      setDataflow: (dataflow) =>
+        set((s) => ({
+          dataflow,
+          edges: s.edges.map((e) => {
+            const repartition = edgeRepartition(dataflow, e) ?? undefined;
+            return e.data?.repartition === repartition
+              ? e
+              : { ...e, data: { sourcePortKind: e.data?.sourcePortKind ?? "stream", repartition } };
+          }),
+        })),
+      setTrial: (trial) => set({ trial }),
       selectAll: () =>
         set((s) => ({
           nodes: s.nodes.map((n) => (n.selected ? n : { ...n, selected: true })),

@@ -22,5 +22,9 @@ export type WindowFlowNode = Node<WindowNodeData, "window">;
 export type JoinFlowNode = Node<JoinNodeData, "join">;
 export type ProcessorFlowNode = Node<ProcessorNodeData, "processor">;
 
-export type AppEdgeData = { sourcePortKind: string };
+export type AppEdgeData = {
+  sourcePortKind: string;
+  /** Why records on this edge go through a repartition topic (editor). */
+  repartition?: string;
+};
 export type AppEdge = Edge<AppEdgeData>;
