@@ -6,6 +6,7 @@ import { fetchVersions } from "../api/topologies";
 import { ErrorMessage, Spinner } from "../components/feedback";
 import { useResource } from "../hooks/use-resource";
 import { formatDateTime } from "../lib/format";
+import { useCanvasStore } from "../store/canvas-context";
 import type { VersionDiff } from "../types/diff";
 
 const nodeId = (n: { id: string } | string) => (typeof n === "string" ? n : n.id);
@@ -13,6 +14,7 @@ const nodeId = (n: { id: string } | string) => (typeof n === "string" ? n : n.id
 export function VersionsPanel({ topologyId, latest }: { topologyId: number; latest: number | null }) {
   const versions = useResource((signal) => fetchVersions(topologyId, signal), [topologyId, latest]);
   const [open, setOpen] = useState<number | null>(null);
+  const setHighlight = useCanvasStore((s) => s.setHighlight);
   if (versions.error) return <ErrorMessage error={versions.error} onRetry={versions.reload} />;
   if (!versions.data) return <Spinner label="Loading versions" />;
   if (versions.data.results.length === 0) return <p className="muted">No version saved yet.</p>;
@@ -36,7 +38,10 @@ export function VersionsPanel({ topologyId, latest }: { topologyId: number; late
                   type="button"
                   className="button button--ghost button--small"
                   aria-expanded={open === v.number}
-                  onClick={() => setOpen(open === v.number ? null : v.number)}
+                  onClick={() => {
+                    setHighlight(null);
+                    setOpen(open === v.number ? null : v.number);
+                  }}
                 >
                   {open === v.number ? "Hide changes" : `Changes since v${v.number - 1}`}
                 </button>
@@ -50,6 +55,8 @@ export function VersionsPanel({ topologyId, latest }: { topologyId: number; late
 }
 
 function DiffView({ topologyId, from, to }: { topologyId: number; from: number; to: number }) {
+  const setHighlight = useCanvasStore((s) => s.setHighlight);
+  const highlighted = useCanvasStore((s) => s.highlight !== null);
   const diff = useResource(
     (signal) => api.get<VersionDiff>(`/api/topologies/${topologyId}/diff/?from=${from}&to=${to}`, signal),
     [topologyId, from, to],
@@ -82,6 +89,16 @@ function DiffView({ topologyId, from, to }: { topologyId: number; from: number; 
           </ul>
         </div>
       ))}
+      {!empty && (
+        <button
+          type="button"
+          className="button button--ghost button--small"
+          aria-pressed={highlighted}
+          onClick={() => setHighlight(highlighted ? null : diffHighlight(d))}
+        >
+          {highlighted ? "Clear the canvas marks" : `Mark v${to}'s changes on the canvas`}
+        </button>
+      )}
       {(d.added_edges.length > 0 || d.removed_edges.length > 0) && (
         <p className="muted">
           {d.added_edges.length} connection(s) added, {d.removed_edges.length} removed.
@@ -89,4 +106,12 @@ function DiffView({ topologyId, from, to }: { topologyId: number; from: number; 
       )}
     </div>
   );
+}
+
+/** Added and changed nodes of a comparison, by id, for the canvas to mark. */
+export function diffHighlight(d: VersionDiff): Record<string, "added" | "changed"> {
+  const marks: Record<string, "added" | "changed"> = {};
+  for (const n of d.added_nodes) marks[nodeId(n)] = "added";
+  for (const c of d.changed_nodes) marks[c.id] = "changed";
+  return marks;
 }

@@ -29,6 +29,7 @@ export function NodeShell({
   );
   const store = useCanvasStore((s) => s.dataflow?.stores.find((x) => x.node_id === data.nodeId)?.store ?? null);
   const trial = useCanvasStore((s) => s.trial?.[data.nodeId] ?? null);
+  const highlight = useCanvasStore((s) => s.highlight?.[data.nodeId] ?? null);
   const total = useNodeTotal(data.nodeId);
   const classes = [
     "flow-node",
@@ -36,12 +37,14 @@ export function NodeShell({
     selected ? "flow-node--selected" : "",
     data.errors ? "flow-node--error" : data.warnings ? "flow-node--warning" : "",
     rate !== null && rate > 0 ? "flow-node--active" : "",
+    highlight ? `flow-node--${highlight}` : "",
   ];
   return (
     <div
       className={classes.filter(Boolean).join(" ")}
       style={{ ["--family-color" as string]: family.color }}
       data-node-id={data.nodeId}
+      data-diff={highlight ?? undefined}
     >
       <Ports ports={data.inputs} type="target" />
       <header className="flow-node__header">

@@ -32,6 +32,8 @@ export interface CanvasState {
   dataflow: Dataflow | null;
   /** Records each node passed on in the latest test-bench run. */
   trial: Record<string, NodeCount> | null;
+  /** Nodes marked by a version comparison. */
+  highlight: Record<string, "added" | "changed"> | null;
 }
 
 export interface CanvasActions {
@@ -52,6 +54,7 @@ export interface CanvasActions {
   setProblems: (problems: Problem[]) => void;
   setDataflow: (dataflow: Dataflow | null) => void;
   setTrial: (trial: Record<string, NodeCount> | null) => void;
+  setHighlight: (highlight: Record<string, "added" | "changed"> | null) => void;
   selectAll: () => void;
   undo: () => void;
   redo: () => void;
@@ -88,6 +91,7 @@ export function createCanvasStore(initial: FlowGraph, catalog: CatalogIndex = ne
       dragStart: null,
       dataflow: null,
       trial: null,
+      highlight: null,
 
       onNodesChange: (changes) => {
         const s = get();
@@ -184,6 +188,7 @@ export function createCanvasStore(initial: FlowGraph, catalog: CatalogIndex = ne
           }),
         })),
       setTrial: (trial) => set({ trial }),
+      setHighlight: (highlight) => set({ highlight }),
       selectAll: () =>
         set((s) => ({
           nodes: s.nodes.map((n) => (n.selected ? n : { ...n, selected: true })),
