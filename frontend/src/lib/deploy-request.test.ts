@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type DeployForm, buildDeployRequest, mapProblems } from "./deploy-request";
+import { type DeployForm, buildDeployRequest, defaultApplicationId, mapProblems } from "./deploy-request";
 
 const form = (overrides: Partial<DeployForm> = {}): DeployForm => ({
   connection: "3",
@@ -55,5 +55,17 @@ describe("mapProblems", () => {
       connection: ["Choose the Kafka connection."],
     });
     expect(mapped.other).toEqual(["split: bad expression", "version: There is no topology version 9.", "Something else."]);
+  });
+});
+
+describe("defaultApplicationId", () => {
+  it("slugs the topology name as Django's slugify does", () => {
+    expect(defaultApplicationId("Word count", 3)).toBe("riffle-word-count-v3");
+    expect(defaultApplicationId("  Orders: EU / US  ", 1)).toBe("riffle-orders-eu-us-v1");
+    expect(defaultApplicationId("Café — über", 2)).toBe("riffle-cafe-uber-v2");
+  });
+
+  it("has a fallback for a name with nothing left to slug", () => {
+    expect(defaultApplicationId("☃", 1)).toBe("riffle-topology-v1");
   });
 });

@@ -105,3 +105,23 @@ export function mapProblems(problems: readonly Problem[]): MappedProblems {
   }
   return { fields, other };
 }
+
+/** Django's slugify (ASCII), as the server names a default application.id. */
+export function slugify(text: string): string {
+  return text
+    .normalize("NFKD")
+    .replace(/[^\x00-\x7f]/g, "")
+    .toLowerCase()
+    .replace(/[^\w\s-]/g, "")
+    .replace(/[-\s]+/g, "-")
+    .replace(/^[-_]+|[-_]+$/g, "");
+}
+
+/**
+ * The application.id the server gives a deployment left without one,
+ * "riffle-<topology slug>-v<number>" (with "-2", "-3"… when that is taken).
+ */
+export function defaultApplicationId(topologyName: string, versionNumber: number): string {
+  const slug = slugify(topologyName).slice(0, 80) || "topology";
+  return `riffle-${slug}-v${versionNumber}`;
+}

@@ -8,7 +8,7 @@ export const ROLES: readonly Role[] = ["viewer", "editor", "operator", "admin"];
 export function roleIn(account: Account | null | undefined, workspaceId: number | null | undefined): Role | null {
   if (!account) return null;
   if (account.is_superuser) return "admin";
-  return account.workspaces.find((w) => w.id === workspaceId)?.role ?? null;
+  return (account.workspaces ?? []).find((w) => w.id === workspaceId)?.role ?? null;
 }
 
 export function hasRole(role: Role | null, needed: Role): boolean {
