@@ -71,7 +71,16 @@ export const TimeSeriesChart = memo(function TimeSeriesChart({
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
-        { stroke: muted, font: AXIS_FONT, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+        {
+          stroke: muted,
+          font: AXIS_FONT,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid, width: 1 },
+          values: (u, splits) => {
+            const span = (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0);
+            return splits.map((s) => clock(s, span < 180));
+          },
+        },
         {
           stroke: muted,
           font: AXIS_FONT,
@@ -99,12 +108,14 @@ export const TimeSeriesChart = memo(function TimeSeriesChart({
     };
     const chart = new uPlot(options, toAligned(downsample(latest.current.data, width.current)), element);
     plot.current = chart;
+    showLatest(chart);
     const observer = new ResizeObserver((entries) => {
       const next = Math.floor(entries[0]?.contentRect.width ?? 0);
       if (next > 0 && next !== width.current) {
         width.current = next;
         chart.setSize({ width: next, height });
         chart.setData(toAligned(downsample(latest.current.data, next)));
+        showLatest(chart);
       }
     });
     observer.observe(element);
@@ -116,7 +127,10 @@ export const TimeSeriesChart = memo(function TimeSeriesChart({
   }, [signature, height]);
 
   useEffect(() => {
-    plot.current?.setData(toAligned(downsample(data, width.current || 600)));
+    const chart = plot.current;
+    if (!chart) return;
+    chart.setData(toAligned(downsample(data, width.current || 600)));
+    showLatest(chart);
   }, [data]);
 
   const values = useMemo(() => latestValues(data), [data]);
@@ -157,6 +171,21 @@ export const TimeSeriesChart = memo(function TimeSeriesChart({
     </figure>
   );
 });
+
+/** Seconds since the epoch as local "14:05", or "14:05:30" on a short span. */
+function clock(seconds: number, withSeconds: boolean): string {
+  const d = new Date(seconds * 1000);
+  const pad = (v: number) => v.toString().padStart(2, "0");
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}${withSeconds ? `:${pad(d.getSeconds())}` : ""}`;
+}
+
+/** Unless the pointer is over the plot, the legend shows the newest values. */
+function showLatest(chart: uPlot) {
+  const count = chart.data[0]?.length ?? 0;
+  if (count > 0 && (chart.cursor.idx === null || chart.cursor.idx === undefined)) {
+    chart.setLegend({ idx: count - 1 });
+  }
+}
 
 function toAligned(data: ChartData): uPlot.AlignedData {
   return data as unknown as uPlot.AlignedData;

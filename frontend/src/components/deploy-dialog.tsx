@@ -70,7 +70,11 @@ export function DeployDialog({
   useEffect(() => {
     const element = dialog.current;
     if (!element) return;
-    if (open && !element.open) element.showModal();
+    if (open && !element.open) {
+      element.showModal();
+      // The browser focuses the first focusable element, the Close button: start on the form.
+      element.querySelector<HTMLElement>(".field :is(select, input):not(:disabled)")?.focus();
+    }
     if (!open && element.open) element.close();
   }, [open]);
 
@@ -128,7 +132,8 @@ export function DeployDialog({
         const mapped = mapProblems(error.problems);
         setErrors(mapped.fields);
         setOther(mapped.other);
-        setMessage(error.message);
+        // When every problem sits under its field, the summary would only repeat them.
+        setMessage(mapped.other.length > 0 || Object.keys(mapped.fields).length === 0 ? error.message : null);
         focusFirstInvalid(dialog.current);
       } else {
         setMessage(error instanceof Error ? error.message : String(error));
@@ -189,7 +194,6 @@ export function DeployDialog({
               disabled={connections.state === "loading" || noConnection}
               aria-invalid={Boolean(errors.connection)}
               aria-describedby={describe(ids.connection, errors.connection, noConnection)}
-              autoFocus
               required
             >
               <option value="">

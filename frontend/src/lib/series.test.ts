@@ -10,6 +10,7 @@ import {
   downsample,
   emptyPoint,
   estimateLagSeconds,
+  formatLagSeconds,
   keyedColumns,
   latestValues,
   livePoint,
@@ -52,6 +53,16 @@ describe("estimateLagSeconds", () => {
     expect(estimateLagSeconds(5, 0)).toBeNull();
     expect(estimateLagSeconds(5, null)).toBeNull();
     expect(estimateLagSeconds(null, 10)).toBeNull();
+  });
+});
+
+describe("formatLagSeconds", () => {
+  it("says how long, never rounding a lag that exists down to zero", () => {
+    expect(formatLagSeconds(0)).toBe("0 s");
+    expect(formatLagSeconds(0.2)).toBe("<1 s");
+    expect(formatLagSeconds(12.4)).toBe("12 s");
+    expect(formatLagSeconds(210)).toBe("3.5 min");
+    expect(formatLagSeconds(null)).toBe("—");
   });
 });
 
@@ -232,8 +243,14 @@ describe("seedHistory", () => {
     ]);
   });
 
+  it("leaves out the steps before the first report", () => {
+    const history = [point(0), point(10_000), point(20_000, { lag: 3 }), point(30_000), point(40_000, { lag: 1 })];
+    expect(seedHistory([], history).map((p) => p.t)).toEqual([20_000, 30_000, 40_000]);
+    expect(seedHistory([point(50_000)], [point(0), point(10_000)]).map((p) => p.t)).toEqual([50_000]);
+  });
+
   it("keeps only the window before the newest point", () => {
-    const history = [point(0), point(50_000), point(100_000)];
+    const history = [point(0, { lag: 1 }), point(50_000, { lag: 1 }), point(100_000, { lag: 1 })];
     expect(seedHistory([], history, 60_000).map((p) => p.t)).toEqual([50_000, 100_000]);
   });
 

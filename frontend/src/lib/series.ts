@@ -3,6 +3,7 @@
 // and turned into the column arrays uPlot draws. Pure functions, no React.
 import type { EngineMetricGroups, HistorySeries } from "../types/dashboard";
 import type { MetricsSnapshot, PartitionLag, ProcessingErrorReport } from "../types/metrics";
+import { formatDurationMs } from "./format";
 
 /** How much history the charts keep. */
 export const WINDOW_MS = 15 * 60_000;
@@ -99,6 +100,14 @@ export function estimateLagSeconds(lag: number | null, rate: number | null): num
   if (lag <= 0) return 0;
   if (rate === null || !Number.isFinite(rate) || rate <= 0) return null;
   return lag / rate;
+}
+
+/** Estimated seconds of lag: "0 s", "<1 s", "12 s", "3.5 min"; "—" without an estimate. */
+export function formatLagSeconds(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
+  if (seconds <= 0) return "0 s";
+  if (seconds < 1) return "<1 s";
+  return formatDurationMs(Math.round(seconds) * 1000);
 }
 
 /**
@@ -232,7 +241,9 @@ export function appendPoint(
 
 /**
  * Puts the history before the live points: history points at or after the first live
- * point are left out (the live ones are finer), then the window is applied.
+ * point are left out (the live ones are finer), and so are the steps before the first
+ * report (a young deployment's charts span its life, not an empty window); then the
+ * window is applied.
  */
 export function seedHistory(
   live: readonly TimelinePoint[],
@@ -247,7 +258,8 @@ export function seedHistory(
       const rate = mean(recent.map(consumeRate).filter((r): r is number => r !== null));
       return { ...p, lagSeconds: estimateLagSeconds(p.lag, rate) };
     });
-  const merged = [...older, ...live];
+  const firstReport = older.findIndex(hasValues);
+  const merged = [...(firstReport === -1 ? [] : older.slice(firstReport)), ...live];
   const newest = merged[merged.length - 1];
   return newest ? trimWindow(merged, newest.t, windowMs) : [];
 }
@@ -372,6 +384,23 @@ export function describeLatest(
 }
 
 // -- helpers -----------------------------------------------------------------------------
+
+const GAUGES = [
+  "inRate",
+  "outRate",
+  "processRate",
+  "lag",
+  "processLatency",
+  "commitLatency",
+  "droppedRate",
+  "errorRate",
+  "restoreRemaining",
+  "storeEntries",
+] as const;
+
+function hasValues(p: TimelinePoint): boolean {
+  return GAUGES.some((name) => p[name] !== null);
+}
 
 function consumeRate(p: TimelinePoint): number | null {
   return p.processRate ?? p.inRate;

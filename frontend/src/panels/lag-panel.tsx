@@ -1,8 +1,8 @@
 // Consumer lag per input partition: committed offset, end offset, the difference, and
 // how long consuming it takes at the partition's recent commit rate.
 import { EmptyState } from "../components/feedback";
-import { formatCount, formatDurationMs } from "../lib/format";
-import { estimateLagSeconds, partitionCommitRate, partitionKey } from "../lib/series";
+import { formatCount } from "../lib/format";
+import { estimateLagSeconds, formatLagSeconds, partitionCommitRate, partitionKey } from "../lib/series";
 import { useDeploymentStore } from "../store/deployment-context";
 import { useTimelineStore } from "../store/timeline-context";
 
@@ -82,10 +82,4 @@ export function LagPanel() {
       )}
     </section>
   );
-}
-
-/** "0 s", "12 s", "3.5 min"; "—" with no estimate (nothing consumed lately). */
-function formatLagSeconds(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return "—";
-  return formatDurationMs(Math.round(seconds) * 1000);
 }

@@ -2,8 +2,9 @@
 // latency, lag (records and seconds), state store sizes, errors.
 import { memo, useMemo } from "react";
 import { type ChartSeries, TimeSeriesChart } from "../components/chart";
-import { formatCompact, formatCount, formatDurationMs, formatRate } from "../lib/format";
-import { type TimelinePoint, chartColumns, keyedColumns } from "../lib/series";
+import { formatCompact, formatCount, formatRate } from "../lib/format";
+import { type TimelinePoint, chartColumns, formatLagSeconds, keyedColumns } from "../lib/series";
+import { useDeploymentStore } from "../store/deployment-context";
 import { useTimelineStore } from "../store/timeline-context";
 
 /** Colours for keyed series (processors, partitions, stores), from tokens.css. */
@@ -22,13 +23,14 @@ const MAX_KEYS = PALETTE.length;
 const rate = (v: number) => `${formatRate(v)} rec/s`;
 const records = (v: number) => (Math.abs(v) >= 10_000 ? formatCompact(v) : formatCount(v));
 const millis = (v: number) => `${v < 10 ? trimZeros(v.toFixed(2)) : Math.round(v)} ms`;
-const seconds = (v: number) => (v < 1 ? `${trimZeros(v.toFixed(2))} s` : formatDurationMs(Math.round(v) * 1000));
+const seconds = (v: number) => (v > 0 && v < 1 ? `${trimZeros(v.toFixed(2))} s` : formatLagSeconds(v));
 
 export function MetricsCharts() {
   const points = useTimelineStore((s) => s.points);
   const history = useTimelineStore((s) => s.history);
   const historyError = useTimelineStore((s) => s.historyError);
   const windowMinutes = useTimelineStore((s) => Math.round(s.windowMs / 60_000));
+  const applicationId = useDeploymentStore((s) => s.deployment?.application_id ?? "");
 
   return (
     <section className="panel charts-panel" aria-labelledby="charts-title">
@@ -52,7 +54,7 @@ export function MetricsCharts() {
       <div className="chart-grid">
         <ThroughputChart points={points} />
         <NodeRatesChart points={points} />
-        <LagChart points={points} />
+        <LagChart points={points} applicationId={applicationId} />
         <LagSecondsChart points={points} />
         <LatencyChart points={points} />
         <StoresChart points={points} />
@@ -97,7 +99,7 @@ const NodeRatesChart = memo(function NodeRatesChart({ points }: ChartProps) {
   );
 });
 
-const LagChart = memo(function LagChart({ points }: ChartProps) {
+const LagChart = memo(function LagChart({ points, applicationId }: ChartProps & { applicationId: string }) {
   const { keys, data } = useMemo(() => {
     const byPartition = keyedColumns(
       points,
@@ -113,9 +115,11 @@ const LagChart = memo(function LagChart({ points }: ChartProps) {
   const series = useMemo(
     (): ChartSeries[] =>
       keys.map((key, i) =>
-        i === 0 ? { label: "total", color: "--text", fill: true } : { label: key, color: PALETTE[(i - 1) % PALETTE.length]! },
+        i === 0
+          ? { label: "total", color: "--text", fill: true }
+          : { label: shortTopic(key, applicationId), color: PALETTE[(i - 1) % PALETTE.length]! },
       ),
-    [keys],
+    [keys, applicationId],
   );
   return (
     <TimeSeriesChart
@@ -218,6 +222,11 @@ function useKeyedSeries(keys: readonly string[]): ChartSeries[] {
     // The keys' content, not the array's identity, decides.
     [signature],
   );
+}
+
+/** Internal topics without the application.id they all start with. */
+function shortTopic(key: string, applicationId: string): string {
+  return applicationId && key.startsWith(`${applicationId}-`) ? `…${key.slice(applicationId.length)}` : key;
 }
 
 function trimZeros(text: string): string {

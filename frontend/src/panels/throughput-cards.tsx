@@ -1,7 +1,8 @@
 // Headline numbers: records in/out per second with their trend, total lag, app state.
 import { Sparkline } from "../components/sparkline";
 import { StateBadge } from "../components/state-badge";
-import { formatCount, formatDurationMs, formatRate } from "../lib/format";
+import { formatCount, formatRate } from "../lib/format";
+import { formatLagSeconds } from "../lib/series";
 import { useDeploymentStore } from "../store/deployment-context";
 import { useTimelineStore } from "../store/timeline-context";
 
@@ -60,7 +61,7 @@ export function ThroughputCards() {
           {totalLag > 0 && (
             <span data-testid="total-lag-seconds">
               {" "}
-              · ≈ {lagSeconds === null ? "— (not consuming)" : formatDurationMs(Math.round(lagSeconds) * 1000)} to catch up
+              · ≈ {lagSeconds === null ? "— (not consuming)" : formatLagSeconds(lagSeconds)} to catch up
             </span>
           )}
         </p>
