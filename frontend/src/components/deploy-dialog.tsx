@@ -73,7 +73,7 @@ export function DeployDialog({
     if (open && !element.open) {
       element.showModal();
       // The browser focuses the first focusable element, the Close button: start on the form.
-      element.querySelector<HTMLElement>(".field :is(select, input):not(:disabled)")?.focus();
+      element.querySelector<HTMLElement>(".deploy-field :is(select, input):not(:disabled)")?.focus();
     }
     if (!open && element.open) element.close();
   }, [open]);
@@ -150,7 +150,7 @@ export function DeployDialog({
   return (
     <dialog
       ref={dialog}
-      className="dialog deploy-dialog"
+      className="deploy-dialog"
       aria-labelledby={ids.title}
       aria-describedby={ids.intro}
       onCancel={(event) => {
@@ -160,22 +160,22 @@ export function DeployDialog({
       }}
       data-testid="deploy-dialog"
     >
-      <form className="dialog__form" onSubmit={submit} noValidate>
-        <header className="dialog__header">
-          <h2 id={ids.title} className="dialog__title">
+      <form className="deploy-dialog__form" onSubmit={submit} noValidate>
+        <header className="deploy-dialog__header">
+          <h2 id={ids.title} className="deploy-dialog__title">
             Deploy {topologyName} <span className="muted">version {versionNumber}</span>
           </h2>
-          <button type="button" className="button button--ghost dialog__close" onClick={onClose} aria-label="Close" disabled={submitting}>
+          <button type="button" className="button button--ghost deploy-dialog__close" onClick={onClose} aria-label="Close" disabled={submitting}>
             <CloseIcon size={16} />
           </button>
         </header>
-        <p id={ids.intro} className="muted dialog__intro">
+        <p id={ids.intro} className="muted deploy-dialog__intro">
           The version runs as a Kafka Streams application on the workers, as many replicas as you choose, all in one
           consumer group.
         </p>
 
-        <div className="field">
-          <label htmlFor={ids.connection} className="field__label">
+        <div className="deploy-field">
+          <label htmlFor={ids.connection} className="deploy-field__label">
             Kafka connection
           </label>
           {connections.state === "failed" ? (
@@ -207,15 +207,15 @@ export function DeployDialog({
             </select>
           )}
           {noConnection && (
-            <p id={`${ids.connection}-help`} className="field__help">
+            <p id={`${ids.connection}-help`} className="deploy-field__help">
               This workspace has no Kafka connection yet: an admin of the workspace adds one first.
             </p>
           )}
           <FieldError id={`${ids.connection}-error`} messages={errors.connection} />
         </div>
 
-        <div className="field">
-          <label htmlFor={ids.applicationId} className="field__label">
+        <div className="deploy-field">
+          <label htmlFor={ids.applicationId} className="deploy-field__label">
             application.id <span className="muted">(optional)</span>
           </label>
           <input
@@ -230,17 +230,17 @@ export function DeployDialog({
             aria-invalid={Boolean(errors.application_id)}
             aria-describedby={describe(ids.applicationId, errors.application_id, true)}
           />
-          <p id={`${ids.applicationId}-help`} className="field__help">
+          <p id={`${ids.applicationId}-help`} className="deploy-field__help">
             Names the consumer group and the internal topics. Left empty, it is <code>{placeholder}</code> (with a number
             added if that is taken).
           </p>
           <FieldError id={`${ids.applicationId}-error`} messages={errors.application_id} />
         </div>
 
-        <fieldset className="field" aria-describedby={errors.processing_guarantee ? `${ids.guarantee}-error` : undefined}>
-          <legend className="field__label">Processing guarantee</legend>
+        <fieldset className="deploy-field" aria-describedby={errors.processing_guarantee ? `${ids.guarantee}-error` : undefined}>
+          <legend className="deploy-field__label">Processing guarantee</legend>
           {GUARANTEES.map((g) => (
-            <label key={g.value} className="choice">
+            <label key={g.value} className="deploy-choice">
               <input
                 type="radio"
                 name="processing_guarantee"
@@ -249,16 +249,16 @@ export function DeployDialog({
                 onChange={() => update("guarantee", g.value)}
               />
               <span>
-                <span className="choice__label">{g.label}</span>
-                <span className="choice__help">{g.help}</span>
+                <span className="deploy-choice__label">{g.label}</span>
+                <span className="deploy-choice__help">{g.help}</span>
               </span>
             </label>
           ))}
           <FieldError id={`${ids.guarantee}-error`} messages={errors.processing_guarantee} />
         </fieldset>
 
-        <div className="field">
-          <label htmlFor={ids.replicas} className="field__label">
+        <div className="deploy-field">
+          <label htmlFor={ids.replicas} className="deploy-field__label">
             Replicas
           </label>
           <input
@@ -274,7 +274,7 @@ export function DeployDialog({
             aria-invalid={Boolean(errors.replicas)}
             aria-describedby={describe(ids.replicas, errors.replicas, true)}
           />
-          <p id={`${ids.replicas}-help`} className="field__help">
+          <p id={`${ids.replicas}-help`} className="deploy-field__help">
             {MIN_REPLICAS} to {MAX_REPLICAS}. Kafka spreads the input partitions over them; more replicas than partitions
             leaves some idle.
           </p>
@@ -282,7 +282,7 @@ export function DeployDialog({
         </div>
 
         {(message || other.length > 0) && (
-          <div className="inline-error dialog__errors" role="alert">
+          <div className="inline-error deploy-dialog__errors" role="alert">
             {message && <p>{message}</p>}
             {other.length > 0 && (
               <ul>
@@ -299,7 +299,7 @@ export function DeployDialog({
           </p>
         )}
 
-        <footer className="dialog__footer">
+        <footer className="deploy-dialog__footer">
           <button type="button" className="button button--secondary" onClick={onClose} disabled={submitting}>
             Cancel
           </button>
@@ -323,7 +323,7 @@ export function DeployDialog({
 function FieldError({ id, messages }: { id: string; messages: string[] | undefined }) {
   if (!messages || messages.length === 0) return null;
   return (
-    <p id={id} className="field__error">
+    <p id={id} className="deploy-field__error">
       {messages.join(" ")}
     </p>
   );
