@@ -191,7 +191,8 @@ export function DeployDialog({
               className="input"
               value={form.connection}
               onChange={(e) => update("connection", e.target.value)}
-              disabled={connections.state === "loading" || noConnection}
+              disabled={noConnection}
+              aria-busy={connections.state === "loading"}
               aria-invalid={Boolean(errors.connection)}
               aria-describedby={describe(ids.connection, errors.connection, noConnection)}
               required
