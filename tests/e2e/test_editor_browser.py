@@ -146,6 +146,8 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     artifacts.screenshot(page, "saved")
 
     page.get_by_role("button", name=re.compile(r"^deploy", re.I)).click()
+    # The deploy dialog: the studio's one connection is preselected; the defaults run it.
+    page.get_by_test_id("deploy-submit").click()
     page.wait_for_url(re.compile(r"/deployments/\d+"), timeout=30_000)
     state = page.locator('[data-testid="deployment-state"]')
     expect(state).to_have_attribute("data-observed", "running", timeout=90_000)

@@ -2,7 +2,8 @@
 
 Log in, open "word count", see its graph, press Deploy, produce lines into its input
 topic, and watch the dashboard's output records reach the counts that Kafka Streams'
-WordCountDemo gives for those lines; then press Stop.
+WordCountDemo gives for those lines; see the live charts, scale to two replicas and
+restart; then press Stop.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def test_word_count_deploys_and_shows_live_counts(page, live_stack, artifacts) -
     # The example generator is off in this stack: the input topic is the test's to create.
     ensure_topic(live_stack.kafka_bootstrap, topic)
     page.get_by_role("button", name=re.compile(r"^deploy", re.I)).click()
+    # The deploy dialog: the studio's one connection is preselected; the defaults run it.
+    page.get_by_test_id("deploy-submit").click()
     page.wait_for_url(re.compile(r"/deployments/\d+"), timeout=30_000)
     state = page.locator('[data-testid="deployment-state"]')
     expect(state).to_have_attribute("data-observed", "running", timeout=90_000)
@@ -77,6 +80,17 @@ def test_word_count_deploys_and_shows_live_counts(page, live_stack, artifacts) -
     assert wait_for_counts(second, output_topic, expected) == dict(expected)
     artifacts.screenshot(second, "second-tab")
     second.close()
+
+    # The live charts are drawn, and their accessible names carry the latest values.
+    expect(page.get_by_role("img", name=re.compile(r"^Records per second, latest: in \d"))).to_be_visible()
+    # Scale and restart are desired state: the header follows the API's answer at once.
+    page.get_by_test_id("scale-replicas").fill("2")
+    page.get_by_role("button", name="Apply replica count").click()
+    expect(page.get_by_test_id("desired-replicas")).to_have_attribute("data-replicas", "2", timeout=15_000)
+    page.get_by_role("button", name="Restart deployment").click()
+    page.get_by_role("button", name="Confirm restarting every replica").click()
+    expect(page.get_by_text("generation 1")).to_be_visible(timeout=15_000)
+    artifacts.screenshot(page, "scaled-restarted")
 
     page.get_by_role("button", name=re.compile(r"^stop", re.I)).click()
     expect(state).to_have_attribute("data-desired", "stopped", timeout=30_000)

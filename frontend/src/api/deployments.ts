@@ -1,4 +1,4 @@
-import type { CreateDeployment, Deployment, Page } from "../types/api";
+import type { Deployment, Page } from "../types/api";
 import { api } from "./client";
 
 export const fetchDeployments = (topologyId: number, signal?: AbortSignal) =>
@@ -7,8 +7,6 @@ export const fetchDeployments = (topologyId: number, signal?: AbortSignal) =>
 export const fetchDeployment = (id: number, signal?: AbortSignal) =>
   api.get<Deployment>(`/api/deployments/${id}/`, signal);
 
-export const createDeployment = (body: CreateDeployment) =>
-  api.post<Deployment>("/api/deployments/", body);
 
 export const startDeployment = (id: number) => api.post<Deployment>(`/api/deployments/${id}/start/`);
 

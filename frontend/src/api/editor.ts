@@ -19,15 +19,6 @@ export const validateDocument = (document: TopologyDocument, connection: number 
     signal,
   );
 
-export interface ConnectionChoice {
-  id: number;
-  name: string;
-  bootstrap_servers: string;
-}
-
-export const fetchWorkspaceConnections = (workspace: number, signal?: AbortSignal) =>
-  api.get<Page<ConnectionChoice>>(`/api/connections/?workspace=${workspace}`, signal);
-
 export const fetchTopicNames = async (connection: number, signal?: AbortSignal): Promise<string[]> => {
   const body = await api.get<Page<{ name: string; internal: boolean }>>(`/api/connections/${connection}/topics/`, signal);
   return body.results.filter((t) => !t.internal).map((t) => t.name);

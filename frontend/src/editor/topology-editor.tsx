@@ -2,7 +2,8 @@
 // validated live, saved as versions. Mounted inside the page's canvas store provider.
 import { useReactFlow } from "@xyflow/react";
 import { type ChangeEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { fetchFunctions, fetchTopicNames, fetchWorkspaceConnections } from "../api/editor";
+import { fetchConnections } from "../api/connections";
+import { fetchFunctions, fetchTopicNames } from "../api/editor";
 import { saveVersion } from "../api/topologies";
 import { AlertIcon } from "../components/icons";
 import { useLiveValidation } from "../hooks/use-live-validation";
@@ -65,7 +66,7 @@ export function TopologyEditor({
   const dirty = fingerprint !== saved;
   useUnsavedGuard(dirty && !readOnly);
 
-  const connections = useResource((signal) => fetchWorkspaceConnections(topology.workspace, signal), [topology.workspace]);
+  const connections = useResource((signal) => fetchConnections(topology.workspace, signal), [topology.workspace]);
   const [connection, setConnection] = useState<number | null>(null);
   useEffect(() => {
     if (connection === null && connections.data?.results[0]) setConnection(connections.data.results[0].id);

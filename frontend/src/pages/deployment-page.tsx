@@ -8,16 +8,21 @@ import { ErrorMessage, Spinner } from "../components/feedback";
 import { TopologyCanvas } from "../components/topology-canvas";
 import { useCatalog } from "../hooks/use-catalog";
 import { useDeploymentSocket } from "../hooks/use-deployment-socket";
+import { useMetricsTimeline } from "../hooks/use-metrics-timeline";
 import { useResource } from "../hooks/use-resource";
 import { documentToFlow } from "../lib/graph";
 import { DeploymentHeader } from "../panels/deployment-header";
 import { ErrorsPanel } from "../panels/errors-panel";
 import { LagPanel } from "../panels/lag-panel";
+import { MetricsCharts } from "../panels/metrics-charts";
 import { NodeRatesPanel } from "../panels/node-rates-panel";
 import { OutputRecordsPanel } from "../panels/output-records-panel";
+import { ReplicasPanel } from "../panels/replicas-panel";
+import { RestorePanel } from "../panels/restore-panel";
 import { ThroughputCards } from "../panels/throughput-cards";
 import { CanvasStoreProvider } from "../store/canvas-context";
 import { DeploymentStoreProvider, useDeploymentStore } from "../store/deployment-context";
+import { TimelineStoreProvider } from "../store/timeline-context";
 import type { Deployment, VersionDetail } from "../types/api";
 
 export function DeploymentPage({ id }: { id: number }) {
@@ -38,13 +43,16 @@ export function DeploymentPage({ id }: { id: number }) {
   }
   return (
     <DeploymentStoreProvider key={id} deployment={deployment.data}>
-      <Dashboard initial={deployment.data} />
+      <TimelineStoreProvider>
+        <Dashboard initial={deployment.data} />
+      </TimelineStoreProvider>
     </DeploymentStoreProvider>
   );
 }
 
 function Dashboard({ initial }: { initial: Deployment }) {
   useDeploymentSocket(initial.id);
+  useMetricsTimeline(initial.id);
   const version = useResource(
     async (signal): Promise<{ name: string; version: VersionDetail | null }> => {
       const [topology, pinned] = await Promise.all([
@@ -69,6 +77,11 @@ function Dashboard({ initial }: { initial: Deployment }) {
     <main className="page page--wide dashboard">
       <DeploymentHeader topologyName={version.data?.name ?? null} />
       <ThroughputCards />
+      <MetricsCharts />
+      <div className="dashboard-grid dashboard-grid--even">
+        <ReplicasPanel />
+        <RestorePanel />
+      </div>
       <div className="dashboard-grid">
         <div className="dashboard-graph">
           {graph ? (
@@ -94,6 +107,7 @@ function Dashboard({ initial }: { initial: Deployment }) {
           <ErrorsPanel />
         </div>
       </div>
+      {/* Operations on the deployment (reprocessing, the state browser) go below. */}
     </main>
   );
 }

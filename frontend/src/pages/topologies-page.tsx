@@ -8,16 +8,14 @@ import { Link } from "../components/link";
 import { NewTopologyDialog } from "../components/new-topology-dialog";
 import { useResource } from "../hooks/use-resource";
 import { formatDateTime } from "../lib/format";
-import { ROLES } from "../lib/roles";
+import { hasRole } from "../lib/roles";
 import { paths } from "../lib/routes";
 
 export function TopologiesPage() {
   const { data, error, loading, reload } = useResource((signal) => fetchTopologies(signal), []);
   const me = useResource((signal) => fetchMe(signal), []);
   const [creating, setCreating] = useState(false);
-  const editable = (me.data?.workspaces ?? []).filter(
-    (w) => me.data?.is_superuser || ROLES.indexOf(w.role) >= ROLES.indexOf("editor"),
-  );
+  const editable = (me.data?.workspaces ?? []).filter((w) => me.data?.is_superuser || hasRole(w.role, "editor"));
 
   return (
     <main className="page page--narrow">

@@ -2,11 +2,11 @@
 // validation, versions, Deploy, and the deployments made from it.
 import { ReactFlowProvider } from "@xyflow/react";
 import { useMemo, useState } from "react";
-import { ApiError } from "../api/client";
 import { fetchPortKinds } from "../api/editor";
-import { createDeployment, fetchDeployments } from "../api/deployments";
+import { fetchDeployments } from "../api/deployments";
 import { fetchMe } from "../api/session";
 import { fetchTopology } from "../api/topologies";
+import { DeployDialog } from "../components/deploy-dialog";
 import { ErrorMessage, Spinner } from "../components/feedback";
 import { BackIcon, DeployIcon } from "../components/icons";
 import { Link } from "../components/link";
@@ -17,13 +17,13 @@ import { navigate } from "../hooks/use-location";
 import { useResource } from "../hooks/use-resource";
 import { formatDateTime } from "../lib/format";
 import { documentToFlow } from "../lib/graph";
-import { roleIn, roleRefusal } from "../lib/roles";
+import { refusal, roleIn } from "../lib/roles";
 import { paths } from "../lib/routes";
 import { DeploymentsList } from "../panels/deployments-list";
 import { CanvasStoreProvider } from "../store/canvas-context";
 import type { VersionDetail } from "../types/api";
 import type { CatalogEntry } from "../types/catalog";
-import type { Problem, TopologyDocument } from "../types/document";
+import type { TopologyDocument } from "../types/document";
 
 export function TopologyPage({ id }: { id: number }) {
   const topology = useResource((signal) => fetchTopology(id, signal), [id]);
@@ -59,8 +59,9 @@ export function TopologyPage({ id }: { id: number }) {
     );
   }
   const role = roleIn(me.data, t.workspace);
-  const editRefusal = roleRefusal(role, "editor", "Editing this topology");
-  const deployRefusal = roleRefusal(role, "operator", "Deploying");
+  const workspaceName = me.data?.workspaces.find((w) => w.id === t.workspace)?.name;
+  const editRefusal = refusal("Editing this topology", role, "editor", workspaceName);
+  const deployRefusal = refusal("Deploying", role, "operator", workspaceName);
 
   const onSaved = (saved: VersionDetail) => {
     if (draftOf === undefined) setDraftOf(version);
@@ -94,12 +95,7 @@ export function TopologyPage({ id }: { id: number }) {
           </p>
         </div>
         {version && (
-          <DeployButton
-            versionId={version.id}
-            versionNumber={version.number}
-            problems={version.problems ?? []}
-            refusal={deployRefusal}
-          />
+          <DeployButton version={version} workspaceId={t.workspace} topologyName={t.name} refusal={deployRefusal} />
         )}
       </header>
       {catalogError && (
@@ -137,59 +133,40 @@ export function TopologyPage({ id }: { id: number }) {
 }
 
 function DeployButton({
-  versionId,
-  versionNumber,
-  problems,
+  version,
+  workspaceId,
+  topologyName,
   refusal,
 }: {
-  versionId: number;
-  versionNumber: number;
-  problems: Problem[];
+  version: VersionDetail;
+  workspaceId: number;
+  topologyName: string;
   refusal: string | null;
 }) {
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<ApiError | Error | null>(null);
-  const blocked = problems.some((p) => p.severity === "error");
-
-  const deploy = async () => {
-    setPending(true);
-    setError(null);
-    try {
-      const deployment = await createDeployment({ version: versionId });
-      navigate(paths.deployment(deployment.id));
-    } catch (e) {
-      setError(e instanceof Error ? e : new Error(String(e)));
-      setPending(false);
-    }
-  };
-
+  const [open, setOpen] = useState(false);
+  const blocked = (version.problems ?? []).some((p) => p.severity === "error");
   return (
     <div className="deploy">
       <button
         type="button"
         className="button button--primary button--large"
-        onClick={deploy}
-        disabled={pending || blocked || refusal !== null}
-        aria-label={`Deploy version ${versionNumber}`}
+        onClick={() => setOpen(true)}
+        disabled={blocked || refusal !== null}
+        aria-label={`Deploy version ${version.number}`}
         title={refusal ?? (blocked ? "Fix the validation errors before deploying" : undefined)}
       >
         <DeployIcon size={16} />
-        {pending ? "Deploying…" : `Deploy v${versionNumber}`}
+        {`Deploy v${version.number}`}
       </button>
-      {error && (
-        <div className="inline-error" role="alert">
-          <p>{error.message}</p>
-          {error instanceof ApiError && error.problems.length > 0 && (
-            <ul>
-              {error.problems.map((p, i) => (
-                <li key={i}>
-                  {p.node_id && <code>{p.node_id}</code>} {p.message}
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
+      <DeployDialog
+        versionId={version.id}
+        versionNumber={version.number}
+        workspaceId={workspaceId}
+        topologyName={topologyName}
+        open={open}
+        onClose={() => setOpen(false)}
+        onDeployed={(deployment) => navigate(paths.deployment(deployment.id))}
+      />
     </div>
   );
 }

@@ -1,36 +1,18 @@
-// Deployment identity, desired/observed state, connection status and Start/Stop.
-import { useState } from "react";
-import { ApiError } from "../api/client";
-import { startDeployment, stopDeployment } from "../api/deployments";
-import { BackIcon, PlayIcon, StopIcon } from "../components/icons";
+// Deployment identity, desired/observed state, connection status and the controls.
+import { BackIcon } from "../components/icons";
 import { Link } from "../components/link";
 import { StateBadge } from "../components/state-badge";
 import { paths } from "../lib/routes";
 import { useDeploymentStore } from "../store/deployment-context";
 import type { Deployment } from "../types/api";
+import type { DeploymentRecord } from "../types/dashboard";
 import { ConnectionStatus } from "./connection-status";
+import { DeploymentControls } from "./deployment-controls";
 
 export function DeploymentHeader({ topologyName }: { topologyName: string | null }) {
-  const deployment = useDeploymentStore((s) => s.deployment);
-  const setDeployment = useDeploymentStore((s) => s.setDeployment);
-  const [pending, setPending] = useState<"start" | "stop" | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const deployment = useDeploymentStore((s) => s.deployment) as DeploymentRecord | null;
   if (!deployment) return null;
 
-  const act = async (action: "start" | "stop") => {
-    setPending(action);
-    setError(null);
-    try {
-      const call = action === "start" ? startDeployment : stopDeployment;
-      setDeployment(await call(deployment.id));
-    } catch (e) {
-      setError(e instanceof ApiError || e instanceof Error ? e.message : String(e));
-    } finally {
-      setPending(null);
-    }
-  };
-
-  const running = deployment.desired_state === "running";
   return (
     <header className="page-header dashboard-header">
       <div className="page-header__main">
@@ -50,9 +32,21 @@ export function DeploymentHeader({ topologyName }: { topologyName: string | null
           <Dot />
           <span>{deployment.processing_guarantee.replace(/_/g, " ")}</span>
           <Dot />
-          <span>
+          <span data-testid="desired-replicas" data-replicas={deployment.replicas}>
             {deployment.replicas} replica{deployment.replicas === 1 ? "" : "s"}
           </span>
+          {typeof deployment.generation === "number" && (
+            <>
+              <Dot />
+              <span title="Each restart starts a new generation of replicas">generation {deployment.generation}</span>
+            </>
+          )}
+          {deployment.connection_name && (
+            <>
+              <Dot />
+              <span title="The Kafka connection it runs on">on {deployment.connection_name}</span>
+            </>
+          )}
           {deployment.input_topics.length > 0 && (
             <>
               <Dot />
@@ -81,35 +75,9 @@ export function DeploymentHeader({ topologyName }: { topologyName: string | null
           <StateBadge state={deployment.desired_state} label="desired" />
           <StateBadge state={deployment.observed_state} label="observed" />
         </div>
-        <div className="button-row">
-          <button
-            type="button"
-            className="button button--primary"
-            onClick={() => act("start")}
-            disabled={running || pending !== null}
-            aria-label="Start deployment"
-          >
-            <PlayIcon size={14} />
-            {pending === "start" ? "Starting…" : "Start"}
-          </button>
-          <button
-            type="button"
-            className="button button--danger"
-            onClick={() => act("stop")}
-            disabled={!running || pending !== null}
-            aria-label="Stop deployment"
-          >
-            <StopIcon size={14} />
-            {pending === "stop" ? "Stopping…" : "Stop"}
-          </button>
-        </div>
+        <DeploymentControls />
         <ConnectionStatus />
       </div>
-      {error && (
-        <p className="inline-error" role="alert">
-          {error}
-        </p>
-      )}
       <LastError deployment={deployment} />
     </header>
   );

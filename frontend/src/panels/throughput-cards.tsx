@@ -2,7 +2,9 @@
 import { Sparkline } from "../components/sparkline";
 import { StateBadge } from "../components/state-badge";
 import { formatCount, formatRate } from "../lib/format";
+import { formatLagSeconds } from "../lib/series";
 import { useDeploymentStore } from "../store/deployment-context";
+import { useTimelineStore } from "../store/timeline-context";
 
 export function ThroughputCards() {
   const history = useDeploymentStore((s) => s.history);
@@ -12,6 +14,7 @@ export function ThroughputCards() {
   const state = useDeploymentStore((s) => s.merged.state);
   const replicas = useDeploymentStore((s) => s.merged.replicas.length);
   const tasks = useDeploymentStore((s) => s.merged.tasks);
+  const lagSeconds = useTimelineStore((s) => s.points[s.points.length - 1]?.lagSeconds ?? null);
   const last = history[history.length - 1];
   const seconds = history.length > 1 ? Math.round((history[history.length - 1]!.t - history[0]!.t) / 1000) : 0;
 
@@ -55,6 +58,12 @@ export function ThroughputCards() {
         </p>
         <p className="stat-card__sub">
           across {partitions} partition{partitions === 1 ? "" : "s"}
+          {totalLag > 0 && (
+            <span data-testid="total-lag-seconds">
+              {" "}
+              · ≈ {lagSeconds === null ? "— (not consuming)" : formatLagSeconds(lagSeconds)} to catch up
+            </span>
+          )}
         </p>
       </article>
       <article className="stat-card" aria-label="Application">

@@ -9,12 +9,14 @@ export interface WorkspaceSummary {
   slug: string;
   description: string;
   role: Role;
+  created_at: string;
 }
 
+/** GET /api/me/ */
 export interface Me {
   username: string;
-  is_superuser?: boolean;
-  workspaces?: WorkspaceSummary[];
+  is_superuser: boolean;
+  workspaces: WorkspaceSummary[];
 }
 
 export interface Page<T> {
@@ -70,13 +72,6 @@ export interface Deployment {
   created_at: string;
   updated_at: string;
   last_error: string | null;
-}
-
-export interface CreateDeployment {
-  version: number;
-  application_id?: string;
-  processing_guarantee?: string;
-  replicas?: number;
 }
 
 export interface ApiErrorBody {

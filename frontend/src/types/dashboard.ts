@@ -1,0 +1,66 @@
+// Payloads the dashboard reads beyond src/types/api.ts and src/types/metrics.ts; see
+// docs/internals.md ("Studio HTTP API", "Engine ↔ studio").
+import type { Deployment } from "./api";
+import type { Problem } from "./document";
+
+export type { Role } from "./api";
+/** GET /api/me/ (one type with src/types/api.ts' Me). */
+export type { Me as Account, WorkspaceSummary as WorkspaceMembership } from "./api";
+
+/** The deployment as the API answers it, with the fields src/types/api.ts leaves out. */
+export interface DeploymentRecord extends Deployment {
+  workspace: number;
+  connection: number;
+  connection_name: string;
+  generation: number;
+}
+
+/** GET /api/connections/?workspace= (secrets are never sent back). */
+export interface KafkaConnection {
+  id: number;
+  workspace: number;
+  name: string;
+  bootstrap_servers: string;
+  security_protocol: string;
+  sasl_mechanism: string;
+  username: string;
+  password_set: boolean;
+  ssl_key_set: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ProcessingGuarantee = "at_least_once" | "exactly_once_v2";
+
+/** POST /api/deployments/ */
+export interface NewDeploymentBody {
+  version: number;
+  connection?: number;
+  application_id?: string;
+  processing_guarantee: ProcessingGuarantee;
+  replicas: number;
+}
+
+/** The API's error body. */
+export interface ProblemsBody {
+  message: string;
+  problems: Problem[];
+}
+
+/** One series of GET /api/deployments/{id}/metrics/: [t ms, value or null] per step. */
+export interface HistorySeries {
+  series: string;
+  points: Array<[number, number | null]>;
+}
+
+type MetricValues = Record<string, number | null>;
+
+/**
+ * Kafka Streams' metric groups that the engine adds to every snapshot beside the keys
+ * of MetricsSnapshot: per thread, per task, per task and store.
+ */
+export interface EngineMetricGroups {
+  threads?: Record<string, MetricValues>;
+  task_metrics?: Record<string, MetricValues>;
+  stores?: Record<string, Record<string, MetricValues>>;
+}
