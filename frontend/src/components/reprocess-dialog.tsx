@@ -31,7 +31,6 @@ import {
 } from "../lib/reprocess";
 import type { MeWithRoles, Operation, ReprocessDeployment, ResetPlan, WorkspaceRole } from "../types/reprocess";
 import { AlertIcon, CloseIcon } from "./icons";
-import { StateBadge } from "./state-badge";
 
 // -- shared pieces ---------------------------------------------------------------------
 
@@ -263,13 +262,19 @@ export function StartPointFields({
   );
 }
 
+const OPERATION_TONES: Record<Operation["state"], string> = { pending: "pending", running: "pending", done: "ok", failed: "bad" };
+
 /** An operation's state, message and times. */
 export function OperationStatus({ operation }: { operation: Operation }) {
   const finished = isOperationFinished(operation);
   return (
     <div className="reprocess-operation" data-testid="reprocess-operation" data-state={operation.state} aria-live="polite">
       <p className="reprocess-operation__line">
-        <StateBadge state={operation.state === "done" ? "running" : operation.state === "failed" ? "failed" : "starting"} label={operation.kind} />
+        <span className={`badge badge--${OPERATION_TONES[operation.state]}`} data-state={operation.state}>
+          <span className="badge__dot" aria-hidden="true" />
+          <span className="badge__label">{operation.kind}</span>
+          {operation.state}
+        </span>
         <strong>
           {operation.kind === "reset" ? "Reset" : "Discard"} #{operation.id}: {operation.state}
         </strong>

@@ -68,22 +68,25 @@ export function ReprocessPanel({
   );
   const [searched, setSearched] = useState(isPendingCandidate(deployment));
   const [listGeneration, setListGeneration] = useState(0);
+  const [outcome, setOutcome] = useState<string | null>(null);
   const reloadList = useCallback(() => setListGeneration((g) => g + 1), []);
 
   // Which candidate runs beside this deployment: the topology's deployment list is a
   // database read, so it is polled; a new candidate shows up within LIST_INTERVAL_MS.
+  // Keyed on ids, not the object: the dashboard hands a new object on every update.
+  const selfPending = isPendingCandidate(deployment);
+  const { id, topology } = deployment;
   useEffect(() => {
-    if (isPendingCandidate(deployment)) {
-      setCandidate(deployment);
+    if (selfPending) {
       setSearched(true);
       return;
     }
     const controller = new AbortController();
     let timer: number | undefined;
     const look = () => {
-      fetchTopologyDeployments(deployment.topology, controller.signal).then(
+      fetchTopologyDeployments(topology, controller.signal).then(
         (page) => {
-          setCandidate(pendingCandidateOf(page.results, deployment.id));
+          setCandidate(pendingCandidateOf(page.results, id));
           setSearched(true);
           timer = window.setTimeout(look, LIST_INTERVAL_MS);
         },
@@ -99,7 +102,10 @@ export function ReprocessPanel({
       controller.abort();
       window.clearTimeout(timer);
     };
-  }, [deployment, refreshKey, listGeneration]);
+  }, [id, topology, selfPending, refreshKey, listGeneration]);
+  useEffect(() => {
+    if (selfPending) setCandidate(deployment);
+  }, [selfPending, deployment]);
 
   const latest = useLatestOperation(deployment.id, refreshKey);
   const showOperation = latest !== null;
@@ -114,7 +120,7 @@ export function ReprocessPanel({
       </section>
     );
   }
-  if (!candidate && !showOperation && hideWhenEmpty) return null;
+  if (!candidate && !showOperation && !outcome && hideWhenEmpty) return null;
 
   return (
     <section className="panel reprocess-panel" aria-labelledby="reprocess-title" data-testid="reprocess-panel">
@@ -126,6 +132,11 @@ export function ReprocessPanel({
           </span>
         )}
       </h2>
+      {outcome && (
+        <p className="ok-line" role="status" data-testid="reprocess-outcome">
+          {outcome}
+        </p>
+      )}
       {latest && <OperationStatus operation={latest} />}
       {candidate ? (
         <CandidateView
@@ -134,12 +145,19 @@ export function ReprocessPanel({
           lagIntervalMs={lagIntervalMs}
           comparisonIntervalMs={comparisonIntervalMs}
           onChanged={(d) => {
+            if (!isPendingCandidate(d)) setCandidate(null);
+            setOutcome(
+              d.live
+                ? `Candidate ${d.application_id} was promoted: it is the live deployment now.`
+                : `Candidate ${d.application_id} was discarded.`,
+            );
             reloadList();
             onDeploymentChanged?.(d);
           }}
         />
       ) : (
-        !showOperation && (
+        !showOperation &&
+        !outcome && (
           <EmptyState title="No candidate running">
             Run a version side by side from the Reprocess dialog to compare it here before promoting it.
           </EmptyState>
