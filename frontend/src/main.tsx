@@ -9,6 +9,7 @@ import "./styles/panels.css";
 import "./styles/dashboard.css";
 import "./styles/editor.css";
 import "./styles/test-bench.css";
+import "./styles/reprocess.css";
 import { App } from "./app";
 import { UiStoreProvider } from "./store/ui-context";
 

@@ -27,7 +27,7 @@ export function NewTopologyDialog({ workspaces, onClose }: { workspaces: Workspa
   };
 
   return (
-    <Modal title="New topology" open onClose={onClose}>
+    <Modal title="New topology" open onClose={onClose} className="modal--narrow">
       <form onSubmit={submit} className="form-stack">
         <label className="field">
           <span className="field__label">Name</span>

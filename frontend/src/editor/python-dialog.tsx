@@ -18,7 +18,7 @@ export function PythonDialog({
 }) {
   const program = useResource((signal) => exportPython(topologyId, versionNumber, signal), [topologyId, versionNumber]);
   return (
-    <Modal title={`Version ${versionNumber} as Python`} open onClose={onClose} wide>
+    <Modal title={`Version ${versionNumber} as Python`} open onClose={onClose} className="modal--wide">
       {dirty && <p className="inline-warning">This is the saved version {versionNumber}; save the draft to include your changes.</p>}
       {program.error && <ErrorMessage error={program.error} onRetry={program.reload} />}
       {!program.data && !program.error && <Spinner label="Generating the program" />}

@@ -39,7 +39,7 @@ export function SaveDialog({
   };
 
   return (
-    <Modal title={`Save version ${nextNumber}`} open={open} onClose={onClose}>
+    <Modal title={`Save version ${nextNumber}`} open={open} onClose={onClose} className="modal--narrow">
       <form onSubmit={submit} className="form-stack">
         <label className="field">
           <span className="field__label">What changed</span>

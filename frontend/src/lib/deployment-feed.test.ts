@@ -23,6 +23,14 @@ const deployment = (observed: Deployment["observed_state"]): Deployment => ({
   created_at: "2024-11-25T10:00:00Z",
   updated_at: "2024-11-25T10:00:00Z",
   last_error: null,
+  workspace: 1,
+  connection: 1,
+  connection_name: "local",
+  generation: 0,
+  output_topic_map: { "word-counts": "word-counts" },
+  live: true,
+  candidate_of: null,
+  discarded_at: null,
 });
 
 const metrics = (timestamp: number) => ({

@@ -1,16 +1,19 @@
 // The live dashboard of one deployment. Everything on it comes from the websocket's
 // snapshot and updates, so a reload or a second tab shows the same state.
 import { ReactFlowProvider } from "@xyflow/react";
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { fetchDeployment } from "../api/deployments";
 import { fetchTopology, fetchVersion } from "../api/topologies";
 import { ErrorMessage, Spinner } from "../components/feedback";
+import { ReprocessLauncher } from "../components/reprocess-dialog";
 import { TopologyCanvas } from "../components/topology-canvas";
 import { useCatalog } from "../hooks/use-catalog";
 import { useDeploymentSocket } from "../hooks/use-deployment-socket";
 import { useMetricsTimeline } from "../hooks/use-metrics-timeline";
+import { navigate } from "../hooks/use-location";
 import { useResource } from "../hooks/use-resource";
 import { documentToFlow } from "../lib/graph";
+import { paths } from "../lib/routes";
 import { DeploymentHeader } from "../panels/deployment-header";
 import { ErrorsPanel } from "../panels/errors-panel";
 import { LagPanel } from "../panels/lag-panel";
@@ -18,7 +21,9 @@ import { MetricsCharts } from "../panels/metrics-charts";
 import { NodeRatesPanel } from "../panels/node-rates-panel";
 import { OutputRecordsPanel } from "../panels/output-records-panel";
 import { ReplicasPanel } from "../panels/replicas-panel";
+import { ReprocessPanel } from "../panels/reprocess-panel";
 import { RestorePanel } from "../panels/restore-panel";
+import { StateBrowserPanel } from "../panels/state-browser-panel";
 import { ThroughputCards } from "../panels/throughput-cards";
 import { CanvasStoreProvider } from "../store/canvas-context";
 import { DeploymentStoreProvider, useDeploymentStore } from "../store/deployment-context";
@@ -71,11 +76,27 @@ function Dashboard({ initial }: { initial: Deployment }) {
     [graph],
   );
   const setDocumentNodeIds = useDeploymentStore((s) => s.setDocumentNodeIds);
+  // The websocket's deployment when it has one (it follows stops, scales, promotions).
+  const live = useDeploymentStore((s) => s.deployment) ?? initial;
+  const [reprocessKey, setReprocessKey] = useState(0);
+  const bump = () => setReprocessKey((k) => k + 1);
   useEffect(() => setDocumentNodeIds([...labels.keys()]), [labels, setDocumentNodeIds]);
 
   return (
     <main className="page page--wide dashboard">
       <DeploymentHeader topologyName={version.data?.name ?? null} />
+      <div className="dashboard-actions">
+        <ReprocessLauncher deployment={live} onCandidateCreated={bump} onOperationFinished={bump} />
+      </div>
+      <ReprocessPanel
+        deployment={live}
+        refreshKey={reprocessKey}
+        hideWhenEmpty
+        // After a promotion the candidate is the live deployment: its own dashboard.
+        onDeploymentChanged={(d) => {
+          if (d.id !== live.id && d.live) navigate(paths.deployment(d.id));
+        }}
+      />
       <ThroughputCards />
       <MetricsCharts />
       <div className="dashboard-grid dashboard-grid--even">
@@ -107,7 +128,7 @@ function Dashboard({ initial }: { initial: Deployment }) {
           <ErrorsPanel />
         </div>
       </div>
-      {/* Operations on the deployment (reprocessing, the state browser) go below. */}
+      <StateBrowserPanel deploymentId={initial.id} />
     </main>
   );
 }

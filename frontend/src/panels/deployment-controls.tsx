@@ -18,7 +18,7 @@ type Action = "start" | "stop" | "scale" | "restart";
 const CONFIRM_MS = 5000;
 
 export function DeploymentControls() {
-  const deployment = useDeploymentStore((s) => s.deployment) as DeploymentRecord | null;
+  const deployment = useDeploymentStore((s) => s.deployment);
   const setDeployment = useDeploymentStore((s) => s.setDeployment);
   const { role, workspaceName } = useWorkspaceRole(deployment?.workspace);
   const [pending, setPending] = useState<Action | null>(null);
@@ -92,7 +92,7 @@ export function DeploymentControls() {
         <button
           type="button"
           className="button button--primary"
-          onClick={() => act("start", () => startDeployment(deployment.id) as Promise<DeploymentRecord>)}
+          onClick={() => act("start", () => startDeployment(deployment.id))}
           disabled={running || busy || denied !== null}
           aria-label="Start deployment"
           aria-describedby={describedBy}
@@ -104,7 +104,7 @@ export function DeploymentControls() {
         <button
           type="button"
           className="button button--danger"
-          onClick={() => act("stop", () => stopDeployment(deployment.id) as Promise<DeploymentRecord>)}
+          onClick={() => act("stop", () => stopDeployment(deployment.id))}
           disabled={!running || busy || denied !== null}
           aria-label="Stop deployment"
           aria-describedby={describedBy}

@@ -5,12 +5,11 @@ import { StateBadge } from "../components/state-badge";
 import { paths } from "../lib/routes";
 import { useDeploymentStore } from "../store/deployment-context";
 import type { Deployment } from "../types/api";
-import type { DeploymentRecord } from "../types/dashboard";
 import { ConnectionStatus } from "./connection-status";
 import { DeploymentControls } from "./deployment-controls";
 
 export function DeploymentHeader({ topologyName }: { topologyName: string | null }) {
-  const deployment = useDeploymentStore((s) => s.deployment) as DeploymentRecord | null;
+  const deployment = useDeploymentStore((s) => s.deployment);
   if (!deployment) return null;
 
   return (

@@ -72,6 +72,16 @@ export interface Deployment {
   created_at: string;
   updated_at: string;
   last_error: string | null;
+  workspace: number;
+  connection: number;
+  connection_name: string;
+  generation: number;
+  /** {sink topic in the document: topic this deployment writes}. */
+  output_topic_map: Record<string, string>;
+  /** False for a side-by-side candidate not yet promoted. */
+  live: boolean;
+  candidate_of: number | null;
+  discarded_at: string | null;
 }
 
 export interface ApiErrorBody {

@@ -7,13 +7,8 @@ export type { Role } from "./api";
 /** GET /api/me/ (one type with src/types/api.ts' Me). */
 export type { Me as Account, WorkspaceSummary as WorkspaceMembership } from "./api";
 
-/** The deployment as the API answers it, with the fields src/types/api.ts leaves out. */
-export interface DeploymentRecord extends Deployment {
-  workspace: number;
-  connection: number;
-  connection_name: string;
-  generation: number;
-}
+/** The deployment as the API answers it (one type with src/types/api.ts' Deployment). */
+export type DeploymentRecord = Deployment;
 
 /** GET /api/connections/?workspace= (secrets are never sent back). */
 export interface KafkaConnection {
