@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.topologies import tools, views
+from studio.topologies import expressions, tools, views
 
 app_name = "topologies"
 
@@ -19,6 +19,7 @@ urlpatterns = [
         views.topology_version_detail, name="version-detail",
     ),
     path("validate/", tools.validate, name="validate"),
+    path("expressions/check/", expressions.check, name="expression-check"),
     path(
         "topologies/<int:topology_id>/versions/<int:number>/describe/",
         tools.describe, name="version-describe",

@@ -39,6 +39,7 @@ ROLES: dict[str, dict[str, str]] = {
     "api/functions/": {"GET": SIGNED_IN},
     "api/processors/": {"GET": SIGNED_IN},
     "api/validate/": {"POST": SIGNED_IN},
+    "api/expressions/check/": {"POST": SIGNED_IN},
     "api/topologies/": {"GET": SIGNED_IN, "POST": "editor"},
     "api/topologies/<int:topology_id>/": {"GET": "viewer", "PATCH": "editor", "DELETE": "editor"},
     "api/topologies/<int:topology_id>/versions/": {"GET": "viewer", "POST": "editor"},
