@@ -7,6 +7,7 @@ import "./styles/shell.css";
 import "./styles/canvas.css";
 import "./styles/panels.css";
 import "./styles/dashboard.css";
+import "./styles/topics.css";
 import { App } from "./app";
 import { UiStoreProvider } from "./store/ui-context";
 
