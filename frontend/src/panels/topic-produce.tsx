@@ -40,6 +40,7 @@ export function TopicProduceForm({
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    setProduced(null);
     const parsedKey = parseTyped(key, keySerde, noKey);
     if (!parsedKey.ok) return setProblem(`Key: ${parsedKey.error}`);
     const parsedValue = parseTyped(value, valueSerde, tombstone);
