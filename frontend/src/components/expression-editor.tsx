@@ -20,6 +20,7 @@ import {
   completionSite,
 } from "../lib/expression-completion";
 import { type ExpressionErrorInfo, errorRange } from "../lib/expression-errors";
+import { widgetEditorInput } from "../lib/expression-widget";
 
 export interface ExpressionEditorProps {
   id: string;
@@ -193,42 +194,27 @@ function ExpressionEditorImpl(props: ExpressionEditorProps) {
 
 export const ExpressionEditor = memo(ExpressionEditorImpl);
 
+export type { ExpressionFormContext } from "../lib/expression-widget";
+
 /**
- * What an rjsf form hands ExpressionWidget through its `formContext` (rjsf 6 passes it
- * to widgets as `registry.formContext`). Register the widget for schema properties that
- * carry `x-expression`, e.g. `uiSchema = {predicate: {"ui:widget": ExpressionWidget}}`
- * or `widgets={{expression: ExpressionWidget}}` with `"ui:widget": "expression"`.
- *
- * - the kind and its variables come from the property's schema: `x-expression`
- *   `{kind, variables}` (runtime.spec's catalog);
- * - `expressionFields`: dotted field paths of sample record values (`fieldPaths()`);
- * - `expressionFunctions`: the callable functions (`fetchExpressionFunctions()`);
- * - `expressionErrors`: compile errors (`checkExpression()`), keyed by the widget's rjsf
- *   id (`root_predicate`, `root_branches_0_predicate`) or, failing that, by the
- *   property's name (`predicate`); null or missing for none.
+ * ExpressionEditor as an rjsf widget (rjsf 6's WidgetProps). Register it for schema
+ * properties that carry `x-expression`, e.g. `uiSchema = {predicate: {"ui:widget":
+ * ExpressionWidget}}`, or `widgets={{expression: ExpressionWidget}}` with
+ * `"ui:widget": "expression"`. It reads:
+ * - the kind and its variables from the property's schema: `x-expression: {kind,
+ *   variables}` (runtime.spec's catalog);
+ * - from the form's `formContext` (rjsf 6 hands it over as `registry.formContext`; see
+ *   ExpressionFormContext in lib/expression-widget.ts): `expressionFields` (dotted field
+ *   paths of sample record values, `fieldPaths()`), `expressionFunctions`
+ *   (`fetchExpressionFunctions()`) and `expressionErrors` (compile errors from
+ *   `checkExpression()`, keyed by the widget's rjsf id such as `root_predicate`, or else
+ *   by the property's name).
+ * An emptied field is reported to rjsf as undefined (rjsf's convention, so `required`
+ * and `minLength` apply); blur calls rjsf's onBlur(id, value).
  */
-export interface ExpressionFormContext {
-  expressionFields?: string[];
-  expressionFunctions?: ExpressionFunction[];
-  expressionErrors?: Record<string, ExpressionErrorInfo | null | undefined>;
-}
-
-interface XExpression {
-  kind?: unknown;
-  variables?: unknown;
-}
-
-const NO_STRINGS: string[] = [];
-const NO_FUNCTIONS: ExpressionFunction[] = [];
-
-/** ExpressionEditor as an rjsf widget; see ExpressionFormContext for what it reads. */
 export function ExpressionWidget(props: WidgetProps) {
   const { id, name, value, onChange, onBlur, schema, registry, label, disabled, readonly, placeholder } = props;
-  const spec = (schema as Record<string, unknown>)["x-expression"] as XExpression | undefined;
-  const kind = typeof spec?.kind === "string" ? spec.kind : "mapper";
-  const variables = Array.isArray(spec?.variables) ? (spec.variables as unknown[]).filter((v): v is string => typeof v === "string") : NO_STRINGS;
-  const context = (registry.formContext ?? {}) as ExpressionFormContext;
-  const error = context.expressionErrors?.[id] ?? context.expressionErrors?.[name] ?? null;
+  const input = widgetEditorInput(schema as Record<string, unknown>, registry.formContext, id, name);
   const text = typeof value === "string" ? value : "";
   return (
     <ExpressionEditor
@@ -236,18 +222,14 @@ export function ExpressionWidget(props: WidgetProps) {
       value={text}
       onChange={(next) => onChange(next === "" ? undefined : next)}
       onBlur={() => onBlur(id, text)}
-      kind={kind}
-      variables={variables}
-      fields={context.expressionFields ?? NO_STRINGS}
-      functions={context.expressionFunctions ?? NO_FUNCTIONS}
-      error={error}
+      kind={input.kind}
+      variables={input.variables}
+      fields={input.fields}
+      functions={input.functions}
+      error={input.error}
       ariaLabel={label || schema.title || name}
       readOnly={Boolean(disabled || readonly)}
-      placeholder={placeholder || variablesHint(variables)}
+      placeholder={placeholder || (input.variables.length ? `an expression of ${input.variables.join(", ")}` : undefined)}
     />
   );
-}
-
-function variablesHint(variables: string[]): string | undefined {
-  return variables.length ? `an expression of ${variables.join(", ")}` : undefined;
 }
