@@ -7,8 +7,10 @@ import { Link } from "./components/link";
 import { usePathname } from "./hooks/use-location";
 import { useResource } from "./hooks/use-resource";
 import { type Route, matchRoute, paths } from "./lib/routes";
+import { AuditPage } from "./pages/audit-page";
 import { DeploymentPage } from "./pages/deployment-page";
 import { NotFoundPage } from "./pages/not-found-page";
+import { TopicsPage } from "./pages/topics-page";
 import { TopologiesPage } from "./pages/topologies-page";
 import { TopologyPage } from "./pages/topology-page";
 
@@ -56,6 +58,12 @@ export function App() {
           >
             Topologies
           </Link>
+          <Link to={paths.topics()} className="topbar__link" aria-current={route.name === "topics" ? "page" : undefined}>
+            Topics
+          </Link>
+          <Link to={paths.audit()} className="topbar__link" aria-current={route.name === "audit" ? "page" : undefined}>
+            Audit
+          </Link>
         </nav>
         <div className="topbar__user">
           {me.data && (
@@ -87,6 +95,10 @@ function RouteView({ route }: { route: Route }) {
       return <TopologyPage key={route.id} id={route.id} />;
     case "deployment":
       return <DeploymentPage key={route.id} id={route.id} />;
+    case "topics":
+      return <TopicsPage />;
+    case "audit":
+      return <AuditPage />;
     case "not-found":
       return <NotFoundPage path={route.path} />;
   }
@@ -100,6 +112,10 @@ function titleFor(route: Route): string {
       return `Topology ${route.id}`;
     case "deployment":
       return `Deployment ${route.id}`;
+    case "topics":
+      return "Topics";
+    case "audit":
+      return "Audit log";
     case "not-found":
       return "Not found";
   }

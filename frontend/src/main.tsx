@@ -10,6 +10,7 @@ import "./styles/dashboard.css";
 import "./styles/editor.css";
 import "./styles/test-bench.css";
 import "./styles/reprocess.css";
+import "./styles/topics.css";
 import { App } from "./app";
 import { UiStoreProvider } from "./store/ui-context";
 

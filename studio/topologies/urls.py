@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.topologies import tools, trybench, views
+from studio.topologies import expressions, tools, trybench, views
 
 app_name = "topologies"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("validate/", tools.validate, name="validate"),
     path("try/", trybench.try_document, name="try"),
+    path("expressions/check/", expressions.check, name="expression-check"),
     path(
         "topologies/<int:topology_id>/versions/<int:number>/describe/",
         tools.describe, name="version-describe",

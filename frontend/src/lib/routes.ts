@@ -4,6 +4,8 @@ export type Route =
   | { name: "topologies" }
   | { name: "topology"; id: number }
   | { name: "deployment"; id: number }
+  | { name: "topics" }
+  | { name: "audit" }
   | { name: "not-found"; path: string };
 
 const PATTERNS: Array<[RegExp, (id: number) => Route]> = [
@@ -15,6 +17,8 @@ export function matchRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "" || /^\/topologies\/?$/.test(pathname)) {
     return { name: "topologies" };
   }
+  if (/^\/topics\/?$/.test(pathname)) return { name: "topics" };
+  if (/^\/audit\/?$/.test(pathname)) return { name: "audit" };
   for (const [pattern, build] of PATTERNS) {
     const m = pattern.exec(pathname);
     if (m) return build(Number(m[1]));
@@ -26,6 +30,8 @@ export const paths = {
   topologies: (): string => "/",
   topology: (id: number): string => `/topologies/${id}`,
   deployment: (id: number): string => `/deployments/${id}`,
+  topics: (): string => "/topics",
+  audit: (): string => "/audit",
   login: (next?: string): string =>
     next && next !== "/" ? `/login/?next=${encodeURIComponent(next)}` : "/login/",
 };

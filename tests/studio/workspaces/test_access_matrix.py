@@ -41,6 +41,7 @@ ROLES: dict[str, dict[str, str]] = {
     "api/processors/": {"GET": SIGNED_IN},
     "api/validate/": {"POST": SIGNED_IN},
     "api/try/": {"POST": "editor"},
+    "api/expressions/check/": {"POST": SIGNED_IN},
     "api/topologies/": {"GET": SIGNED_IN, "POST": "editor"},
     "api/topologies/<int:topology_id>/": {"GET": "viewer", "PATCH": "editor", "DELETE": "editor"},
     "api/topologies/<int:topology_id>/versions/": {"GET": "viewer", "POST": "editor"},
