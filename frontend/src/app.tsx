@@ -1,18 +1,22 @@
 // The shell: top bar with the user and Log out, and the page for the current route.
-import { useEffect } from "react";
+import { Suspense, lazy, useEffect } from "react";
 import { ApiError } from "./api/client";
 import { fetchMe, logOut } from "./api/session";
+import { Spinner } from "./components/feedback";
 import { LogOutIcon } from "./components/icons";
 import { Link } from "./components/link";
 import { usePathname } from "./hooks/use-location";
 import { useResource } from "./hooks/use-resource";
 import { type Route, matchRoute, paths } from "./lib/routes";
-import { AuditPage } from "./pages/audit-page";
-import { DeploymentPage } from "./pages/deployment-page";
 import { NotFoundPage } from "./pages/not-found-page";
-import { TopicsPage } from "./pages/topics-page";
 import { TopologiesPage } from "./pages/topologies-page";
-import { TopologyPage } from "./pages/topology-page";
+
+// Each page's code is fetched when it is first shown: the editor (forms, validation
+// library) and the dashboard (charts) stay out of the list page's load.
+const TopologyPage = lazy(() => import("./pages/topology-page").then((m) => ({ default: m.TopologyPage })));
+const DeploymentPage = lazy(() => import("./pages/deployment-page").then((m) => ({ default: m.DeploymentPage })));
+const TopicsPage = lazy(() => import("./pages/topics-page").then((m) => ({ default: m.TopicsPage })));
+const AuditPage = lazy(() => import("./pages/audit-page").then((m) => ({ default: m.AuditPage })));
 
 export function App() {
   const pathname = usePathname();
@@ -88,6 +92,20 @@ export function App() {
 }
 
 function RouteView({ route }: { route: Route }) {
+  return (
+    <Suspense
+      fallback={
+        <main className="page">
+          <Spinner label="Loading" />
+        </main>
+      }
+    >
+      <Page route={route} />
+    </Suspense>
+  );
+}
+
+function Page({ route }: { route: Route }) {
   switch (route.name) {
     case "topologies":
       return <TopologiesPage />;

@@ -1,5 +1,5 @@
 // What the topology editor asks the studio besides topologies: the port kinds, live
-// validation, the functions expressions may call, connections and their topics.
+// validation and a connection's topic names.
 import type { Dataflow } from "../lib/dataflow";
 import type { Page } from "../types/api";
 import type { PortKindReference } from "../types/catalog";
@@ -7,9 +7,6 @@ import type { Problem, TopologyDocument } from "../types/document";
 import { api, request } from "./client";
 
 export const fetchPortKinds = (signal?: AbortSignal) => api.get<PortKindReference>("/api/port-kinds/", signal);
-
-export const fetchFunctions = (signal?: AbortSignal) =>
-  api.get<Array<{ name: string; signature?: string; description?: string; doc?: string }>>("/api/functions/", signal);
 
 export const validateDocument = (document: TopologyDocument, connection: number | null, signal?: AbortSignal) =>
   request<{ problems: Problem[]; dataflow?: Dataflow }>(

@@ -1,18 +1,21 @@
-// Widgets of the property form beyond rjsf's own: a topic picker fed by the
-// connection's topic list, and a code field for expressions.
+// The topic picker of the property form, fed by the connection's topic list, and what
+// the form hands its widgets. (Expressions get components/expression-widget-lazy.tsx.)
 import type { WidgetProps } from "@rjsf/utils";
 import { useId } from "react";
+import type { ExpressionFormContext } from "../lib/expression-widget";
 
-/** What the editor hands every widget through rjsf's formContext. */
-export interface ParamFormContext {
+/**
+ * What the editor hands every widget through rjsf's formContext (rjsf 6 gives it to
+ * widgets as `registry.formContext`): the connection's topics, and what the expression
+ * editor takes (lib/expression-widget.ts).
+ */
+export interface ParamFormContext extends ExpressionFormContext {
   topics: string[];
-  fields: string[];
-  functions: Array<{ name: string; signature?: string; doc?: string }>;
 }
 
-export function TopicWidget({ id, value, required, disabled, readonly, onChange, onBlur, label, formContext, placeholder }: WidgetProps) {
+export function TopicWidget({ id, value, required, disabled, readonly, onChange, onBlur, label, registry, placeholder }: WidgetProps) {
   const listId = useId();
-  const topics = (formContext as ParamFormContext | undefined)?.topics ?? [];
+  const topics = (registry.formContext as ParamFormContext | undefined)?.topics ?? [];
   return (
     <>
       <input
@@ -36,23 +39,5 @@ export function TopicWidget({ id, value, required, disabled, readonly, onChange,
         ))}
       </datalist>
     </>
-  );
-}
-
-/** A plain code field; replaced by the CodeMirror editor where it is available. */
-export function PlainExpressionWidget({ id, value, required, disabled, readonly, onChange, onBlur, label }: WidgetProps) {
-  return (
-    <textarea
-      id={id}
-      className="form-control expression-input"
-      value={typeof value === "string" ? value : ""}
-      required={required}
-      disabled={disabled || readonly}
-      rows={2}
-      aria-label={label || "Expression"}
-      spellCheck={false}
-      onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value)}
-      onBlur={(e) => onBlur(id, e.target.value)}
-    />
   );
 }

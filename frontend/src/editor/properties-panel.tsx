@@ -9,9 +9,12 @@ import type { CatalogIndex } from "../lib/catalog";
 import { cleanParams, paramsUiSchema, problemsForForm } from "../lib/param-ui";
 import { nodeConfig } from "../nodes";
 import { useCanvasStore } from "../store/canvas-context";
-import { type ParamFormContext, PlainExpressionWidget, TopicWidget } from "./param-widgets";
+import { LazyExpressionWidget } from "../components/expression-widget-lazy";
+import { useParamExpressionErrors } from "../hooks/use-param-expression-errors";
+import { type ParamFormContext, TopicWidget } from "./param-widgets";
 
-const widgets: RegistryWidgetsType = { topic: TopicWidget, expression: PlainExpressionWidget };
+const widgets: RegistryWidgetsType = { topic: TopicWidget, expression: LazyExpressionWidget };
+const NO_PARAMS: Record<string, unknown> = {};
 
 export const PropertiesPanel = memo(function PropertiesPanel({
   catalog,
@@ -29,6 +32,8 @@ export const PropertiesPanel = memo(function PropertiesPanel({
   const entry = node ? catalog.get(node.data.type) : undefined;
   const uiSchema = useMemo(() => paramsUiSchema(entry?.params_schema), [entry]);
   const formProblems = useMemo(() => (node ? problemsForForm(problems, node.id) : null), [problems, node]);
+  const expressionErrors = useParamExpressionErrors(entry?.params_schema, node?.data.params ?? NO_PARAMS);
+  const formContext = useMemo(() => ({ ...context, expressionErrors }), [context, expressionErrors]);
 
   if (!node) {
     return (
@@ -86,7 +91,7 @@ export const PropertiesPanel = memo(function PropertiesPanel({
           formData={node.data.params}
           validator={validator}
           widgets={widgets}
-          formContext={context}
+          formContext={formContext}
           extraErrors={formProblems?.fields as never}
           liveValidate="onChange"
           showErrorList={false}

@@ -3,7 +3,9 @@
 import { useReactFlow } from "@xyflow/react";
 import { type ChangeEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { fetchConnections } from "../api/connections";
-import { fetchFunctions, fetchTopicNames } from "../api/editor";
+import { fetchTopicNames } from "../api/editor";
+import { useExpressionFunctions } from "../hooks/use-expression-functions";
+import { useTopicFields } from "../hooks/use-topic-fields";
 import { saveVersion } from "../api/topologies";
 import { AlertIcon } from "../components/icons";
 import { useLiveValidation } from "../hooks/use-live-validation";
@@ -14,7 +16,7 @@ import type { CatalogIndex } from "../lib/catalog";
 import { documentFileName, parseDocumentFile } from "../lib/document-file";
 import { newNode } from "../lib/editing";
 import { documentToFlow, flowToDocument } from "../lib/graph";
-import { nodeCounts } from "../lib/test-bench";
+import { nodeCounts, sourceTopics } from "../lib/test-bench";
 import { ProblemsPanel } from "../panels/problems-panel";
 import { TestBenchPanel } from "../panels/test-bench-panel";
 import { useCanvasStore, useCanvasStoreApi } from "../store/canvas-context";
@@ -72,14 +74,12 @@ export function TopologyEditor({
     if (connection === null && connections.data?.results[0]) setConnection(connections.data.results[0].id);
   }, [connection, connections.data]);
   const topics = useResource((signal) => (connection === null ? Promise.resolve([]) : fetchTopicNames(connection, signal)), [connection]);
-  const functions = useResource((signal) => fetchFunctions(signal), []);
+  const functions = useExpressionFunctions();
+  const inputTopics = useMemo(() => sourceTopics(document), [document]);
+  const fields = useTopicFields(connection ?? undefined, inputTopics);
   const formContext = useMemo(
-    () => ({
-      topics: topics.data ?? [],
-      fields: [],
-      functions: (functions.data ?? []).map((f) => ({ name: f.name, signature: f.signature, doc: f.description ?? f.doc })),
-    }),
-    [topics.data, functions.data],
+    () => ({ topics: topics.data ?? [], expressionFields: fields, expressionFunctions: functions }),
+    [topics.data, fields, functions],
   );
 
   const validation = useLiveValidation(document, connection);
