@@ -71,6 +71,22 @@ def test_word_count_deploys_and_shows_live_counts(page, live_stack, artifacts) -
         f"dashboard shows {shown}; expected {dict(expected)} within {OUTPUT_TIMEOUT_MS // 1000} s"
     )
 
+    # The monitoring canvas: every edge (each the only way into its node) shows its rate,
+    # and clicking a node shows the records it passes on, live.
+    expect(page.get_by_test_id("edge-rate")).to_have_count(len(json.loads(EXAMPLE.read_text())["edges"]))
+    page.locator('.react-flow__node[data-id="count-words"]').click()
+    samples = page.get_by_test_id("node-samples")
+    expect(samples).to_have_attribute("data-node", "count-words")
+    rows = samples.get_by_test_id("node-sample")
+    expect(rows.first).to_be_visible(timeout=30_000)
+    # The count passes on table updates: {"new_value": n, "old_value": n - 1 or null}.
+    seen = {key: json.loads(value)["new_value"]
+            for key, value in rows.evaluate_all("rows => rows.map(r => [r.dataset.key, r.dataset.value])")}
+    # Samples are a few records per second: some of this run's updates, none above the truth.
+    assert seen.keys() & expected.keys(), seen
+    assert all(0 < n <= expected[w] for w, n in seen.items() if w in expected), seen
+    artifacts.screenshot(page, "node-samples")
+
     # A second tab (and so a reload) starts from the server's snapshot and sees the same.
     second = page.context.new_page()
     second.goto(page.url)

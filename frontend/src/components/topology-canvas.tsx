@@ -26,6 +26,8 @@ export function TopologyCanvas({ label, minimap = true }: { label: string; minim
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onPaneClick={() => selectNode(null)}
+        // The records on an edge are those its source passes on.
+        onEdgeClick={(_, edge) => selectNode(edge.source)}
         nodesConnectable={false}
         deleteKeyCode={null}
         fitView

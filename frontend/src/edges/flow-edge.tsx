@@ -1,6 +1,8 @@
 import { BaseEdge, EdgeLabelRenderer, type EdgeProps, getBezierPath, getSmoothStepPath } from "@xyflow/react";
 import { memo } from "react";
 import { useNodeRate } from "../hooks/use-node-rate";
+import { formatRateWithUnit } from "../lib/format";
+import { useCanvasStore } from "../store/canvas-context";
 import type { AppEdge } from "../types/flow";
 import { portKindColor } from "../nodes/config";
 
@@ -29,6 +31,8 @@ function FlowEdge({
     : getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
   const rate = useNodeRate(target);
   const active = rate !== null && rate > 0;
+  // A node's rate is what reaches it: the edge's own rate when it is the only way in.
+  const only = useCanvasStore((s) => s.edges.reduce((n, e) => n + (e.target === target ? 1 : 0), 0) === 1);
   const repartition = data?.repartition;
   return (
     <>
@@ -39,6 +43,18 @@ function FlowEdge({
         className={`flow-edge${active ? " flow-edge--active" : ""}${selected ? " flow-edge--selected" : ""}${repartition ? " flow-edge--repartition" : ""}`}
         style={{ stroke: portKindColor(data?.sourcePortKind ?? "stream") }}
       />
+      {rate !== null && only && (
+        <EdgeLabelRenderer>
+          <span
+            className={`edge-badge edge-badge--rate nodrag nopan${active ? " is-active" : ""}`}
+            style={{ transform: `translate(-50%, -120%) translate(${labelX}px, ${labelY}px)` }}
+            data-testid="edge-rate"
+            data-rate={rate}
+          >
+            {formatRateWithUnit(rate)}
+          </span>
+        </EdgeLabelRenderer>
+      )}
       {repartition && (
         <EdgeLabelRenderer>
           <span

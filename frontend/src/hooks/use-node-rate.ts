@@ -2,6 +2,7 @@ import { useStore } from "zustand";
 import { createStore } from "zustand/vanilla";
 import { useOptionalDeploymentStoreApi } from "../store/deployment-context";
 import type { DeploymentStore } from "../store/deployment-store";
+import { errorsByNode } from "../lib/live-samples";
 
 // Stand-in store for canvases that are not monitoring a deployment, so the hook below
 // can call useStore unconditionally.
@@ -27,4 +28,15 @@ export function useNodeTotal(nodeId: string): number | null {
   return useStore(store as typeof idle, (s) =>
     s.merged.updatedAt === null ? null : (s.nodeRates[nodeId]?.total ?? 0),
   );
+}
+
+const noErrors = createStore<{ merged: { errors: DeploymentStore["merged"]["errors"] }; documentNodeIds: string[] }>()(() => ({
+  merged: { errors: [] },
+  documentNodeIds: [],
+}));
+
+/** How many of the latest reported errors a document node had (0 outside a dashboard). */
+export function useNodeErrorCount(nodeId: string): number {
+  const store = useOptionalDeploymentStoreApi() ?? noErrors;
+  return useStore(store as typeof noErrors, (s) => errorsByNode(s.merged.errors, s.documentNodeIds)[nodeId] ?? 0);
 }

@@ -2,12 +2,15 @@
 // per-replica view the dashboard renders. Everything the dashboard shows comes from
 // here, so a reload or a second tab rebuilds the same state from the first snapshot.
 import type { Deployment } from "../types/api";
-import type { MetricsSnapshot, SocketMessage } from "../types/metrics";
+import type { LiveSample, MetricsSnapshot, SocketMessage } from "../types/metrics";
 
 export interface FeedState {
   deployment: Deployment | null;
   replicas: Record<string, MetricsSnapshot>;
 }
+
+/** How many samples per processor the dashboard keeps. */
+export const SAMPLES_KEPT = 10;
 
 /** Parses one websocket frame; null for anything that is not a known message. */
 export function parseSocketMessage(raw: string): SocketMessage | null {
@@ -27,7 +30,16 @@ export function parseSocketMessage(raw: string): SocketMessage | null {
         metrics: Object.fromEntries(
           Object.entries(data.metrics).filter(([, m]) => isSnapshot(m)),
         ) as Record<string, MetricsSnapshot>,
+        samples: isObject(data.samples)
+          ? (Object.fromEntries(
+              Object.entries(data.samples)
+                .filter(([, list]) => Array.isArray(list))
+                .map(([node, list]) => [node, (list as unknown[]).filter(isSample)]),
+            ) as Record<string, LiveSample[]>)
+          : {},
       };
+    case "sample":
+      return isSample(data.sample) ? { type: "sample", sample: data.sample } : null;
     case "metrics":
       if (data.replica === undefined || data.replica === null || !isSnapshot(data.metrics)) {
         return null;
@@ -48,6 +60,8 @@ export function parseSocketMessage(raw: string): SocketMessage | null {
  */
 export function applySocketMessage(state: FeedState, message: SocketMessage): FeedState {
   switch (message.type) {
+    case "sample":
+      return state;
     case "snapshot":
       return { deployment: message.deployment, replicas: { ...message.metrics } };
     case "metrics":
@@ -85,6 +99,22 @@ export function reconnectDelay(
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Samples per processor after one more arrived: newest first, at most `kept`. The
+ * newest sample of a processor is kept even when several replicas report at once.
+ */
+export function addSample(
+  samples: Readonly<Record<string, LiveSample[]>>,
+  sample: LiveSample,
+  kept = SAMPLES_KEPT,
+): Record<string, LiveSample[]> {
+  return { ...samples, [sample.node]: [sample, ...(samples[sample.node] ?? [])].slice(0, kept) };
+}
+
+function isSample(value: unknown): value is LiveSample {
+  return isObject(value) && typeof value.node === "string" && typeof value.timestamp === "number";
 }
 
 function isSnapshot(value: unknown): value is MetricsSnapshot {

@@ -8,7 +8,7 @@ import { formatCompact, formatRateWithUnit } from "../lib/format";
 import type { FlowNodeData } from "../lib/graph";
 import type { KeyParam } from "../lib/key-params";
 import type { CatalogPort } from "../types/catalog";
-import { useNodeRate, useNodeTotal } from "../hooks/use-node-rate";
+import { useNodeErrorCount, useNodeRate, useNodeTotal } from "../hooks/use-node-rate";
 import { useCanvasStore } from "../store/canvas-context";
 import { nodeConfig, portKindColor } from "./config";
 
@@ -24,6 +24,7 @@ export function NodeShell({
   const family = nodeConfig[data.family];
   const Icon = family.icon;
   const rate = useNodeRate(data.nodeId);
+  const failing = useNodeErrorCount(data.nodeId);
   const regroups = useCanvasStore(
     (s) => s.dataflow?.repartitions.filter((r) => r.node_id === data.nodeId && r.port === null).map((r) => r.reason).join("; ") ?? "",
   );
@@ -38,6 +39,7 @@ export function NodeShell({
     data.errors ? "flow-node--error" : data.warnings ? "flow-node--warning" : "",
     rate !== null && rate > 0 ? "flow-node--active" : "",
     highlight ? `flow-node--${highlight}` : "",
+    failing ? "flow-node--failing" : "",
   ];
   return (
     <div
@@ -91,6 +93,11 @@ export function NodeShell({
           {trial.failed ? "failed · " : ""}
           {trial.count}
           {trial.truncated ? "+" : ""} out
+        </div>
+      )}
+      {failing > 0 && (
+        <div className="flow-node__failing" role="status" data-testid="node-errors" title="Records this node failed on (see the errors panel)">
+          {failing} error{failing === 1 ? "" : "s"}
         </div>
       )}
       {rate !== null && (

@@ -19,6 +19,7 @@ import { ErrorsPanel } from "../panels/errors-panel";
 import { LagPanel } from "../panels/lag-panel";
 import { MetricsCharts } from "../panels/metrics-charts";
 import { NodeRatesPanel } from "../panels/node-rates-panel";
+import { NodeSamplesPanel } from "../panels/node-samples-panel";
 import { OutputRecordsPanel } from "../panels/output-records-panel";
 import { ReplicasPanel } from "../panels/replicas-panel";
 import { ReprocessPanel } from "../panels/reprocess-panel";
@@ -103,15 +104,23 @@ function Dashboard({ initial }: { initial: Deployment }) {
         <ReplicasPanel />
         <RestorePanel />
       </div>
-      <div className="dashboard-grid">
-        <div className="dashboard-graph">
-          {graph ? (
-            <ReactFlowProvider>
-              <CanvasStoreProvider key={`${initial.version}-${catalog.size}`} initial={graph}>
+      {graph ? (
+        <ReactFlowProvider>
+          <CanvasStoreProvider key={`${initial.version}-${catalog.size}`} initial={graph}>
+            <div className="dashboard-grid">
+              <div className="dashboard-graph">
                 <TopologyCanvas label={`Live graph of ${initial.application_id}`} minimap={false} />
-              </CanvasStoreProvider>
-            </ReactFlowProvider>
-          ) : version.error ? (
+              </div>
+              <div className="stack">
+                <NodeSamplesPanel labels={labels} />
+                <NodeRatesPanel labels={labels} />
+              </div>
+            </div>
+          </CanvasStoreProvider>
+        </ReactFlowProvider>
+      ) : (
+        <div className="dashboard-graph">
+          {version.error ? (
             <ErrorMessage error={version.error} onRetry={version.reload} />
           ) : version.loading ? (
             <Spinner label="Loading graph" />
@@ -119,8 +128,7 @@ function Dashboard({ initial }: { initial: Deployment }) {
             <p className="muted canvas-missing">The document of version {initial.version_number} is not available.</p>
           )}
         </div>
-        <NodeRatesPanel labels={labels} />
-      </div>
+      )}
       <div className="dashboard-grid dashboard-grid--even">
         <OutputRecordsPanel />
         <div className="stack">

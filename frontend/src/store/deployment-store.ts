@@ -1,7 +1,7 @@
 // Live state of one deployment, fed by the websocket (and by Start/Stop answers).
 // The merged metrics view is recomputed when a report arrives, not on every render.
 import { createStore } from "zustand/vanilla";
-import { type FeedState, applySocketMessage } from "../lib/deployment-feed";
+import { type FeedState, addSample, applySocketMessage } from "../lib/deployment-feed";
 import {
   EMPTY_METRICS,
   type MergedMetrics,
@@ -11,7 +11,7 @@ import {
   mergeSnapshots,
 } from "../lib/metrics";
 import type { Deployment } from "../types/api";
-import type { MetricsSnapshot, SocketMessage } from "../types/metrics";
+import type { LiveSample, MetricsSnapshot, SocketMessage } from "../types/metrics";
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -31,6 +31,8 @@ export interface DeploymentState {
   nodeRates: Record<string, { rate: number; total: number }>;
   history: ThroughputPoint[];
   connection: Connection;
+  /** processor -> its latest samples, newest first (the websocket's "sample" frames). */
+  samples: Record<string, LiveSample[]>;
 }
 
 export interface DeploymentActions {
@@ -62,11 +64,14 @@ export function createDeploymentStore(initial: { deployment?: Deployment | null 
       nodeRates: {},
       history: [],
       connection: { status: "connecting", attempt: 0, retryAt: null },
+      samples: {},
       receive: (message) =>
         set((s) => {
+          if (message.type === "sample") return { samples: addSample(s.samples, message.sample) };
           const feed = applySocketMessage({ deployment: s.deployment, replicas: s.replicas }, message);
           if (message.type === "deployment") return { deployment: feed.deployment };
-          return derive(feed, s.documentNodeIds, s.history);
+          const derived = derive(feed, s.documentNodeIds, s.history);
+          return message.type === "snapshot" ? { ...derived, samples: message.samples } : derived;
         }),
       setDeployment: (deployment) => set({ deployment }),
       setDocumentNodeIds: (ids) =>

@@ -47,7 +47,30 @@ export interface MetricsSnapshot {
   totals: Record<string, number>;
 }
 
+/** A record as a node passed it on (the websocket's "sample" frames). */
+export interface LiveSample {
+  replica: string | number;
+  /** The processor's name (a document node id, or one of its processors: `<id>-…`). */
+  node: string;
+  task: string | null;
+  /** The input record being processed; null during a punctuation. */
+  topic: string | null;
+  partition: number | null;
+  offset: number | null;
+  timestamp: number;
+  key: unknown;
+  value: unknown;
+  truncated?: string[];
+}
+
 export type SocketMessage =
-  | { type: "snapshot"; deployment: Deployment; metrics: Record<string, MetricsSnapshot> }
+  | {
+      type: "snapshot";
+      deployment: Deployment;
+      metrics: Record<string, MetricsSnapshot>;
+      /** processor -> its latest samples, newest first. */
+      samples: Record<string, LiveSample[]>;
+    }
   | { type: "metrics"; replica: string; metrics: MetricsSnapshot }
-  | { type: "deployment"; deployment: Deployment };
+  | { type: "deployment"; deployment: Deployment }
+  | { type: "sample"; sample: LiveSample };
