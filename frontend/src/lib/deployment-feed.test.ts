@@ -75,7 +75,7 @@ describe("applySocketMessage", () => {
 
   it("replaces everything on a snapshot, so a reload shows the server's view", () => {
     const before: FeedState = { deployment: deployment("starting"), replicas: { old: metrics(1) } };
-    const after = applySocketMessage(before, { type: "snapshot", deployment: deployment("running"), metrics: { "3": metrics(5) }, samples: {} });
+    const after = applySocketMessage(before, { type: "snapshot", deployment: deployment("running"), metrics: { "3": metrics(5) }, samples: {}, errors: [] });
     expect(after.deployment?.observed_state).toBe("running");
     expect(Object.keys(after.replicas)).toEqual(["3"]);
   });

@@ -2,15 +2,16 @@
 // per-replica view the dashboard renders. Everything the dashboard shows comes from
 // here, so a reload or a second tab rebuilds the same state from the first snapshot.
 import type { Deployment } from "../types/api";
-import type { LiveSample, MetricsSnapshot, SocketMessage } from "../types/metrics";
+import type { LiveSample, MetricsSnapshot, RecordError, SocketMessage } from "../types/metrics";
 
 export interface FeedState {
   deployment: Deployment | null;
   replicas: Record<string, MetricsSnapshot>;
 }
 
-/** How many samples per processor the dashboard keeps. */
+/** How many samples per processor, and record errors in all, the dashboard keeps. */
 export const SAMPLES_KEPT = 10;
+export const ERRORS_KEPT = 100;
 
 /** Parses one websocket frame; null for anything that is not a known message. */
 export function parseSocketMessage(raw: string): SocketMessage | null {
@@ -37,7 +38,10 @@ export function parseSocketMessage(raw: string): SocketMessage | null {
                 .map(([node, list]) => [node, (list as unknown[]).filter(isSample)]),
             ) as Record<string, LiveSample[]>)
           : {},
+        errors: Array.isArray(data.errors) ? data.errors.filter(isRecordError) : [],
       };
+    case "error":
+      return isRecordError(data.error) ? { type: "error", error: data.error } : null;
     case "sample":
       return isSample(data.sample) ? { type: "sample", sample: data.sample } : null;
     case "metrics":
@@ -61,6 +65,7 @@ export function parseSocketMessage(raw: string): SocketMessage | null {
 export function applySocketMessage(state: FeedState, message: SocketMessage): FeedState {
   switch (message.type) {
     case "sample":
+    case "error":
       return state;
     case "snapshot":
       return { deployment: message.deployment, replicas: { ...message.metrics } };
@@ -111,6 +116,15 @@ export function addSample(
   kept = SAMPLES_KEPT,
 ): Record<string, LiveSample[]> {
   return { ...samples, [sample.node]: [sample, ...(samples[sample.node] ?? [])].slice(0, kept) };
+}
+
+/** The record errors after one more arrived: newest first, at most `kept`. */
+export function addRecordError(errors: readonly RecordError[], error: RecordError, kept = ERRORS_KEPT): RecordError[] {
+  return [error, ...errors].slice(0, kept);
+}
+
+function isRecordError(value: unknown): value is RecordError {
+  return isSample(value) && typeof (value as { message?: unknown }).message === "string";
 }
 
 function isSample(value: unknown): value is LiveSample {

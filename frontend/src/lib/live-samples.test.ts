@@ -75,3 +75,15 @@ describe("changeText", () => {
     expect(changeText("word", f)).toBe('"word"');
   });
 });
+
+describe("record error frames", () => {
+  it("are read with their decision and dead-letter topic, newest first", async () => {
+    const { addRecordError } = await import("./deployment-feed");
+    const error = { ...sample("count", 5), kind: "processing", type: "ValueError", message: "bad", decision: "dlq", dead_letter_topic: "wc-dlq", at: 7 };
+    const parsed = parseSocketMessage(JSON.stringify({ type: "error", error }));
+    expect(parsed).toEqual({ type: "error", error });
+    expect(parseSocketMessage(JSON.stringify({ type: "error", error: { ...error, message: 3 } }))).toBeNull();
+    const later = { ...error, at: 8 };
+    expect(addRecordError(addRecordError([], error), later, 1)).toEqual([later]);
+  });
+});

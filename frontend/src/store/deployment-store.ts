@@ -1,7 +1,7 @@
 // Live state of one deployment, fed by the websocket (and by Start/Stop answers).
 // The merged metrics view is recomputed when a report arrives, not on every render.
 import { createStore } from "zustand/vanilla";
-import { type FeedState, addSample, applySocketMessage } from "../lib/deployment-feed";
+import { type FeedState, addRecordError, addSample, applySocketMessage } from "../lib/deployment-feed";
 import {
   EMPTY_METRICS,
   type MergedMetrics,
@@ -11,7 +11,7 @@ import {
   mergeSnapshots,
 } from "../lib/metrics";
 import type { Deployment } from "../types/api";
-import type { LiveSample, MetricsSnapshot, SocketMessage } from "../types/metrics";
+import type { LiveSample, MetricsSnapshot, RecordError, SocketMessage } from "../types/metrics";
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -33,6 +33,8 @@ export interface DeploymentState {
   connection: Connection;
   /** processor -> its latest samples, newest first (the websocket's "sample" frames). */
   samples: Record<string, LiveSample[]>;
+  /** The latest record errors, newest first (snapshot, then "error" frames). */
+  recordErrors: RecordError[];
 }
 
 export interface DeploymentActions {
@@ -65,13 +67,17 @@ export function createDeploymentStore(initial: { deployment?: Deployment | null 
       history: [],
       connection: { status: "connecting", attempt: 0, retryAt: null },
       samples: {},
+      recordErrors: [],
       receive: (message) =>
         set((s) => {
           if (message.type === "sample") return { samples: addSample(s.samples, message.sample) };
+          if (message.type === "error") return { recordErrors: addRecordError(s.recordErrors, message.error) };
           const feed = applySocketMessage({ deployment: s.deployment, replicas: s.replicas }, message);
           if (message.type === "deployment") return { deployment: feed.deployment };
           const derived = derive(feed, s.documentNodeIds, s.history);
-          return message.type === "snapshot" ? { ...derived, samples: message.samples } : derived;
+          return message.type === "snapshot"
+            ? { ...derived, samples: message.samples, recordErrors: message.errors }
+            : derived;
         }),
       setDeployment: (deployment) => set({ deployment }),
       setDocumentNodeIds: (ids) =>

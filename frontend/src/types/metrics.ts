@@ -63,6 +63,17 @@ export interface LiveSample {
   truncated?: string[];
 }
 
+/** A record an exception handler decided on (the websocket's "error" frames). */
+export interface RecordError extends LiveSample {
+  kind: string | null;
+  type: string | null;
+  message: string;
+  /** "continued" (log and continue), "dlq" (dead-lettered, then continued) or "failed". */
+  decision: "continued" | "dlq" | "failed" | string | null;
+  dead_letter_topic: string | null;
+  at: number;
+}
+
 export type SocketMessage =
   | {
       type: "snapshot";
@@ -70,7 +81,10 @@ export type SocketMessage =
       metrics: Record<string, MetricsSnapshot>;
       /** processor -> its latest samples, newest first. */
       samples: Record<string, LiveSample[]>;
+      /** The latest record errors, newest first. */
+      errors: RecordError[];
     }
   | { type: "metrics"; replica: string; metrics: MetricsSnapshot }
   | { type: "deployment"; deployment: Deployment }
-  | { type: "sample"; sample: LiveSample };
+  | { type: "sample"; sample: LiveSample }
+  | { type: "error"; error: RecordError };
