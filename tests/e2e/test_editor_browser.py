@@ -157,3 +157,30 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     assert shown == dict(expected)
     errors = [line for line in artifacts.console if line.startswith(("[error]", "[pageerror]"))]
     assert errors == [], errors
+
+
+def test_editor_and_dashboard_fit_1280_by_800(chromium_browser, live_stack, artifacts) -> None:
+    """The smallest screen issue 7 names: nothing scrolls sideways and the editor's
+    three columns and toolbar are on screen."""
+    from playwright.sync_api import expect
+
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.on("pageerror", lambda error: artifacts.console.append(f"[pageerror] {error}"))
+    try:
+        log_in(page, live_stack)
+        page.get_by_role("link", name=re.compile("word count", re.I)).first.click()
+        page.wait_for_url(re.compile(r"/topologies/\d+"))
+        expect(page.locator(".react-flow__node")).to_have_count(8, timeout=20_000)
+        for region in [page.get_by_role("navigation", name="Node palette"), page.get_by_test_id("editor-canvas"),
+                       page.get_by_role("complementary", name="Editor panels"),
+                       page.get_by_role("button", name="Save version")]:
+            box = region.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        artifacts.screenshot(page, "editor-1280")
+        page.get_by_role("link", name="Topologies").first.click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        assert [line for line in artifacts.console if line.startswith("[pageerror]")] == []
+    finally:
+        context.close()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BAND_GAP, COLUMN_WIDTH, ROW_HEIGHT, columnsPerBand, layeredLayout, needsLayout } from "./layout";
+import { BAND_GAP, COLUMN_WIDTH, ROW_HEIGHT, columnsPerBand, layeredLayout, needsLayout, tooWide } from "./layout";
 
 const edge = (source: string, target: string) => ({
   id: `${source}-${target}`,
@@ -72,5 +72,17 @@ describe("layeredLayout", () => {
     const pos = layeredLayout(["a", "b"], [edge("a", "b"), edge("b", "a"), edge("a", "ghost")]);
     expect(pos.size).toBe(2);
     expect(pos.get("a")!.x).not.toBe(pos.get("b")!.x);
+  });
+});
+
+describe("tooWide", () => {
+  const row = (n: number, dy = 0) =>
+    Array.from({ length: n }, (_, i) => ({ id: `n${i}`, type: "t", params: {}, position: { x: i * 260, y: (i % 2) * dy } }));
+
+  it("is true for a long row of steps and false for short or tall drawings", () => {
+    expect(tooWide(row(8))).toBe(true); // 8 × 260 wide, one row high
+    expect(tooWide(row(5))).toBe(false); // too few nodes to bother
+    expect(tooWide(row(8, 500))).toBe(false); // (1820 + 280) ≤ 4 × (500 + 130)
+    expect(tooWide(row(8).map((n) => ({ ...n, position: undefined })))).toBe(false); // laid out anyway
   });
 });

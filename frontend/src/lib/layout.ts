@@ -103,3 +103,17 @@ export function columnsPerBand(layers: number, tallest: number, maxAspect: numbe
   }
   return best;
 }
+
+/**
+ * True when saved positions draw a long thin strip (wider than MAX_ASPECT times its
+ * height, with at least MIN_BAND_COLUMNS * 2 nodes): fitted to a screen it would be
+ * too small to read, so a read-only view lays it out again in bands.
+ */
+export function tooWide(nodes: readonly DocumentNode[]): boolean {
+  if (nodes.length < MIN_BAND_COLUMNS * 2 || needsLayout(nodes)) return false;
+  const xs = nodes.map((n) => n.position!.x);
+  const ys = nodes.map((n) => n.position!.y);
+  const width = Math.max(...xs) - Math.min(...xs) + COLUMN_WIDTH;
+  const height = Math.max(...ys) - Math.min(...ys) + ROW_HEIGHT;
+  return width > MAX_ASPECT * height;
+}

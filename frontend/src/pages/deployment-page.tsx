@@ -13,6 +13,7 @@ import { useMetricsTimeline } from "../hooks/use-metrics-timeline";
 import { navigate } from "../hooks/use-location";
 import { useResource } from "../hooks/use-resource";
 import { documentToFlow } from "../lib/graph";
+import { tooWide } from "../lib/layout";
 import { paths } from "../lib/routes";
 import { DeploymentHeader } from "../panels/deployment-header";
 import { ErrorsPanel } from "../panels/errors-panel";
@@ -71,7 +72,14 @@ function Dashboard({ initial }: { initial: Deployment }) {
   );
   const { catalog } = useCatalog();
   const doc = version.data?.version?.document ?? null;
-  const graph = useMemo(() => (doc ? documentToFlow(doc, catalog) : null), [doc, catalog]);
+  // Read-only here, so a long row of steps is laid out again in bands to stay readable.
+  const graph = useMemo(
+    () =>
+      doc
+        ? documentToFlow(tooWide(doc.nodes) ? { ...doc, nodes: doc.nodes.map(({ position: _, ...n }) => n) } : doc, catalog)
+        : null,
+    [doc, catalog],
+  );
   const labels = useMemo(
     () => new Map((graph?.nodes ?? []).map((n) => [n.id, n.data.label] as const)),
     [graph],
