@@ -1,5 +1,4 @@
 // Connections' topics and records: list, read from an offset or a time, produce, create.
-import type { MeWithWorkspaces } from "../types/topics";
 import type {
   Connection,
   NewRecord,
@@ -13,7 +12,7 @@ import type {
 import { queryString } from "../lib/query-string";
 import { api, request } from "./client";
 
-export const fetchMeWithWorkspaces = (signal?: AbortSignal) => api.get<MeWithWorkspaces>("/api/me/", signal);
+export { fetchMe as fetchMeWithWorkspaces } from "./session";
 
 export const fetchConnectionList = (signal?: AbortSignal) =>
   api.get<PagedList<Connection>>("/api/connections/?page_size=500", signal);

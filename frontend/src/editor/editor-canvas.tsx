@@ -2,12 +2,8 @@
 // kind with the reason), drag a port into empty space to pick a node that fits,
 // select, delete, copy, paste, undo and redo from the keyboard.
 import {
-  Background,
-  BackgroundVariant,
   type Connection,
-  Controls,
   type FinalConnectionState,
-  MiniMap,
   ReactFlow,
   useReactFlow,
 } from "@xyflow/react";
@@ -16,15 +12,14 @@ import { defaultEdgeOptions, edgeTypes } from "../edges";
 import { type Fragment, type Suggestion, compatibleEntries, copyFragment, newNode, pasteFragment, uniqueEdgeId } from "../lib/editing";
 import { toDocumentEdge, toDocumentNode } from "../lib/graph";
 import { checkConnection } from "../lib/port-rules";
-import { nodeConfig, nodeTypes } from "../nodes";
+import { CanvasChrome, FIT_VIEW_OPTIONS } from "../components/canvas-chrome";
+import { nodeTypes } from "../nodes";
 import { useCanvasStore, useCanvasStoreApi } from "../store/canvas-context";
 import type { CatalogEntry } from "../types/catalog";
 import type { AppEdge, AppNode } from "../types/flow";
 import { EditorConnectionLine, PortKindsContext } from "./connection-line";
 import { NODE_TYPE_MIME } from "./palette";
 import { QuickAdd } from "./quick-add";
-
-const minimapColor = (node: AppNode) => nodeConfig[node.data.family].color;
 
 interface PendingQuickAdd {
   screen: { x: number; y: number };
@@ -224,20 +219,11 @@ export function EditorCanvas({
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control"]}
         fitView={fitOnLoad}
-        fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}
+        fitViewOptions={FIT_VIEW_OPTIONS}
         minZoom={0.2}
         maxZoom={2}
       >
-        <Background variant={BackgroundVariant.Dots} gap={18} size={1.2} color="#cfd5df" />
-        <MiniMap<AppNode>
-          pannable
-          zoomable
-          nodeColor={minimapColor}
-          nodeStrokeWidth={0}
-          maskColor="rgba(236, 239, 244, 0.7)"
-          ariaLabel="Minimap of the topology"
-        />
-        <Controls showInteractive={false} aria-label="Canvas zoom controls" />
+        <CanvasChrome />
       </ReactFlow>
       {nodes.length === 0 && (
         <p className="canvas__hint">Drag a source from the palette to start, or click a node type to add it.</p>

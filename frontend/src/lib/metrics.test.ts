@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { metricsSnapshot } from "./test-fixtures";
 import type { MetricsSnapshot } from "../types/metrics";
 import {
   MAX_SAMPLES,
@@ -10,20 +11,7 @@ import {
   mergeSnapshots,
 } from "./metrics";
 
-function snapshot(overrides: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
-  return {
-    application_id: "wc",
-    timestamp: 1_000_000,
-    state: "RUNNING",
-    tasks: [],
-    nodes: {},
-    partitions: [],
-    samples: [],
-    errors: [],
-    totals: { "records-in": 0, "records-out": 0 },
-    ...overrides,
-  };
-}
+const snapshot = (overrides: Partial<MetricsSnapshot> = {}) => metricsSnapshot(overrides);
 
 const docIds = ["lines", "split", "group", "counts", "changes", "out"];
 

@@ -1,21 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { metricsSnapshot } from "./test-fixtures";
 import type { EngineSnapshot } from "./series";
 import { replicaRows, restoreProgress } from "./series-replicas";
 
-function snap(overrides: Partial<EngineSnapshot> = {}): EngineSnapshot {
-  return {
-    application_id: "wc",
-    timestamp: 100_000,
-    state: "RUNNING",
-    tasks: [],
-    nodes: {},
-    partitions: [],
-    samples: [],
-    errors: [],
-    totals: {},
-    ...overrides,
-  };
-}
+const snap = (overrides: Partial<EngineSnapshot> = {}) =>
+  metricsSnapshot<EngineSnapshot>({ timestamp: 100_000, totals: {}, ...overrides });
 
 describe("replicaRows", () => {
   it("lists each replica's tasks in numeric order, its rate and its partitions' lag", () => {

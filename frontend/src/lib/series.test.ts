@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { metricsSnapshot } from "./test-fixtures";
 import type { HistorySeries } from "../types/dashboard";
 import {
   type ChartData,
@@ -20,20 +21,7 @@ import {
   trimWindow,
 } from "./series";
 
-function snap(overrides: Partial<EngineSnapshot> = {}): EngineSnapshot {
-  return {
-    application_id: "wc",
-    timestamp: 10_000,
-    state: "RUNNING",
-    tasks: [],
-    nodes: {},
-    partitions: [],
-    samples: [],
-    errors: [],
-    totals: { "records-in": 0, "records-out": 0 },
-    ...overrides,
-  };
-}
+const snap = (overrides: Partial<EngineSnapshot> = {}) => metricsSnapshot<EngineSnapshot>({ timestamp: 10_000, ...overrides });
 
 function point(t: number, overrides: Partial<TimelinePoint> = {}): TimelinePoint {
   return { ...emptyPoint(t), ...overrides };

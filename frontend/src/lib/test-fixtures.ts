@@ -2,6 +2,7 @@
 // entries it uses. Only imported by *.test.ts files.
 import type { CatalogEntry } from "../types/catalog";
 import type { TopologyDocument } from "../types/document";
+import type { MetricsSnapshot } from "../types/metrics";
 
 const stream = (name: string) => ({ name, kind: "stream" });
 
@@ -91,4 +92,21 @@ export function wordCountDocument(): TopologyDocument {
       { id: "e5", source: "changes", source_port: "out", target: "out", target_port: "in" },
     ],
   };
+}
+
+/** A replica's metrics snapshot of word count at `timestamp`, nothing processed yet. */
+export function metricsSnapshot<T extends MetricsSnapshot = MetricsSnapshot>(overrides: Partial<T> = {}): T {
+  const base: MetricsSnapshot = {
+    application_id: "wc",
+    timestamp: 1_000_000,
+    state: "RUNNING",
+    tasks: [],
+    nodes: {},
+    partitions: [],
+    samples: [],
+    errors: [],
+    totals: { "records-in": 0, "records-out": 0 },
+  };
+  // The extra metric groups of a T are optional, so the base is a T without them.
+  return { ...base, ...overrides } as T;
 }

@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { metricsSnapshot } from "../lib/test-fixtures";
 import { type EngineSnapshot, emptyPoint } from "../lib/series";
 import { createTimelineStore } from "./timeline-store";
 
-function snap(timestamp: number, recordsIn: number): EngineSnapshot {
-  return {
-    application_id: "wc",
-    timestamp,
-    state: "RUNNING",
-    tasks: [],
-    nodes: {},
-    partitions: [],
-    samples: [],
-    errors: [],
-    totals: { "records-in": recordsIn, "records-out": 0 },
-  };
-}
+const snap = (timestamp: number, recordsIn: number) =>
+  metricsSnapshot<EngineSnapshot>({ timestamp, totals: { "records-in": recordsIn, "records-out": 0 } });
 
 describe("createTimelineStore", () => {
   it("turns successive reports into points with rates, and puts the history before them", () => {

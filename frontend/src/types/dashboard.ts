@@ -21,6 +21,7 @@ export interface KafkaConnection {
   username: string;
   password_set: boolean;
   ssl_key_set: boolean;
+  created_by: string | null;
   created_at: string;
   updated_at: string;
 }

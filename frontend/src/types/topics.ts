@@ -1,37 +1,8 @@
 // Payloads of the connection and topic endpoints (docs/internals.md "Studio HTTP API").
 
-export type Role = "viewer" | "editor" | "operator" | "admin";
-
-export interface WorkspaceWithRole {
-  id: number;
-  name: string;
-  slug: string;
-  description: string;
-  role: Role | string;
-  created_at: string;
-}
-
-/** GET /api/me/ in full (src/types/api.ts's Me holds only the username). */
-export interface MeWithWorkspaces {
-  username: string;
-  is_superuser: boolean;
-  workspaces: WorkspaceWithRole[];
-}
-
-export interface Connection {
-  id: number;
-  workspace: number;
-  name: string;
-  bootstrap_servers: string;
-  security_protocol: string;
-  sasl_mechanism: string;
-  username: string;
-  password_set: boolean;
-  ssl_key_set: boolean;
-  created_by: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type { Role, WorkspaceSummary as WorkspaceWithRole, Me as MeWithWorkspaces } from "./api";
+/** GET /api/connections/ (one type with src/types/dashboard.ts' KafkaConnection). */
+export type { KafkaConnection as Connection } from "./dashboard";
 
 export interface PartitionOffsets {
   partition: number;
