@@ -27,10 +27,10 @@ NODES = [
     ("group-by", "stream.group_by", (30, 200)),
     ("count", "grouped.count", (280, 200)),
     ("to-stream", "table.to_stream", (530, 200)),
-    ("topic", "sink.topic", (30, 360)),
 ]
+# The sink is added by dragging To stream's output into empty space (the quick add).
 EDGES = [("stream", "flat-map-values"), ("flat-map-values", "filter"), ("filter", "group-by"),
-         ("group-by", "count"), ("count", "to-stream"), ("to-stream", "topic")]
+         ("group-by", "count"), ("count", "to-stream")]
 
 
 def log_in(page: object, live_stack: object) -> None:
@@ -93,6 +93,32 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     for source, target in EDGES:
         connect(page, source, target)
     expect(page.locator(".react-flow__edge")).to_have_count(len(EDGES))
+
+    # Undo takes the last connection back, redo restores it.
+    page.keyboard.press("Control+z")
+    expect(page.locator(".react-flow__edge")).to_have_count(len(EDGES) - 1)
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator(".react-flow__edge")).to_have_count(len(EDGES))
+
+    # A port dragged into empty space offers the node types that take a stream.
+    node(page, "to-stream").locator('.react-flow__handle.source[data-handleid="out"]').drag_to(
+        canvas, target_position={"x": 60, "y": 380})
+    quick = page.get_by_role("dialog", name=re.compile("Add a node to 'to-stream' output"))
+    expect(quick.get_by_role("button", name="Filter stream.filter", exact=True)).to_be_visible()
+    expect(quick.get_by_role("button", name="Count grouped.count")).to_have_count(0)  # takes a grouped stream
+    quick.get_by_role("button", name="To topic sink.topic", exact=True).click()
+    expect(node(page, "topic")).to_be_visible()
+    expect(page.locator(".react-flow__edge")).to_have_count(len(EDGES) + 1)
+
+    # Copy and paste a node, then delete the copy.
+    select(page, "filter")
+    page.get_by_test_id("editor-canvas").locator(".react-flow__pane").focus()
+    node(page, "filter").click()
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(node(page, "filter-2")).to_be_visible()
+    page.keyboard.press("Delete")
+    expect(node(page, "filter-2")).to_have_count(0)
     artifacts.screenshot(page, "connected")
 
     props = select(page, "stream")
@@ -144,6 +170,28 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     expect(status).to_contain_text("Saved version 1")
     expect(status).not_to_contain_text("unsaved")
     artifacts.screenshot(page, "saved")
+
+    # Version 2 changes one param; the history shows it, and marks the node on the canvas.
+    props = select(page, "filter")
+    keep = props.locator(".cm-content").first
+    keep.click()
+    page.keyboard.press("End")
+    page.keyboard.press("Backspace")
+    page.keyboard.type("1")
+    expect(status).to_contain_text("unsaved")
+    expect(node(page, "filter")).to_contain_text("len(value) > 1")
+    page.get_by_role("button", name="Save version").click()
+    page.get_by_label("What changed").fill("words of two letters or more")
+    page.get_by_role("dialog").get_by_role("button", name="Save version 2").click()
+    expect(status).to_contain_text("Saved version 2")
+    page.get_by_role("tab", name="Versions").click()
+    page.get_by_role("button", name="Changes since v1").click()
+    diff = page.get_by_test_id("version-diff")
+    expect(diff).to_contain_text("params.predicate")
+    expect(diff).to_contain_text('"len(value) > 1"')
+    diff.get_by_role("button", name="Mark v2's changes on the canvas").click()
+    expect(node(page, "filter").locator(".flow-node")).to_have_attribute("data-diff", "changed")
+    artifacts.screenshot(page, "version-2")
 
     page.get_by_role("button", name=re.compile(r"^deploy", re.I)).click()
     # The deploy dialog: the studio's one connection is preselected; the defaults run it.

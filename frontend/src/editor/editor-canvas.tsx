@@ -49,15 +49,15 @@ export function EditorCanvas({
   const onEdgesChange = useCanvasStore((s) => s.onEdgesChange);
   const reference = useContext(PortKindsContext);
   const { screenToFlowPosition } = useReactFlow();
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ text: string; refusal: boolean } | null>(null);
   const [quickAdd, setQuickAdd] = useState<PendingQuickAdd | null>(null);
   const frame = useRef<HTMLElement>(null);
   const noticeTimer = useRef<number | undefined>(undefined);
   // Fit a loaded graph once; an empty canvas keeps its zoom while the first nodes arrive.
   const [fitOnLoad] = useState(() => store.getState().nodes.length > 0);
 
-  const tell = useCallback((text: string) => {
-    setNotice(text);
+  const tell = useCallback((text: string, refusal = true) => {
+    setNotice({ text, refusal });
     window.clearTimeout(noticeTimer.current);
     noticeTimer.current = window.setTimeout(() => setNotice(null), 6000);
   }, []);
@@ -166,7 +166,7 @@ export function EditorCanvas({
       const ids = new Set(s.nodes.filter((n) => n.selected).map((n) => n.id));
       if (ids.size === 0) return;
       clipboard = copyFragment(s.nodes.map(toDocumentNode), s.edges.map(toDocumentEdge), ids);
-      tell(`Copied ${ids.size} node${ids.size === 1 ? "" : "s"}.`);
+      tell(`Copied ${ids.size} node${ids.size === 1 ? "" : "s"}.`, false);
       return;
     }
     if (readOnly) return;
@@ -237,8 +237,13 @@ export function EditorCanvas({
           onClose={() => setQuickAdd(null)}
         />
       )}
-      <div className="canvas__notice" role="status" aria-live="polite" data-testid="canvas-notice">
-        {notice}
+      <div
+        className={`canvas__notice${notice && !notice.refusal ? " canvas__notice--info" : ""}`}
+        role="status"
+        aria-live="polite"
+        data-testid="canvas-notice"
+      >
+        {notice?.text}
       </div>
     </section>
   );
