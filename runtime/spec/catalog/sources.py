@@ -12,10 +12,35 @@ from runtime.spec.catalog.model import (
     topic_param,
 )
 
-__all__ = ["SOURCES"]
+__all__ = ["SOURCES", "TIMESTAMP_PARAM"]
 
 _KEY_SERDE = serde_param("How record keys are read; defaults to the document's default key serde.")
 _VALUE_SERDE = serde_param("How record values are read; defaults to the document's default value serde.")
+
+# Kafka Streams' TimestampExtractor per source (Consumed.withTimestampExtractor): the
+# event time windows, joins and suppression go by.
+TIMESTAMP_PARAM = {
+    "type": "object",
+    "title": "Event time",
+    "description": "Where each record's timestamp (the event time windows and joins use) comes "
+                   "from: the record's own timestamp (default), a field of the JSON value, or the "
+                   "wall-clock time when the record is read.",
+    "properties": {
+        "from": {"type": "string", "enum": ["record", "value_field", "wall_clock"], "default": "record",
+                 "title": "Timestamp from"},
+        "field": {"type": "string", "minLength": 1, "title": "Value field",
+                  "description": "With 'value_field': the field of the value holding epoch "
+                                 "milliseconds or an ISO-8601 date-time (UTC when it has no zone)."},
+        "on_invalid": {"type": "string", "enum": ["fail", "skip", "partition_time"], "default": "fail",
+                       "title": "Invalid timestamp",
+                       "description": "A negative, missing or unreadable timestamp: fail the task, skip "
+                                      "the record (counted as dropped), or use the partition's latest "
+                                      "timestamp."},
+    },
+    "additionalProperties": False,
+    "allOf": [{"if": {"properties": {"from": {"const": "value_field"}}, "required": ["from"]},
+               "then": {"required": ["field"]}}],
+}
 
 SOURCES = (
     NodeType(
@@ -36,6 +61,7 @@ SOURCES = (
                 },
                 "key_serde": _KEY_SERDE,
                 "value_serde": _VALUE_SERDE,
+                "timestamp": TIMESTAMP_PARAM,
             },
             required=("topics",),
         ),
@@ -55,6 +81,7 @@ SOURCES = (
                 "key_serde": _KEY_SERDE,
                 "value_serde": _VALUE_SERDE,
                 "store": store_param(),
+                "timestamp": TIMESTAMP_PARAM,
             },
             required=("topic",),
         ),

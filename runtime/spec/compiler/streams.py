@@ -14,11 +14,33 @@ __all__ = ["HANDLERS"]
 Inputs = Mapping[str, list[Any]]
 
 
+_ON_INVALID = {"fail": "FailOnInvalidTimestamp", "skip": "LogAndSkipOnInvalidTimestamp",
+               "partition_time": "UsePartitionTimeOnInvalidTimestamp"}
+
+
+def _timestamp_extractor(ctx: CompileContext, node: Node) -> dict[str, Any]:
+    """The source's ``timestamp_extractor`` argument, or none for the engine's default
+    (the record's timestamp, failing on an invalid one)."""
+    spec = node.params.get("timestamp") or {}
+    source = spec.get("from", "record")
+    on_invalid = spec.get("on_invalid", "fail")
+    # Build only what is passed: the code export records every object made here.
+    if source == "wall_clock":
+        return {"timestamp_extractor": ctx.runtime_name("WallclockTimestampExtractor")()}
+    if source == "value_field":
+        policy = ctx.runtime_name(_ON_INVALID[on_invalid])()
+        extractor = ctx.runtime_name("ValueFieldTimestampExtractor")(spec["field"], on_invalid=policy)
+        return {"timestamp_extractor": extractor}
+    if on_invalid == "fail":
+        return {}
+    return {"timestamp_extractor": ctx.runtime_name(_ON_INVALID[on_invalid])()}
+
+
 def _source_stream(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
     topics = node.params["topics"]
     stream = ctx.call(ctx.builder, "stream", topics[0] if len(topics) == 1 else list(topics),
                       key_serde=ctx.key_serde(node.params), value_serde=ctx.value_serde(node.params),
-                      name=node.id)
+                      **_timestamp_extractor(ctx, node), name=node.id)
     return {"out": stream}
 
 
@@ -26,7 +48,7 @@ def _source_table(method: str) -> Handler:
     def handler(ctx: CompileContext, node: Node, inputs: Inputs) -> dict[str, Any]:
         table = ctx.call(ctx.builder, method, node.params["topic"],
                          key_serde=ctx.key_serde(node.params), value_serde=ctx.value_serde(node.params),
-                         store=ctx.store(node), name=node.id)
+                         store=ctx.store(node), **_timestamp_extractor(ctx, node), name=node.id)
         return {"out": table}
     return handler
 

@@ -14,6 +14,7 @@ from runtime.spec.validation.edges import check_cycles, check_edges, check_input
 from runtime.spec.validation.fields import check_fields
 from runtime.spec.validation.nodes import check_nodes, check_settings
 from runtime.spec.validation.processors import check_processors
+from runtime.spec.validation.timestamps import check_timestamps
 
 __all__ = ["dataflow", "store_name", "validate"]
 
@@ -38,6 +39,7 @@ def validate(doc: Document, topics: Mapping[str, int] | None = None,
     problems: list[Problem] = []
     problems.extend(check_settings(doc))
     problems.extend(check_nodes(doc))
+    problems.extend(check_timestamps(doc))
     problems.extend(check_edges(doc, graph))
     problems.extend(check_inputs(graph))
     cycles = list(check_cycles(graph))
