@@ -233,8 +233,15 @@ def _produce(request: Request, connection: Connection, topic: str) -> Response:
             partition=data.get("partition"),
             headers=[(h["key"], h["value"].encode("utf-8")) for h in data["headers"]],
         )
+    # Where it went and how big, never the key or value themselves: they may be private.
+    AuditEvent.record(request.user, "record.produce", connection, topic=topic, partition=partition,
+                      offset=offset, key_bytes=_size(encoded["key"]), value_bytes=_size(encoded["value"]))
     return Response({"partition": partition, "offset": offset, "timestamp": timestamp},
                     status=status.HTTP_201_CREATED)
+
+
+def _size(data: bytes | None) -> int | None:
+    return None if data is None else len(data)
 
 
 @contextmanager

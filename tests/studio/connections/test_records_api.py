@@ -14,6 +14,7 @@ from confluent_kafka import Consumer, TopicPartition
 from django.test import Client
 
 from studio.connections.models import Connection
+from studio.deployments.models import AuditEvent
 from tests.studio.connections.helpers import send
 
 pytestmark = pytest.mark.kafka
@@ -154,6 +155,11 @@ def test_produce_a_record_and_read_it_back(api: Client, connection: Connection, 
     assert json.loads(messages[0].value()) == {"qty": 2}
     assert messages[0].headers() == [("trace", b"abc")]
     assert messages[0].timestamp()[1] == produced["timestamp"]
+    # Audited with where it went and its size, never its content.
+    event = AuditEvent.objects.get(verb="record.produce")
+    assert event.data == {"topic": topic, "partition": 1, "offset": produced["offset"], "key_bytes": 8,
+                          "value_bytes": len(messages[0].value())}
+    assert "qty" not in json.dumps(event.data)
 
 
 def test_produce_bytes_and_a_null_value(api: Client, connection: Connection, create_topic: Callable[..., str]) -> None:
