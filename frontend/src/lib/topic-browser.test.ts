@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { MeWithWorkspaces, RecordsPage, RecordsQuery } from "../types/topics";
+import type { RecordsPage, RecordsQuery } from "../types/topics";
 import { queryString } from "./query-string";
 import {
   filterTopics,
@@ -8,36 +8,7 @@ import {
   offsetSpan,
   parseTimestamp,
   parseTyped,
-  roleAtLeast,
-  roleRefusal,
 } from "./topic-browser";
-
-const me: MeWithWorkspaces = {
-  username: "vera",
-  is_superuser: false,
-  workspaces: [
-    { id: 1, name: "team", slug: "team", description: "", role: "viewer", created_at: "" },
-    { id: 2, name: "ops", slug: "ops", description: "", role: "admin", created_at: "" },
-  ],
-};
-
-describe("roles", () => {
-  it("ranks viewer < editor < operator < admin", () => {
-    expect(roleAtLeast("admin", "operator")).toBe(true);
-    expect(roleAtLeast("operator", "operator")).toBe(true);
-    expect(roleAtLeast("editor", "operator")).toBe(false);
-    expect(roleAtLeast("nobody", "viewer")).toBe(false);
-  });
-
-  it("says why an action is refused, as the API would", () => {
-    expect(roleRefusal(me, 1, "operator", "Producing a record")).toBe(
-      "Producing a record needs the operator role in workspace 'team'; you are a viewer.",
-    );
-    expect(roleRefusal(me, 2, "operator", "Producing a record")).toBeNull();
-    expect(roleRefusal({ ...me, is_superuser: true }, 1, "operator", "x")).toBeNull();
-    expect(roleRefusal(me, 9, "operator", "Creating a topic")).toContain("not a member");
-  });
-});
 
 describe("parseTyped", () => {
   it("takes text as it is for string and null when asked", () => {

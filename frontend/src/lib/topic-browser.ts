@@ -1,38 +1,12 @@
-// The topic browser's rules: who may produce, how typed text becomes a record's key or
-// value, and how to page through records with the API's next_offsets.
+// The topic browser's rules: how typed text becomes a record's key or value, and how
+// to page through records with the API's next_offsets.
 import type {
-  MeWithWorkspaces,
   PartitionOffsets,
   RecordsPage,
   RecordsQuery,
   SerdeName,
   TopicInfo,
 } from "../types/topics";
-
-export const ROLE_RANKS = ["viewer", "editor", "operator", "admin"] as const;
-
-export function roleAtLeast(role: string | undefined, needed: (typeof ROLE_RANKS)[number]): boolean {
-  const rank = ROLE_RANKS.indexOf(role as (typeof ROLE_RANKS)[number]);
-  return rank >= 0 && rank >= ROLE_RANKS.indexOf(needed);
-}
-
-/**
- * Why the user may not do `action` (which needs `needed`) in the workspace, in the API's
- * words; null when they may. Superusers are admins everywhere.
- */
-export function roleRefusal(
-  me: MeWithWorkspaces | undefined,
-  workspaceId: number | undefined,
-  needed: (typeof ROLE_RANKS)[number],
-  action: string,
-): string | null {
-  if (!me) return `${action} needs the ${needed} role; your roles are still loading.`;
-  if (me.is_superuser) return null;
-  const workspace = me.workspaces.find((w) => w.id === workspaceId);
-  if (!workspace) return `${action} needs the ${needed} role in the connection's workspace; you are not a member.`;
-  if (roleAtLeast(workspace.role, needed)) return null;
-  return `${action} needs the ${needed} role in workspace '${workspace.name}'; you are a ${workspace.role}.`;
-}
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import { fetchConnectionList, fetchMeWithWorkspaces, fetchTopics } from "../api/connections-topics";
 import { EmptyState, ErrorMessage, Spinner } from "../components/feedback";
 import { useResource } from "../hooks/use-resource";
-import { roleRefusal } from "../lib/topic-browser";
+import { refusal, roleIn } from "../lib/roles";
 import { TopicCreateForm } from "../panels/topic-create";
 import { TopicList } from "../panels/topic-list";
 import { TopicPartitions } from "../panels/topic-partitions";
@@ -57,8 +57,10 @@ export function TopicsPage() {
   useEffect(() => setCreating(false), [connection?.id]);
 
   const workspaceName = (id: number) => me.data?.workspaces.find((w) => w.id === id)?.name ?? `workspace ${id}`;
-  const produceRefusal = roleRefusal(me.data, connection?.workspace, "operator", "Producing a record");
-  const createRefusal = roleRefusal(me.data, connection?.workspace, "operator", "Creating a topic");
+  const role = me.data ? roleIn(me.data, connection?.workspace) : undefined;
+  const connectionWorkspace = connection ? workspaceName(connection.workspace) : undefined;
+  const produceRefusal = refusal("Producing a record", role, "operator", connectionWorkspace);
+  const createRefusal = refusal("Creating a topic", role, "operator", connectionWorkspace);
 
   return (
     <main className="page topics-page">
