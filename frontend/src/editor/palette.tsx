@@ -39,10 +39,10 @@ export const Palette = memo(function Palette({
           const Icon = family.icon;
           return (
             <section key={group.family} className="palette__group" aria-label={family.title}>
-              <h3 className="palette__group-title" style={{ color: family.color }}>
-                <Icon size={13} />
+              <h2 className="palette__group-title">
+                <Icon size={13} style={{ color: family.color }} />
                 {family.title}
-              </h3>
+              </h2>
               <ul>
                 {group.entries.map((entry) => (
                   <li key={entry.type}>
@@ -53,7 +53,6 @@ export const Palette = memo(function Palette({
                       draggable={!disabled}
                       disabled={Boolean(disabled)}
                       data-node-type={entry.type}
-                      aria-label={`Add ${entry.title} (${entry.type})`}
                       title={entry.description}
                       onDragStart={(e) => {
                         e.dataTransfer.setData(NODE_TYPE_MIME, entry.type);

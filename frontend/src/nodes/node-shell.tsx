@@ -130,7 +130,6 @@ function Ports({ ports, type }: { ports: CatalogPort[]; type: "source" | "target
             className={`flow-handle flow-handle--${port.kind}`}
             style={{ top, background: portKindColor(port.kind) }}
             title={`${port.name} (${portKindLabel(port.kind)})`}
-            aria-label={`${type === "target" ? "input" : "output"} ${port.name} (${portKindLabel(port.kind)})`}
           >
             {named && <span className={`flow-handle__label flow-handle__label--${type}`}>{port.name}</span>}
           </Handle>

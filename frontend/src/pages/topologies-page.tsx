@@ -44,7 +44,7 @@ export function TopologiesPage() {
         <ul className="topology-list" data-testid="topology-list">
           {data.results.map((t) => (
             <li key={t.id}>
-              <Link to={paths.topology(t.id)} className="topology-card" aria-label={`Open topology ${t.name}`}>
+              <Link to={paths.topology(t.id)} className="topology-card">
                 <span className="topology-card__icon" aria-hidden="true">
                   <GraphIcon size={20} />
                 </span>

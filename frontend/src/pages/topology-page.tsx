@@ -152,7 +152,6 @@ function DeployButton({
         className="button button--primary button--large"
         onClick={() => setOpen(true)}
         disabled={blocked || refusal !== null}
-        aria-label={`Deploy version ${version.number}`}
         title={refusal ?? (blocked ? "Fix the validation errors before deploying" : undefined)}
       >
         <DeployIcon size={16} />

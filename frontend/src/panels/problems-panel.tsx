@@ -43,7 +43,7 @@ export function ProblemsPanel({ problems }: { problems: Problem[] }) {
                   type="button"
                   className="problems__item"
                   onClick={() => focusNode(problem.node_id!)}
-                  aria-label={`Show node ${problem.node_id}: ${problem.message}`}
+                  title={`Show node ${problem.node_id}`}
                 >
                   {body}
                 </button>
