@@ -12,6 +12,7 @@ import json
 import random
 import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -128,13 +129,24 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     props = select(page, "flat-map-values")
     props.get_by_label("New values").fill('re_split(r"\\W+", value.lower())')
     props = select(page, "filter")
+    # A typo is caught by the expression compiler as you type, shown under the field.
+    props.get_by_label("Keep when").fill("len(valeu) > 0")
+    expect(props.get_by_role("alert").filter(has_text="valeu")).to_be_visible(timeout=10_000)
     props.get_by_label("Keep when").fill("len(value) > 0")
+    expect(props.get_by_role("alert").filter(has_text="valeu")).to_have_count(0, timeout=10_000)
     props = select(page, "group-by")
     props.get_by_label("Group key").fill("value")
     props = select(page, "topic")
     props.get_by_label("Topic", exact=True).fill(output_topic)
     props.locator("select").nth(1).select_option("long")
     artifacts.screenshot(page, "properties")
+
+    # Tidy up lays the graph out left to right: every edge then runs rightwards.
+    page.get_by_role("button", name="Tidy up the layout").click()
+    page.wait_for_timeout(500)
+    for source, target in [*EDGES, ("to-stream", "topic")]:
+        left, right = node(page, source).bounding_box(), node(page, target).bounding_box()
+        assert left and right and left["x"] + left["width"] <= right["x"], (source, target, left, right)
 
     status = page.get_by_test_id("editor-status")
     try:
@@ -169,6 +181,18 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     page.get_by_role("dialog").get_by_role("button", name="Save version 1").click()
     expect(status).to_contain_text("Saved version 1")
     expect(status).not_to_contain_text("unsaved")
+
+    # The saved version as a Python program, and the draft as a JSON document.
+    page.get_by_role("button", name="Export as Python").click()
+    program = page.get_by_role("dialog").get_by_label(re.compile(r"^Python program"))
+    expect(program).to_contain_text("def build_topology() -> Topology:")
+    expect(program).to_contain_text(f"'{output_topic}'")
+    page.get_by_role("dialog").get_by_role("button", name="Close").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export the document as JSON").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert {n["id"] for n in exported["nodes"]} == {n for n, _, _ in NODES} | {"topic"}
+    assert len(exported["edges"]) == len(EDGES) + 1
     artifacts.screenshot(page, "saved")
 
     # Version 2 changes one param; the history shows it, and marks the node on the canvas.
@@ -180,6 +204,10 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     page.keyboard.type("1")
     expect(status).to_contain_text("unsaved")
     expect(node(page, "filter")).to_contain_text("len(value) > 1")
+    # Leaving with unsaved changes asks first; dismissing keeps the page.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("link", name="Topologies").first.click()
+    assert re.search(r"/topologies/\d+$", page.url), page.url
     page.get_by_role("button", name="Save version").click()
     page.get_by_label("What changed").fill("words of two letters or more")
     page.get_by_role("dialog").get_by_role("button", name="Save version 2").click()
