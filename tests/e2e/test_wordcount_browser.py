@@ -87,6 +87,23 @@ def test_word_count_deploys_and_shows_live_counts(page, live_stack, artifacts) -
     assert all(0 < n <= expected[w] for w, n in seen.items() if w in expected), seen
     artifacts.screenshot(page, "node-samples")
 
+    # Interactive queries: the count store holds each word's count.
+    browser = page.get_by_test_id("state-browser")
+    word, count = next(iter(expected.items()))
+    browser.get_by_label("Key", exact=True).fill(word)
+    browser.get_by_test_id("state-query-run").click()
+    entry = browser.get_by_test_id("state-entry")
+    expect(entry).to_have_attribute("data-key", word, timeout=20_000)
+    expect(entry).to_contain_text(str(count))
+    browser.get_by_role("button", name="Range scan").click()
+    browser.get_by_label("From key (inclusive)").fill(min(expected))
+    browser.get_by_label("To key (inclusive)").fill(max(expected))
+    browser.get_by_test_id("state-query-run").click()
+    expect(browser.get_by_test_id("state-entry").filter(has_text=max(expected))).to_be_visible(timeout=20_000)
+    keys = browser.get_by_test_id("state-entry").evaluate_all("rows => rows.map(r => r.dataset.key)")
+    # The store's key order (serialized string keys), every word in the range included.
+    assert set(expected) <= set(keys) and keys == sorted(keys), keys
+
     # A second tab (and so a reload) starts from the server's snapshot and sees the same.
     second = page.context.new_page()
     second.goto(page.url)
