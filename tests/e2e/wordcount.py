@@ -94,37 +94,3 @@ def wait_for_counts(page: object, topic: str, expected: Counter[str]) -> dict[st
             break
         page.wait_for_timeout(500)  # type: ignore[attr-defined]
     return {word: shown.get(word) for word in expected}  # type: ignore[misc]
-
-
-def count_history(bootstrap: str, topic: str, words: set[str], timeout: float = 30.0) -> dict[str, list[int]]:
-    """Every count written for `words` to `topic` (string keys, long values), in order,
-    read from the beginning to the end the topic has now."""
-    import struct
-
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-history-{random.random()}",
-                         "enable.auto.commit": False})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {}
-        for p in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            if high > low:
-                ends[p] = high
-        consumer.assign([TopicPartition(topic, p, 0) for p in ends])
-        history: dict[str, list[int]] = {word: [] for word in words}
-        done: set[int] = set()
-        deadline = time.monotonic() + timeout
-        while len(done) < len(ends) and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            key = message.key().decode() if message.key() is not None else None
-            if key in history and message.value() is not None:
-                history[key].append(struct.unpack(">q", message.value())[0])
-            if message.offset() + 1 >= ends[message.partition()]:
-                done.add(message.partition())
-        return history
-    finally:
-        consumer.close()
