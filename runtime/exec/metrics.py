@@ -273,7 +273,8 @@ class MetricsAggregator:
         previous = self._previous
         current: dict[tuple[str, str], float] = {}
         _derive_rates(nodes, "node", now, previous, current)
-        for values in nodes.values():
+        for node, values in nodes.items():
+            _e2e_latency(node, values, previous, current)
             values.setdefault("process-rate", 0.0)
             if "process-total" in values:
                 values["process-total"] = int(values["process-total"])
@@ -318,6 +319,23 @@ def _derive_rates(entries: Mapping[str, dict[str, Any]], section: str, now: floa
             if previous is not None and now > previous[0]:
                 rate = max(float(number) - previous[1].get(key, 0.0), 0.0) / (now - previous[0])
             values[name[:-len("-total")] + "-rate"] = round(rate, 3)
+
+
+def _e2e_latency(node: str, values: dict[str, Any],
+                 previous: tuple[float, Mapping[tuple[str, str], float]] | None,
+                 current: Mapping[tuple[str, str], float]) -> None:
+    """A sink's ``record-e2e-latency-avg`` (ms) over the window since the previous
+    snapshot: the change of the latency sum over the change of the record count (None
+    when no record reached it). The two totals' rates mean nothing and are dropped."""
+    if "record-e2e-latency-count-total" not in values:
+        return
+    values.pop("record-e2e-latency-sum-rate", None)
+    values.pop("record-e2e-latency-count-rate", None)
+    sum_key, count_key = (("node", f"{node}\x00record-e2e-latency-{part}-total") for part in ("sum", "count"))
+    before = previous[1] if previous is not None else {}
+    records = current.get(count_key, 0.0) - before.get(count_key, 0.0)
+    latency = current.get(sum_key, 0.0) - before.get(sum_key, 0.0)
+    values["record-e2e-latency-avg"] = round(latency / records, 3) if records > 0 else None
 
 
 def _task_sort_key(task_id: str) -> tuple[int, ...]:

@@ -712,7 +712,13 @@ class StreamTask:
 
     # -- metrics -------------------------------------------------------------------------
     def node_metrics(self) -> dict[str, dict[str, float]]:
-        return {name: {"process-total": node.process_total} for name, node in self._nodes.items()}
+        metrics: dict[str, dict[str, float]] = {}
+        for name, node in self._nodes.items():
+            values = metrics[name] = {"process-total": node.process_total}
+            if isinstance(node, SinkNode):
+                values["record-e2e-latency-sum-total"] = node.e2e_latency_sum
+                values["record-e2e-latency-count-total"] = node.e2e_latency_count
+        return metrics
 
     def task_metrics(self) -> dict[str, float]:
         processed = self._processed

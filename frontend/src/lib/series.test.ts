@@ -114,7 +114,7 @@ describe("livePoint", () => {
             threads: { a: { "process-rate": 4, "process-latency-avg": 0.2, "commit-latency-avg": 10 } },
             task_metrics: { "0_0": { "dropped-records-rate": 0.5, "restore-remaining-records-total": 100 } },
             stores: { "1_0": { counts: { "num-entries": 7 } }, "1_1": { counts: { "num-entries": 3 } } },
-            nodes: { split: { "process-rate": 2 } },
+            nodes: { split: { "process-rate": 2 }, out: { "process-rate": 2, "record-e2e-latency-avg": 40 } },
           }),
         ],
         [
@@ -123,13 +123,18 @@ describe("livePoint", () => {
             threads: { b: { "process-rate": 6, "process-latency-avg": 0.4, "commit-latency-avg": null } },
             task_metrics: { "0_1": { "dropped-records-rate": 0, "restore-remaining-records-total": 0 } },
             stores: { "1_2": { counts: { "num-entries": 5 }, other: { "num-entries": 1 } } },
-            nodes: { split: { "process-rate": 3 } },
+            nodes: {
+              split: { "process-rate": 3 },
+              out: { "process-rate": 3, "record-e2e-latency-avg": 25 },
+              other: { "process-rate": 0, "record-e2e-latency-avg": null },
+            },
           }),
         ],
       ],
       [],
       {},
     );
+    expect(point.e2eLatency).toBe(40); // the slowest sink of any replica
     expect(point.processRate).toBe(10);
     expect(point.processLatency).toBeCloseTo(0.3);
     expect(point.commitLatency).toBe(10); // the thread without commits has no say
@@ -137,7 +142,7 @@ describe("livePoint", () => {
     expect(point.restoreRemaining).toBe(100);
     expect(point.stores).toEqual({ counts: 15, other: 1 });
     expect(point.storeEntries).toBe(16);
-    expect(point.nodes).toEqual({ split: 5 });
+    expect(point.nodes).toEqual({ split: 5, out: 5, other: 0 });
   });
 
   it("takes the lag per partition and its total, a negative lag counting as none", () => {

@@ -34,6 +34,8 @@ export interface TimelinePoint {
   lag: number | null;
   /** Total lag divided by the recent consume rate. */
   lagSeconds: number | null;
+  /** End-to-end latency, ms: the slowest sink's mean of (written at − record timestamp). */
+  e2eLatency: number | null;
   /** Stream threads' mean processing latency, ms per record. */
   processLatency: number | null;
   /** Stream threads' mean commit latency, ms per commit. */
@@ -79,6 +81,7 @@ export function emptyPoint(t: number): TimelinePoint {
     processRate: null,
     lag: null,
     lagSeconds: null,
+    e2eLatency: null,
     processLatency: null,
     commitLatency: null,
     droppedRate: null,
@@ -177,6 +180,8 @@ export function livePoint(
     }
     for (const [name, values] of Object.entries(snap.nodes ?? {})) {
       point.nodes[name] = (point.nodes[name] ?? 0) + (finite(values["process-rate"]) ?? 0);
+      const e2e = finite(values["record-e2e-latency-avg"]);
+      if (e2e !== null) point.e2eLatency = Math.max(point.e2eLatency ?? e2e, e2e);
     }
   }
   point.processLatency = mean(processLatencies);
@@ -390,6 +395,7 @@ const GAUGES = [
   "outRate",
   "processRate",
   "lag",
+  "e2eLatency",
   "processLatency",
   "commitLatency",
   "droppedRate",

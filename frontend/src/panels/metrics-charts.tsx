@@ -149,12 +149,16 @@ const LagSecondsChart = memo(function LagSecondsChart({ points }: ChartProps) {
 });
 
 const LATENCY_SERIES: ChartSeries[] = [
+  { label: "end to end", color: "--family-sink" },
   { label: "process (per record)", color: "--family-aggregate" },
   { label: "commit", color: "--family-window", dash: [4, 3] },
 ];
 
 const LatencyChart = memo(function LatencyChart({ points }: ChartProps) {
-  const data = useMemo(() => chartColumns(points, [(p) => p.processLatency, (p) => p.commitLatency]), [points]);
+  const data = useMemo(
+    () => chartColumns(points, [(p) => p.e2eLatency, (p) => p.processLatency, (p) => p.commitLatency]),
+    [points],
+  );
   return (
     <TimeSeriesChart
       title="Latency"
@@ -162,8 +166,8 @@ const LatencyChart = memo(function LatencyChart({ points }: ChartProps) {
       data={data}
       format={millis}
       aside={
-        <span title="The stream threads' mean latencies (Kafka Streams' process-latency-avg and commit-latency-avg); the engine does not report end-to-end latency">
-          stream threads, mean
+        <span title="End to end: the slowest sink's mean time from a record's timestamp to its write (Kafka Streams' record-e2e-latency-avg); process and commit: the stream threads' means (process-latency-avg, commit-latency-avg)">
+          means
         </span>
       }
       testId="chart-latency"

@@ -40,7 +40,7 @@ export interface MetricsSnapshot {
   timestamp: number;
   state: AppState | string;
   tasks: string[];
-  nodes: Record<string, Record<string, number>>;
+  nodes: Record<string, Record<string, number | null>>;
   partitions: PartitionLag[];
   samples: OutputSample[];
   errors: ProcessingErrorReport[];

@@ -104,7 +104,8 @@ class ProcessorNode(RuntimeNode):
 
 
 class SinkNode(RuntimeNode):
-    __slots__ = ("topic", "topic_extractor", "key_serde", "value_serde", "partitioner", "host")
+    __slots__ = ("topic", "topic_extractor", "key_serde", "value_serde", "partitioner", "host",
+                 "e2e_latency_sum", "e2e_latency_count")
 
     def __init__(self, name: str, topic: str | None,
                  topic_extractor: Callable[..., str] | None, key_serde: Serde[Any],
@@ -117,6 +118,11 @@ class SinkNode(RuntimeNode):
         self.value_serde = value_serde
         self.partitioner = partitioner
         self.host = host
+        # Kafka Streams' record-e2e-latency of terminal nodes: wall-clock time when the
+        # record is handed to the producer minus its timestamp; the metrics derive the
+        # windowed average from these two totals.
+        self.e2e_latency_sum = 0
+        self.e2e_latency_count = 0
 
     def add_child(self, child: RuntimeNode) -> None:
         raise ValueError("Sinks don't have successors.")
@@ -154,3 +160,5 @@ class SinkNode(RuntimeNode):
         if self.partitioner is not None:
             partition = host.partition_for(self, topic, record)
         host.send(self.name, topic, record, key, value, partition)
+        self.e2e_latency_sum += host.wall_clock_ms() - record[2]
+        self.e2e_latency_count += 1

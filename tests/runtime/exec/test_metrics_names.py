@@ -221,3 +221,41 @@ def test_prometheus_port_is_checked(value: Any) -> None:
     with pytest.raises(ConfigError):
         prometheus_port({"riffle.metrics.prometheus.port": value})
     assert prometheus_port({}) == 0
+
+
+def sink_topology() -> Topology:
+    return (Topology().add_source("src", "in", key_serde=S, value_serde=S)
+            .add_sink("out", "output", "src", key_serde=S, value_serde=S))
+
+
+def test_end_to_end_latency_of_sinks_is_wall_clock_minus_record_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kafka Streams' record-e2e-latency at a terminal node: the system time when the
+    # record has been processed minus the record's timestamp, averaged over the window.
+    clock = [100.0]
+    monkeypatch.setattr("runtime.exec.metrics.time.monotonic", lambda: clock[0])
+    aggregator = MetricsAggregator("app")
+    thread = ThreadMetrics("t")
+    with TopologyTestDriver(sink_topology(), initial_wall_clock_time=10_000) as driver:
+        src = driver.create_input_topic("in", S, S)
+        task = only_task(driver)
+
+        def snapshot() -> dict[str, Any]:
+            thread.publish(state="RUNNING", tasks=["0_0"], nodes=task.node_metrics(), partitions=[],
+                           task_metrics={}, stores={})
+            return aggregator.snapshot("RUNNING", [thread.part()])
+
+        first = snapshot()
+        assert first["nodes"]["out"]["record-e2e-latency-avg"] is None     # nothing yet
+        assert "record-e2e-latency-avg" not in first["nodes"]["src"]        # sinks only
+        src.pipe_input("k", "a", 9_000)         # 1 s old when written
+        src.pipe_input("k", "b", 7_000)         # 3 s old
+        clock[0] = 101.0
+        second = snapshot()["nodes"]["out"]
+        assert second["record-e2e-latency-avg"] == pytest.approx(2_000)
+        assert "record-e2e-latency-sum-rate" not in second and "record-e2e-latency-count-rate" not in second
+        driver.advance_wall_clock_time(5_000)   # wall clock 15 000
+        src.pipe_input("k", "c", 14_500)        # only this record is in the next window
+        clock[0] = 102.0
+        assert snapshot()["nodes"]["out"]["record-e2e-latency-avg"] == pytest.approx(500)
+        clock[0] = 103.0
+        assert snapshot()["nodes"]["out"]["record-e2e-latency-avg"] is None  # an idle window
