@@ -220,6 +220,9 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     diff.get_by_role("button", name="Mark v2's changes on the canvas").click()
     expect(node(page, "filter").locator(".flow-node")).to_have_attribute("data-diff", "changed")
     artifacts.screenshot(page, "version-2")
+    compare = page.get_by_role("form", name="Compare two versions")
+    compare.get_by_role("button", name="Compare").click()
+    expect(page.get_by_test_id("version-diff").first).to_contain_text("params.predicate")
 
     page.get_by_role("button", name=re.compile(r"^deploy", re.I)).click()
     # The deploy dialog: the studio's one connection is preselected; the defaults run it.

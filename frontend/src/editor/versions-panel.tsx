@@ -14,12 +14,25 @@ const nodeId = (n: { id: string } | string) => (typeof n === "string" ? n : n.id
 export function VersionsPanel({ topologyId, latest }: { topologyId: number; latest: number | null }) {
   const versions = useResource((signal) => fetchVersions(topologyId, signal), [topologyId, latest]);
   const [open, setOpen] = useState<number | null>(null);
+  const [pair, setPair] = useState<{ from: number; to: number } | null>(null);
   const setHighlight = useCanvasStore((s) => s.setHighlight);
   if (versions.error) return <ErrorMessage error={versions.error} onRetry={versions.reload} />;
   if (!versions.data) return <Spinner label="Loading versions" />;
   if (versions.data.results.length === 0) return <p className="muted">No version saved yet.</p>;
+  const numbers = versions.data.results.map((v) => v.number).sort((a, b) => a - b);
   return (
     <section className="panel versions" aria-label="Version history">
+      {numbers.length > 1 && (
+        <ComparePicker
+          numbers={numbers}
+          onCompare={(from, to) => {
+            setHighlight(null);
+            setOpen(null);
+            setPair({ from, to });
+          }}
+        />
+      )}
+      {pair && <DiffView topologyId={topologyId} from={pair.from} to={pair.to} />}
       <ol className="versions__list" reversed>
         {[...versions.data.results]
           .sort((a, b) => b.number - a.number)
@@ -40,6 +53,7 @@ export function VersionsPanel({ topologyId, latest }: { topologyId: number; late
                   aria-expanded={open === v.number}
                   onClick={() => {
                     setHighlight(null);
+                    setPair(null);
                     setOpen(open === v.number ? null : v.number);
                   }}
                 >
@@ -51,6 +65,46 @@ export function VersionsPanel({ topologyId, latest }: { topologyId: number; late
           ))}
       </ol>
     </section>
+  );
+}
+
+/** Any two versions compared (the older first), not only a version and its predecessor. */
+function ComparePicker({ numbers, onCompare }: { numbers: number[]; onCompare: (from: number, to: number) => void }) {
+  const [from, setFrom] = useState(numbers[0]!);
+  const [to, setTo] = useState(numbers[numbers.length - 1]!);
+  return (
+    <form
+      className="versions__compare"
+      aria-label="Compare two versions"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onCompare(Math.min(from, to), Math.max(from, to));
+      }}
+    >
+      <label>
+        <span>Compare</span>
+        <select value={from} onChange={(e) => setFrom(Number(e.target.value))}>
+          {numbers.map((n) => (
+            <option key={n} value={n}>
+              v{n}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        <span>with</span>
+        <select value={to} onChange={(e) => setTo(Number(e.target.value))}>
+          {numbers.map((n) => (
+            <option key={n} value={n}>
+              v{n}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" className="button button--ghost button--small" disabled={from === to}>
+        Compare
+      </button>
+    </form>
   );
 }
 
