@@ -208,6 +208,12 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.get_by_role("link", name="Topologies").first.click()
     assert re.search(r"/topologies/\d+$", page.url), page.url
+    # ... and so does the browser's Back button.
+    editor_url = page.url
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.go_back()
+    expect(page).to_have_url(editor_url)
+    expect(node(page, "filter")).to_be_visible()
     page.get_by_role("button", name="Save version").click()
     page.get_by_label("What changed").fill("words of two letters or more")
     page.get_by_role("dialog").get_by_role("button", name="Save version 2").click()
