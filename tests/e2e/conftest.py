@@ -229,6 +229,9 @@ def page(chromium_browser: object, artifacts: Artifacts, request: pytest.Fixture
     page = context.new_page()
     page.on("console", lambda message: artifacts.console.append(f"[{message.type}] {message.text}"))
     page.on("pageerror", lambda error: artifacts.console.append(f"[pageerror] {error}"))
+    # The console says only "Failed to load resource"; the log names what failed.
+    page.on("response", lambda response: response.status >= 400 and artifacts.console.append(
+        f"[http {response.status}] {response.request.method} {response.url}"))
     try:
         yield page
     finally:
@@ -238,5 +241,9 @@ def page(chromium_browser: object, artifacts: Artifacts, request: pytest.Fixture
                 artifacts.screenshot(page, "failure")
             except Exception:  # noqa: BLE001 - the page may be gone; the log still matters
                 pass
-            (artifacts.directory / "console.log").write_text("\n".join(artifacts.console) + "\n")
+        (artifacts.directory / "console.log").write_text("\n".join(artifacts.console) + "\n")
         context.close()
+    # Issue 7: no console errors during the end-to-end runs (a failed request included).
+    errors = [line for line in artifacts.console if line.startswith(("[error]", "[pageerror]", "[http"))]
+    if report is not None and report.passed and errors:
+        pytest.fail("the browser reported errors:\n" + "\n".join(errors), pytrace=False)

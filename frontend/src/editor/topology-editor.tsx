@@ -75,7 +75,11 @@ export function TopologyEditor({
   }, [connection, connections.data]);
   const topics = useResource((signal) => (connection === null ? Promise.resolve([]) : fetchTopicNames(connection, signal)), [connection]);
   const functions = useExpressionFunctions();
-  const inputTopics = useMemo(() => sourceTopics(document), [document]);
+  // Only topics the cluster has: reading a missing one would be a 404 in the console.
+  const inputTopics = useMemo(
+    () => sourceTopics(document).filter((t) => topics.data?.includes(t)),
+    [document, topics.data],
+  );
   const fields = useTopicFields(connection ?? undefined, inputTopics);
   const formContext = useMemo(
     () => ({ topics: topics.data ?? [], expressionFields: fields, expressionFunctions: functions }),
