@@ -263,6 +263,12 @@ def test_editor_and_dashboard_fit_1280_by_800(chromium_browser, live_stack, arti
             box = region.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280, box
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        # Opening a node's form changes nothing: the draft stays equal to the saved version.
+        page.locator('.react-flow__node[data-id="group-by-word"] .flow-node__label').click()
+        expect(page.get_by_test_id("properties")).to_be_visible()
+        page.wait_for_timeout(1000)
+        expect(page.get_by_test_id("editor-status")).not_to_contain_text("unsaved")
+        expect(page.get_by_role("button", name="Save version")).to_be_disabled()
         artifacts.screenshot(page, "editor-1280")
         page.get_by_role("link", name="Topologies").first.click()
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
