@@ -32,6 +32,7 @@ class CachingWindowStore(CachingLayer, WrappedWindowStore):
     def __init__(self, wrapped: WindowStore[Any, Any], thread_cache: ThreadCache) -> None:
         CachingLayer.__init__(self, wrapped, thread_cache)
         self.observed_stream_time = _NO_TIMESTAMP
+        self._store_keys: dict[bytes, dict[int, bytes]] = {}   # see update_typed
         # fixed for the store's life; every read asks for it
         self._retention = wrapped.retention_period
 
@@ -110,6 +111,13 @@ class CachingWindowStore(CachingLayer, WrappedWindowStore):
         plain_flat = codec.plain_flat if PROVABLE else None
         local_outer, local_inner = LOCAL_REFS
         pack = SUFFIX.pack
+        # the store keys of this key's recent windows, built once: windows hop over the
+        # same few starts record after record (a bytes key also keeps its hash)
+        store_keys = self._store_keys.get(key)
+        if store_keys is None or len(store_keys) > 64:
+            if len(self._store_keys) > 4096:
+                self._store_keys.clear()
+            store_keys = self._store_keys[key] = {}
         timestamp = self._timestamp_of()
         headers_of = self._headers_of
         headers = headers_of() if headers_of is not None else None
@@ -119,7 +127,9 @@ class CachingWindowStore(CachingLayer, WrappedWindowStore):
         hits = 0
         try:
             for start in window_starts:
-                store_key = key + pack(start, 0)
+                store_key = store_keys.get(start)
+                if store_key is None:
+                    store_key = store_keys[start] = key + pack(start, 0)
                 entry = None
                 if start > observed - retention:  # else expired: _expired, inlined
                     entry = get(store_key)
@@ -152,8 +162,10 @@ class CachingWindowStore(CachingLayer, WrappedWindowStore):
                             entry.flat = flat
                             entry.timestamp = timestamp
                             entry.headers = headers
-                            # latest update last, as NamedCache._mark_dirty
-                            dirty.pop(store_key, None)
+                            # latest update last, as NamedCache._mark_dirty (a
+                            # PENDING entry's key is always in _dirty: put it there,
+                            # flush encodes it, evict and delete drop both)
+                            del dirty[store_key]
                             dirty[store_key] = None
                             continue
                         self._put_dirty(store_key, None)
