@@ -34,6 +34,7 @@ from runtime.processor.internals.nodes import ProcessorNode, RuntimeNode, SinkNo
 from runtime.processor.record import Record, RecordMetadata, new_record
 from runtime.processor.timestamp_extractors import (
     ConsumerRecord,
+    new_consumer_record,
     FailOnInvalidTimestamp,
     as_extractor_function,
 )
@@ -503,8 +504,9 @@ class StreamTask:
         else:
             try:
                 timestamp = int(source.extract(  # type: ignore[misc]
-                    ConsumerRecord(record.topic, record.partition, record.offset,
-                                   record.timestamp, key, value, headers), partition_time))
+                    new_consumer_record(topic, partition, record.offset,
+                                        record.timestamp, key, value, headers),
+                    partition_time))
             except Exception as exc:
                 raise self.record_error(
                     ProcessingError, source.name,

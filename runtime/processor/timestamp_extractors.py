@@ -46,6 +46,34 @@ class ConsumerRecord:
     headers: Headers = ()
 
 
+def _fast_constructor() -> Callable[[str, int, int, int, Any, Any, Headers], ConsumerRecord]:
+    new = object.__new__
+    slots = ConsumerRecord.__dict__
+    set_topic, set_partition, set_offset, set_timestamp, set_key, set_value, set_headers = (
+        slots[name].__set__ for name in
+        ("topic", "partition", "offset", "timestamp", "key", "value", "headers"))
+
+    def consumer_record(topic: str, partition: int, offset: int, timestamp: int, key: Any,
+                        value: Any, headers: Headers) -> ConsumerRecord:
+        record = new(ConsumerRecord)
+        set_topic(record, topic)
+        set_partition(record, partition)
+        set_offset(record, offset)
+        set_timestamp(record, timestamp)
+        set_key(record, key)
+        set_value(record, value)
+        set_headers(record, headers)
+        return record
+
+    return consumer_record
+
+
+# ConsumerRecord(...) with every field given, through its slots: the frozen dataclass's
+# __init__ (object.__setattr__ per field) is a sixteenth of a windowed aggregation's
+# per-record cost, and the task builds one per record for a timestamp extractor
+new_consumer_record = _fast_constructor()
+
+
 class _ExtractorObject(Protocol):
     def extract(self, record: ConsumerRecord, partition_time: int) -> int: ...
 

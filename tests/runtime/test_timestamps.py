@@ -246,3 +246,15 @@ def test_count_output_timestamp_is_the_max_of_the_keys_inputs() -> None:
         assert driver.create_output_topic("out", S, Serdes.long()).read_records_to_list() == [
             TestRecord("a", 1, 50), TestRecord("a", 2, 50), TestRecord("b", 1, 5),
             TestRecord("a", 3, 60)]
+
+
+def test_the_tasks_consumer_record_constructor_builds_the_same_frozen_record() -> None:
+    import dataclasses
+
+    from runtime.processor.timestamp_extractors import ConsumerRecord, new_consumer_record
+
+    fast = new_consumer_record("t", 1, 2, 3, "k", {"v": 1}, (("h", b"x"),))
+    assert fast == ConsumerRecord("t", 1, 2, 3, "k", {"v": 1}, (("h", b"x"),))
+    assert type(fast) is ConsumerRecord
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.value = 2  # type: ignore[misc]

@@ -8,7 +8,10 @@ cannot write. For the serdes below that is a cheap structural copy; for any othe
 
 ``normalize(v)`` equals ``deserialize(serialize(v))`` and raises the serde's
 SerializationError where ``serialize`` would; ``copy(v)`` is for values that came out
-of ``normalize``, so it need not check them again.
+of ``normalize``, so it need not check them again. ``adopt(v)`` is ``normalize(v)`` for
+a value its caller has proved nobody else can reach (see ``state/internals/metered.py``):
+it may return ``v`` itself when the round trip would give it back unchanged, since no
+one is left to mutate it or to see it mutated.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 class Copier(NamedTuple):
     normalize: Callable[[Any], Any]
     copy: Callable[[Any], Any]
+    adopt: Callable[[Any], Any]
+    # JSON only: whether a value is a flat dict normalize would give back unchanged
+    plain_flat: Callable[[Any], bool] | None
 
 
 def _round_trip(serde: Serde[Any]) -> Callable[[Any], Any]:
@@ -108,7 +114,31 @@ def _json_copier(serde: JsonSerde) -> Copier:
             return [v if type(v) in scalars else copy(v) for v in value]
         return value
 
-    return Copier(normalize, copy)
+    def plain_flat(value: Any) -> bool:
+        """Whether ``value`` is a dict of plain scalars that JSON gives back unchanged
+        (most aggregates): then ``normalize(value) == value`` and a shallow copy is a
+        copy. Checked without copying (a plain loop: map/all/frozenset checks in C cost
+        more instructions on dicts this small)."""
+        if type(value) is not dict:
+            return False
+        for k, v in value.items():
+            if type(k) is not str or not (k.isascii() or _utf8(k)):
+                return False   # refused, or turned into a str
+            vkind = type(v)
+            if vkind is float:
+                if v - v != 0.0:
+                    return False   # nan and infinities are refused
+            elif vkind is str:
+                if not (v.isascii() or _utf8(v)):
+                    return False
+            elif vkind is not int and vkind is not bool and v is not None:
+                return False   # a container (maybe shared) or a foreign type
+        return True
+
+    def adopt(value: Any) -> Any:
+        return value if plain_flat(value) else normalize(value)
+
+    return Copier(normalize, copy, adopt, plain_flat)
 
 
 def _utf8(text: str) -> bool:
@@ -125,7 +155,8 @@ def _immutable_copier(serde: Serde[Any], fits: Callable[[Any], bool]) -> Copier:
     def normalize(value: Any) -> Any:
         return value if fits(value) else slow(value)
 
-    return Copier(normalize, _identity)
+    # immutable values: adopting is normalizing, which copies nothing
+    return Copier(normalize, _identity, normalize, None)
 
 
 def _int_range(bits: int) -> Callable[[Any], bool]:

@@ -38,15 +38,24 @@ RawFlushListener = Callable[[Any, bytes | None, bytes | None, int, Any], None]
 
 
 class TypedCodec(NamedTuple):
-    """How a caching layer holds a store's values typed (all four from the metered
-    layer): ``normalize`` a written value (= decode(encode(v)), raising as encode
-    would; None means delete), ``copy`` a normalized value for a reader, ``encode``
-    and ``decode`` bytes."""
+    """How a caching layer holds a store's values typed (all from the metered layer):
+    ``normalize`` a written value (= decode(encode(v)), raising as encode would; None
+    means delete), ``copy`` a normalized value for a reader, ``encode`` and ``decode``
+    bytes; ``adopt``: ``normalize`` for a value the caller holds in exactly one local
+    variable and passes nowhere else, which it may return as it is when it can prove
+    nobody else refers to it; ``modify(update, start, value)``: ``update(start,
+    copy(value))`` adopted, a read-modify-write in one call. ``plain_flat`` (None
+    unless values are ValueAndTimestamp pairs of JSON): whether the value inside a pair
+    is a flat dict that normalize keeps as it is and a shallow copy fully copies, for
+    the windowed aggregations' inlined read-modify-write (caching_window_store.py)."""
 
     normalize: Callable[[Any], Any]
     copy: Callable[[Any], Any]
     encode: Callable[[Any], bytes | None]
     decode: Callable[[bytes | None], Any]
+    adopt: Callable[[Any], Any]
+    modify: Callable[[Callable[[int, Any], Any], int, Any], Any]
+    plain_flat: Callable[[Any], bool] | None = None
 
 
 class FlushContext:
@@ -113,7 +122,10 @@ class CachingLayer(StoreLayer):
     def _put_typed(self, key: bytes, value: Any) -> None:
         codec = self._codec
         assert codec is not None
-        value = codec.normalize(value)
+        self._put_normalized(key, codec.normalize(value))
+
+    def _put_normalized(self, key: bytes, value: Any) -> None:
+        """:meth:`_put_typed` of a value already normalized."""
         if value is None:
             self._put_dirty(key, None)
             return

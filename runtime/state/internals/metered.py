@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from sys import getrefcount
 from time import perf_counter_ns
 from typing import Any
 
@@ -11,6 +12,7 @@ from runtime.serdes import Serde
 from runtime.serdes.internals.value_copy import copier_for
 from runtime.state.api import KeyValueStore, StoreContext, ValueAndTimestamp
 from runtime.state.internals.caching_store import CachingLayer, TypedCodec
+from runtime.state.internals.ownership import LOCAL_REFS, PARAM_REFS, PROVABLE
 from runtime.state.internals.timestamped_bytes import timestamp_of, with_timestamp
 from runtime.state.internals.wrapped import WrappedKeyValueStore
 
@@ -20,6 +22,7 @@ __all__ = [
 
 
 _IMMUTABLE_KEYS = frozenset({str, int, bytes})
+only_scalars = frozenset({str, int, float, bool, type(None)}).issuperset
 
 
 class StoreSerdes:
@@ -56,7 +59,13 @@ class StoreSerdes:
         copier = copier_for(self.value_serde)
         if copier is None:
             return None
-        return TypedCodec(copier.normalize, copier.copy, self._value, self._from_value)
+        normalize, copy = copier.normalize, copier.copy
+
+        def modify(update: Callable[[int, Any], Any], start: int, value: Any) -> Any:
+            return normalize(update(start, copy(value)))
+
+        # no caller proves ownership of plain values yet: adopting is normalizing
+        return TypedCodec(normalize, copy, self._value, self._from_value, normalize, modify)
 
     # -- serde helpers -------------------------------------------------------------
     def _key(self, key: Any) -> bytes:
@@ -199,9 +208,52 @@ class TimestampedValues:
                                                   (normalize_value(inner), value[1]))
 
         def copy(value: Any) -> Any:
-            return new(ValueAndTimestamp, (copy_value(value[0]), value[1]))
+            inner = value[0]
+            # most aggregates are flat dicts: checked and copied in C (copy_value's own
+            # first case, without the call)
+            if type(inner) is dict and only_scalars(map(type, inner.values())):
+                return new(ValueAndTimestamp, (inner.copy(), value[1]))
+            return new(ValueAndTimestamp, (copy_value(inner), value[1]))
 
-        return TypedCodec(normalize, copy, self._value, self._from_value)
+        plain_flat = copier.plain_flat
+        if not PROVABLE or plain_flat is None:
+            # values of the other serdes are immutable: nothing to copy, adopting is
+            # normalizing
+            def modify_copied(update: Callable[[int, Any], Any], start: int, value: Any) -> Any:
+                return normalize(update(start, copy(value)))
+
+            return TypedCodec(normalize, copy, self._value, self._from_value, normalize,
+                              modify_copied)
+        param_outer, param_inner = PARAM_REFS
+        local_outer, local_inner = LOCAL_REFS
+
+        # adopt and modify keep the pair they are handed when ownership.py's counts
+        # prove nothing else refers to it or to the dict inside, and that dict is flat
+        # and plain: nobody can then mutate it or see it mutated, so the cache keeps it
+        # without a copy. Anything else is normalized (copied).
+        def adopt(value: Any) -> Any:
+            """``normalize(value)``, for a caller that holds ``value`` in one local
+            variable and passes it nowhere else."""
+            if type(value) is ValueAndTimestamp and getrefcount(value) == param_outer:
+                inner = value[0]
+                if getrefcount(inner) == param_inner and plain_flat(inner):
+                    return value
+            return normalize(value)
+
+        def modify(update: Callable[[int, Any], Any], start: int, value: Any) -> Any:
+            """``normalize(update(start, copy(value)))``, a read-modify-write."""
+            new_value = update(start, copy(value))
+            # The copy ``update`` got is referenced from nowhere here any more: an
+            # aggregator that changed it in place and returned it hands over the only
+            # reference left.
+            if type(new_value) is ValueAndTimestamp and getrefcount(new_value) == local_outer:
+                inner = new_value[0]
+                if getrefcount(inner) == local_inner and plain_flat(inner):
+                    return new_value
+            return normalize(new_value)
+
+        return TypedCodec(normalize, copy, self._value, self._from_value, adopt, modify,
+                          plain_flat)
 
     def _from_value(self, raw: bytes | None) -> Any:
         if raw is None:

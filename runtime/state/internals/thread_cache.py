@@ -53,7 +53,7 @@ class CacheEntry:
     """A cached value (None: a cached delete) with the context of the record that wrote
     it, which travels downstream when the entry is flushed."""
 
-    __slots__ = ("value", "dirty", "timestamp", "headers", "size", "typed")
+    __slots__ = ("value", "dirty", "timestamp", "headers", "size", "typed", "flat")
 
     def __init__(self, value: bytes | None, dirty: bool = False, timestamp: int = -1,
                  headers: Any = None, typed: Any = NO_TYPED) -> None:
@@ -64,6 +64,9 @@ class CacheEntry:
         self.size = 0
         # a pristine typed copy of the value, never handed out (readers get copies)
         self.typed = typed
+        # set by whoever stores ``typed`` when its value is a flat dict of immutable
+        # scalars, whose shallow copy is a full copy (TypedCodec.plain_flat)
+        self.flat = False
 
 
 class DirtyEntry(NamedTuple):
@@ -175,6 +178,7 @@ class NamedCache:
             self.put(key, CacheEntry(PENDING, True, timestamp, headers, typed))
             return
         entry.typed = typed
+        entry.flat = False   # not known: copied the careful way
         entry.timestamp = timestamp
         entry.headers = headers
         self.overwrites += 1

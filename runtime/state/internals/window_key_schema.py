@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["SUFFIX_SIZE", "from_store_key", "to_store_key"]
+__all__ = ["SUFFIX", "SUFFIX_SIZE", "from_store_key", "to_store_key"]
 
 _SUFFIX = struct.Struct(">qi")
+# to_store_key(key, start) is key + SUFFIX.pack(start, 0), for loops that inline it
+SUFFIX = _SUFFIX
 SUFFIX_SIZE = _SUFFIX.size  # 12
 
 

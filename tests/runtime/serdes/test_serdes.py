@@ -8,13 +8,19 @@ one byte 0x01/0x00, UUIDSerializer the UUID's text; all map null to null.
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runtime.errors import ConfigError, SerializationError
 from runtime.serdes import Serde, Serdes, resolve_serde
+
+from tests.runtime.serdes.test_value_copy import values as json_values
 
 
 @pytest.mark.parametrize(
@@ -115,3 +121,26 @@ def test_serdes_resolve_by_name_and_java_class() -> None:
     assert resolve_serde(None) is None
     with pytest.raises(ConfigError, match="unknown serde"):
         resolve_serde("avro-ish")
+
+
+def outcome(loads: Any, text: str) -> tuple[str, str]:
+    try:
+        return "ok", repr(loads(text))
+    except ValueError as exc:
+        return type(exc).__name__, str(exc)
+
+
+json_texts = st.one_of(
+    st.text(max_size=12),
+    st.builds(lambda v, before, after: before + json.dumps(v) + after,
+              json_values.filter(lambda v: not isinstance(v, tuple)),
+              st.sampled_from(["", " ", "\n\t", "\ufeff"]),
+              st.sampled_from(["", " ", "x", "{}", ",", "\n"])))
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_texts)
+def test_the_json_serdes_scanner_shortcut_reads_as_json_loads(text: str) -> None:
+    from runtime.serdes.internals.json_serde import _loads
+
+    assert outcome(_loads, text) == outcome(json.loads, text)
