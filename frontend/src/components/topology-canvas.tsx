@@ -1,11 +1,9 @@
 // The topology drawn with React Flow: one canvas for the topology page and the
 // deployment dashboard (where nodes show live rates through the deployment store).
 import { ReactFlow } from "@xyflow/react";
-import { defaultEdgeOptions, edgeTypes } from "../edges";
 import type { AppEdge, AppNode } from "../types/flow";
-import { nodeTypes } from "../nodes";
 import { useCanvasStore } from "../store/canvas-context";
-import { CanvasChrome, FIT_VIEW_OPTIONS } from "./canvas-chrome";
+import { CANVAS_PROPS, CanvasChrome } from "./canvas-chrome";
 
 export function TopologyCanvas({ label, minimap = true }: { label: string; minimap?: boolean }) {
   const nodes = useCanvasStore((s) => s.nodes);
@@ -19,9 +17,7 @@ export function TopologyCanvas({ label, minimap = true }: { label: string; minim
       <ReactFlow<AppNode, AppEdge>
         nodes={nodes}
         edges={edges}
-        nodeTypes={nodeTypes}
-        edgeTypes={edgeTypes}
-        defaultEdgeOptions={defaultEdgeOptions}
+        {...CANVAS_PROPS}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onPaneClick={() => selectNode(null)}
@@ -30,9 +26,6 @@ export function TopologyCanvas({ label, minimap = true }: { label: string; minim
         nodesConnectable={false}
         deleteKeyCode={null}
         fitView
-        fitViewOptions={FIT_VIEW_OPTIONS}
-        minZoom={0.2}
-        maxZoom={2}
       >
         <CanvasChrome minimap={minimap} />
       </ReactFlow>

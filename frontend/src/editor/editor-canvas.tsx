@@ -8,12 +8,10 @@ import {
   useReactFlow,
 } from "@xyflow/react";
 import { type DragEvent, type KeyboardEvent, useCallback, useContext, useRef, useState } from "react";
-import { defaultEdgeOptions, edgeTypes } from "../edges";
 import { type Fragment, type Suggestion, compatibleEntries, copyFragment, newNode, pasteFragment, uniqueEdgeId } from "../lib/editing";
 import { toDocumentEdge, toDocumentNode } from "../lib/graph";
 import { checkConnection } from "../lib/port-rules";
-import { CanvasChrome, FIT_VIEW_OPTIONS } from "../components/canvas-chrome";
-import { nodeTypes } from "../nodes";
+import { CANVAS_PROPS, CanvasChrome } from "../components/canvas-chrome";
 import { useCanvasStore, useCanvasStoreApi } from "../store/canvas-context";
 import type { CatalogEntry } from "../types/catalog";
 import type { AppEdge, AppNode } from "../types/flow";
@@ -203,9 +201,7 @@ export function EditorCanvas({
       <ReactFlow<AppNode, AppEdge>
         nodes={nodes}
         edges={edges}
-        nodeTypes={nodeTypes}
-        edgeTypes={edgeTypes}
-        defaultEdgeOptions={defaultEdgeOptions}
+        {...CANVAS_PROPS}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
@@ -219,9 +215,6 @@ export function EditorCanvas({
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control"]}
         fitView={fitOnLoad}
-        fitViewOptions={FIT_VIEW_OPTIONS}
-        minZoom={0.2}
-        maxZoom={2}
       >
         <CanvasChrome />
       </ReactFlow>

@@ -81,30 +81,37 @@ function ComparePicker({ numbers, onCompare }: { numbers: number[]; onCompare: (
         onCompare(Math.min(from, to), Math.max(from, to));
       }}
     >
-      <label>
-        <span>Compare</span>
-        <select value={from} onChange={(e) => setFrom(Number(e.target.value))}>
-          {numbers.map((n) => (
-            <option key={n} value={n}>
-              v{n}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        <span>with</span>
-        <select value={to} onChange={(e) => setTo(Number(e.target.value))}>
-          {numbers.map((n) => (
-            <option key={n} value={n}>
-              v{n}
-            </option>
-          ))}
-        </select>
-      </label>
+      <VersionSelect label="Compare" numbers={numbers} value={from} onChange={setFrom} />
+      <VersionSelect label="with" numbers={numbers} value={to} onChange={setTo} />
       <button type="submit" className="button button--ghost button--small" disabled={from === to}>
         Compare
       </button>
     </form>
+  );
+}
+
+function VersionSelect({
+  label,
+  numbers,
+  value,
+  onChange,
+}: {
+  label: string;
+  numbers: number[];
+  value: number;
+  onChange: (n: number) => void;
+}) {
+  return (
+    <label>
+      <span>{label}</span>
+      <select value={value} onChange={(e) => onChange(Number(e.target.value))}>
+        {numbers.map((n) => (
+          <option key={n} value={n}>
+            v{n}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
