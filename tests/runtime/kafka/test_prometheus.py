@@ -17,7 +17,8 @@ from tests.runtime.kafka.helpers import dsl_word_count, make_lines, produce_line
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(120)]
 
-_SAMPLE = re.compile(r'^(?P<name>[a-z_:]+)\{(?P<labels>[^}]*)\} (?P<value>\S+)$')
+# Prometheus' text format: a metric name is [a-zA-Z_:][a-zA-Z0-9_:]* (record_e2e_latency has digits).
+_SAMPLE = re.compile(r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{(?P<labels>[^}]*)\} (?P<value>\S+)$')
 
 
 def _free_port() -> int:
