@@ -51,6 +51,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = too_large(content_length(context.get("request")))
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         exc = exceptions.ParseError(str(exc))
+    elif _unusable_connection(exc):
+        # A stored connection that cannot be handed to a client (its secret does not
+        # decrypt, its settings are refused): the row is at fault, whatever the view.
+        exc = ProblemsError(str(exc), [], status_code=status.HTTP_409_CONFLICT)
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug, not a refusal: logged with its traceback here, and answered in the API's
@@ -71,6 +75,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = str(detail) if isinstance(detail, str) else str(exc)
         response.data = {"message": message, "problems": []}
     return response
+
+
+def _unusable_connection(exc: Exception) -> bool:
+    from studio.connections.models import UnusableConnectionError  # the models load after this module
+
+    return isinstance(exc, UnusableConnectionError)
 
 
 def _field_problems(detail: Any, path: str) -> Iterable[ProblemDict]:

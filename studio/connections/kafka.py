@@ -23,7 +23,7 @@ from typing import Any, Callable
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from studio.connections.models import ClientConfig, Connection, UnreadableSecretError
+from studio.connections.models import ClientConfig, Connection, UnusableConnectionError
 
 __all__ = [
     "ClusterInfo", "KafkaCallError", "RawRecord", "TopicInfo", "TopicTail", "cluster_info",
@@ -72,7 +72,7 @@ class RawRecord:
 def _config(connection: Connection, **extra: Any) -> ClientConfig:
     try:
         config = connection.client_config()
-    except UnreadableSecretError as exc:
+    except UnusableConnectionError as exc:
         # The connection's stored state is at fault, not the request or the cluster.
         raise KafkaCallError(str(exc), 409) from None
     config.update({

@@ -1,8 +1,8 @@
 """A Kafka cluster the studio talks to, and the one function that reads its secrets.
 
 The password and the client key are write-only: `to_dict()` says only whether each is
-set, `__repr__`/`__str__` show the name, and `client_config()` is the only code that
-reads them (to hand them to the Kafka client). They are stored encrypted (SecretField,
+set, `__repr__`/`__str__` show the name, and `client_config()` (and its Kafka Streams
+form) is the only code that reads them (to hand them to the Kafka client). They are stored encrypted (SecretField,
 keys in RIFFLE_SECRETS_KEYS) and decrypted only when a client needs them, so a missing
 key fails that client's call with UnreadableSecretError, never the loading of a row.
 """
@@ -16,6 +16,7 @@ from django.db import models
 
 from studio.connections import crypto
 from studio.connections.fields import Sealed, SecretField
+from studio.lib import client_settings
 
 SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -24,7 +25,12 @@ SECRET_CONFIG_KEYS = ("sasl.password", "ssl.key.pem")
 SECRET_LABELS = {"password": "SASL password", "ssl_key_pem": "client key"}
 
 
-class UnreadableSecretError(Exception):
+class UnusableConnectionError(Exception):
+    """The connection as stored cannot be handed to a Kafka client (the request and the
+    cluster are not at fault)."""
+
+
+class UnreadableSecretError(UnusableConnectionError):
     """A stored secret that none of the configured keys decrypts."""
 
     def __init__(self, connection: str, field: str) -> None:
@@ -35,6 +41,19 @@ class UnreadableSecretError(Exception):
         )
         self.connection = connection
         self.field = field
+
+
+class RefusedClientSettingsError(UnusableConnectionError):
+    """Stored client settings that the allow-list refuses (a row written around the API,
+    or a setting refused since it was saved)."""
+
+    def __init__(self, connection: str, problems: dict[str, str]) -> None:
+        super().__init__(
+            f"Connection {connection!r} has client settings that are not allowed: "
+            + " ".join(problems.values()) + " Remove them from the connection."
+        )
+        self.connection = connection
+        self.problems = problems
 
 
 class ClientConfig(dict[str, Any]):
@@ -60,6 +79,7 @@ class ConnectionDict(TypedDict):
     ssl_ca_pem: str
     ssl_certificate_pem: str
     ssl_key_set: bool
+    client_settings: dict[str, str]
     created_by: str | None
     created_at: str
     updated_at: str
@@ -84,6 +104,9 @@ class Connection(models.Model):
     ssl_ca_pem = models.TextField(blank=True)
     ssl_certificate_pem = models.TextField(blank=True)
     ssl_key_pem = SecretField(blank=True)
+    # Extra librdkafka settings, as the allow-list of studio.lib.client_settings
+    # accepted them (librdkafka strings).
+    client_settings = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -134,10 +157,31 @@ class Connection(models.Model):
         The only reader of the secrets: callers hand the result to a Kafka client and
         must not log it.
         """
-        config = ClientConfig({
+        config = ClientConfig(self.checked_client_settings())
+        config.update(self._connection_settings())
+        return config
+
+    def streams_client_config(self) -> ClientConfig:
+        """The same settings as ``client_config()`` in a StreamsApp configuration's terms:
+        consumer-only and producer-only settings behind ``consumer.``/``producer.``."""
+        config = ClientConfig(client_settings.for_streams(self.checked_client_settings()))
+        config.update(self._connection_settings())
+        return config
+
+    def checked_client_settings(self) -> dict[str, str]:
+        """The extra client settings, checked again against the allow-list.
+
+        Raises RefusedClientSettingsError naming each refused setting."""
+        accepted, problems = client_settings.check(self.client_settings)
+        if problems:
+            raise RefusedClientSettingsError(self.name, problems)
+        return accepted
+
+    def _connection_settings(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers,
             "security.protocol": self.security_protocol,
-        })
+        }
         if self.uses_sasl:
             config["sasl.mechanism"] = self.sasl_mechanism
             config["sasl.username"] = self.username
@@ -196,6 +240,7 @@ class Connection(models.Model):
             "ssl_ca_pem": self.ssl_ca_pem,
             "ssl_certificate_pem": self.ssl_certificate_pem,
             "ssl_key_set": bool(self.ssl_key_pem),
+            "client_settings": dict(self.client_settings or {}),
             "created_by": self.created_by.get_username() if self.created_by else None,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),

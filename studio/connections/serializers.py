@@ -10,6 +10,7 @@ from rest_framework import serializers
 from studio.api import MAX_ID
 from studio.connections.models import SASL_MECHANISMS, SECURITY_PROTOCOLS, Connection
 from studio.connections.records import SERDES
+from studio.lib import client_settings
 from studio.workspaces.access import visible
 from studio.workspaces.models import Workspace
 
@@ -35,11 +36,16 @@ class ConnectionBody(serializers.ModelSerializer):
     security_protocol = serializers.ChoiceField(choices=SECURITY_PROTOCOLS, default="PLAINTEXT")
     sasl_mechanism = serializers.ChoiceField(choices=[""] + SASL_MECHANISMS, required=False, allow_blank=True)
     workspace = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="id of the workspace it belongs to")
+    client_settings = serializers.JSONField(
+        required=False,
+        help_text="extra librdkafka client settings, e.g. {\"linger.ms\": 20}; only those of the "
+                  "allow-list are accepted (see the README), each refusal says why",
+    )
 
     class Meta:
         model = Connection
         fields = ["workspace", "name", "bootstrap_servers", "security_protocol", "sasl_mechanism", "username",
-                  "password", "ssl_ca_pem", "ssl_certificate_pem", "ssl_key_pem"]
+                  "password", "ssl_ca_pem", "ssl_certificate_pem", "ssl_key_pem", "client_settings"]
         # The name is unique per workspace; `validate` says so in words of its own.
         validators: list[Any] = []
 
@@ -68,6 +74,14 @@ class ConnectionBody(serializers.ModelSerializer):
         if not servers:
             raise serializers.ValidationError("Give at least one host:port.")
         return ",".join(servers)
+
+    def validate_client_settings(self, value: Any) -> dict[str, str]:
+        accepted, problems = client_settings.check(value)
+        if "" in problems:   # not an object of settings at all
+            raise serializers.ValidationError(problems[""])
+        if problems:
+            raise serializers.ValidationError(problems)
+        return accepted
 
     def validate_ssl_ca_pem(self, value: str) -> str:
         return _pem(value, "CA certificate")

@@ -50,7 +50,8 @@ def streams_config(deployment: Deployment, *, own_process: bool = False) -> Clie
     Where and how to connect (bootstrap servers, security.*, sasl.*, ssl.*) comes from the
     deployment's connection: its settings win over RIFFLE_STREAMS_CONFIG's. The
     result holds the connection's secrets, decrypted: hand it to the app, never log it
-    (its repr masks them). Raises UnreadableSecretError when they cannot be decrypted.
+    (its repr masks them). Raises UnreadableSecretError when they cannot be decrypted,
+    RefusedClientSettingsError when the connection's extra client settings are refused.
     """
     config = ClientConfig({
         "application.id": deployment.application_id,
@@ -63,7 +64,7 @@ def streams_config(deployment: Deployment, *, own_process: bool = False) -> Clie
         "riffle.sample.records.per.second": settings.RIFFLE_SAMPLES_PER_SECOND,
         **settings.RIFFLE_STREAMS_CONFIG,
     })
-    config.update(deployment.connection.client_config())
+    config.update(deployment.connection.streams_client_config())
     return config
 
 

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studio.api import ERROR_SCHEMA, ProblemsError, paged_schema, paginate, typed_schema
-from studio.connections.models import UnreadableSecretError
+from studio.connections.models import UnusableConnectionError
 from studio.deployments import lag, lookup
 from studio.deployments.models import (
     ApplicationIdTakenError,
@@ -134,7 +134,7 @@ def deployment_lag(request: Request, deployment_id: int) -> Response:
     deployment = lookup.deployment(request, deployment_id, Role.VIEWER, "Reading the lag")
     try:
         return Response(lag.deployment_lag(deployment))
-    except UnreadableSecretError as exc:
+    except UnusableConnectionError as exc:
         raise ProblemsError(f"Cannot read the lag: {exc}", [], status_code=status.HTTP_409_CONFLICT) from None
     except lag.MissingTopicsError as exc:
         raise ProblemsError(

@@ -21,6 +21,8 @@ export interface KafkaConnection {
   username: string;
   password_set: boolean;
   ssl_key_set: boolean;
+  /** Extra librdkafka settings, as the allow-list accepted them. */
+  client_settings: Record<string, string>;
   created_by: string | null;
   created_at: string;
   updated_at: string;

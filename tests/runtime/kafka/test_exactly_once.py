@@ -211,6 +211,22 @@ def _input_ends(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
     return ends
 
 
+def _wait_for_committed_ends(bootstrap: str, group: str, topic: str, partitions: int, after: str) -> None:
+    """Wait until the group's committed offsets are the ends of ``topic``'s records,
+    saying what both were when they never met."""
+    seen: dict[str, Any] = {}
+
+    def met() -> bool:
+        seen["ends"] = _input_ends(bootstrap, topic, partitions)
+        seen["committed"] = _committed(bootstrap, group, topic, partitions)
+        return seen["committed"] == seen["ends"]
+
+    try:
+        wait_until(met, 20, f"the input offsets committed by {after}", interval=0.5)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: committed {seen.get('committed')}, record ends {seen.get('ends')}") from None
+
+
 def _read_committed(bootstrap: str, topic: str, partitions: int) -> int:
     """How many records a read_committed consumer sees in ``topic`` (to its end)."""
     return len(_read_committed_records(bootstrap, topic, partitions))
@@ -242,9 +258,7 @@ def test_word_count_commits_output_and_offsets_in_transactions(
     app = _start(dsl_word_count(lines_topic, counts_topic), _config(kafka_bootstrap, app_id, redis_url))
     try:
         output = wait_for_output(kafka_bootstrap, counts_topic, expected)
-        ends = _input_ends(kafka_bootstrap, lines_topic, 2)
-        wait_until(lambda: _committed(kafka_bootstrap, app_id, lines_topic, 2) == ends, 20,
-                   "the input offsets committed by the transactions")
+        _wait_for_committed_ends(kafka_bootstrap, app_id, lines_topic, 2, "the transactions")
         [thread] = app._threads
         # KIP-447: "<application.id>-<process id>-<thread index>", one per stream thread.
         assert re.fullmatch(rf"{re.escape(app_id)}-[0-9a-f-]{{36}}-1", thread.transactional_id or "")
@@ -290,9 +304,7 @@ def test_a_fenced_producer_closes_tasks_dirty_rejoins_and_continues(
         snapshot = app.metrics()
         assert any(e.get("type") == "TransactionError" for e in snapshot["errors"]), snapshot["errors"]
         assert app.state == "RUNNING", app.error
-        ends = _input_ends(kafka_bootstrap, lines_topic, 2)
-        wait_until(lambda: _committed(kafka_bootstrap, app_id, lines_topic, 2) == ends, 20,
-                   "the input offsets committed after the recovery")
+        _wait_for_committed_ends(kafka_bootstrap, app_id, lines_topic, 2, "the recovery")
     finally:
         assert app.close(30)
     assert app.error is None

@@ -53,7 +53,10 @@ def test_plaintext_secrets_are_encrypted_in_place_and_decrypted_back(
     password, key = raw(pk)
     assert password.startswith("gAAAAA") and PASSWORD not in password
     assert key.startswith("gAAAAA") and "TOP-SECRET-KEY-MATERIAL" not in key
-    assert raw(Connection.objects.get(name="open").pk) == ("", "")
+    after = executor.loader.project_state(AFTER).apps.get_model("connections", "Connection")
+    assert raw(after.objects.get(name="open").pk) == ("", "")
+    # Today's model (with the columns of later migrations) decrypts them.
+    migrate(executor, executor.loader.graph.leaf_nodes())
     stored = Connection.objects.get(pk=pk)
     assert (stored.secret("password"), stored.secret("ssl_key_pem")) == (PASSWORD, KEY_PEM)
     migrate(executor, BEFORE)
