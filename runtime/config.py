@@ -29,6 +29,7 @@ __all__ = [
     "PROCESSING_GUARANTEE",
     "PRODUCTION_EXCEPTION_HANDLER",
     "ROCKS_DB",
+    "ROCKSDB_MEMORY_MAX_BYTES",
     "STATESTORE_CACHE_MAX_BYTES",
     "STATE_DIR",
     "StreamsConfig",
@@ -60,6 +61,9 @@ STATE_DIR = "state.dir"
 DEFAULT_DSL_STORE = "default.dsl.store"
 METRICS_RECORDING_LEVEL = "metrics.recording.level"   # INFO (default) | DEBUG | TRACE
 ROCKS_DB = "rocksDB"
+# Ours: one memory budget shared by every RocksDB store of the process (Kafka Streams
+# needs a RocksDBConfigSetter for that); 0 leaves each store to RocksDB's defaults.
+ROCKSDB_MEMORY_MAX_BYTES = "riffle.rocksdb.memory.max.bytes"
 IN_MEMORY = "in_memory"
 
 AT_LEAST_ONCE = "at_least_once"
@@ -87,6 +91,7 @@ DEFAULTS: dict[str, Any] = {
     # Kafka's default is rocksDB; ours is in_memory, which is faster here and as durable
     # (the changelog is the source of truth either way). See bench/store_bench.py.
     DEFAULT_DSL_STORE: IN_MEMORY,
+    ROCKSDB_MEMORY_MAX_BYTES: 64 * 1024 * 1024,
 }
 
 
@@ -149,8 +154,11 @@ class StreamsConfig(Mapping[str, Any]):
                 f"{PROCESSING_GUARANTEE}: expected '{AT_LEAST_ONCE}' or '{EXACTLY_ONCE_V2}', "
                 f"got {guarantee!r}")
         for key in (COMMIT_INTERVAL_MS, NUM_STREAM_THREADS, STATESTORE_CACHE_MAX_BYTES,
-                    NUM_STANDBY_REPLICAS, MAX_TASK_IDLE_MS):
+                    NUM_STANDBY_REPLICAS, MAX_TASK_IDLE_MS, ROCKSDB_MEMORY_MAX_BYTES):
             self.get_int(key)
+        if self.get_int(ROCKSDB_MEMORY_MAX_BYTES) < 0:
+            raise ConfigError(f"{ROCKSDB_MEMORY_MAX_BYTES}: expected 0 (unbounded) or a number of bytes, "
+                              f"got {self._values[ROCKSDB_MEMORY_MAX_BYTES]!r}")
         if self._values[DEFAULT_DSL_STORE] not in (ROCKS_DB, IN_MEMORY):
             raise ConfigError(f"{DEFAULT_DSL_STORE}: expected '{ROCKS_DB}' or '{IN_MEMORY}', "
                               f"got {self._values[DEFAULT_DSL_STORE]!r}")

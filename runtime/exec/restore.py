@@ -43,6 +43,9 @@ __all__ = ["ChangelogReader", "RestorableTask", "RestoreProgress", "RestoreResul
 
 logger = logging.getLogger(__name__)
 
+# The longest single wait for changelog records (see ChangelogReader._fetch).
+_FETCH_SLICE_S = 0.02
+
 
 class RestorableTask(Protocol):
     task_id: Any
@@ -196,7 +199,7 @@ class ChangelogReader:
             self._assign()
         if self._active:
             by_changelog: dict[TopicPartition, list[MessageProto]] = {}
-            for message in self._consumer.consume(self._max_poll_records, timeout_s):
+            for message in self._fetch(timeout_s):
                 tp = TopicPartition(message.topic(), message.partition())  # type: ignore[arg-type]
                 by_changelog.setdefault(tp, []).append(message)
             for tp, messages in by_changelog.items():
@@ -215,6 +218,19 @@ class ChangelogReader:
         if self._reassign and not self._active:
             self._assign()   # nothing left to read: stop fetching
         return progress
+
+    def _fetch(self, timeout_s: float) -> list[MessageProto]:
+        """Up to ``max_poll_records`` records, as soon as some are there.
+
+        ``consume`` returns early only with a full batch: a changelog's last few records
+        (or the end-of-partition event of an empty tail, a checkpoint's usual case)
+        would wait out the whole timeout. Short waits return them as they come."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            wait = min(_FETCH_SLICE_S, max(deadline - time.monotonic(), 0.0))
+            messages = self._consumer.consume(self._max_poll_records, wait)
+            if messages or time.monotonic() >= deadline:
+                return messages
 
     def remaining(self, key: Hashable) -> int:
         """Records (by offsets) still to restore for ``key``, as far as the fetched high

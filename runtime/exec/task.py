@@ -671,7 +671,12 @@ class StreamTask:
 
     def load_snapshot(self, store_name: str, entries: Iterable[tuple[bytes, bytes]]) -> None:
         """Fill a store from :meth:`store_snapshot` output, bypassing change-logging."""
-        put = self._bytes_store(store_name).put
+        inner = self._bytes_store(store_name)
+        put_all = getattr(inner, "put_all", None)
+        if put_all is not None:   # key-value stores: in bulk
+            put_all(entries)
+            return
+        put = inner.put
         for key, value in entries:
             put(key, value)
 

@@ -26,6 +26,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Protocol
 
 import orjson
@@ -178,16 +179,17 @@ class RedisCheckpointStore:
         entries: list[tuple[bytes, bytes]] = []
         cursor = 0
         loads = orjson.loads   # the same JSON as json.loads reads, a quarter of the time
+        encode, latin1 = str.encode, repeat("latin-1")
         try:
             while True:
                 cursor, batch = self._client.hscan(key, cursor, count=_BATCH)
                 for raw in batch.values():
                     bucket = loads(raw)
-                    entries.extend([(k.encode("latin-1"), v.encode("latin-1"))
-                                    for k, v in bucket.items()])
+                    # map and zip run in C: a million entries without a bytecode loop.
+                    entries.extend(zip(map(encode, bucket.keys(), latin1), map(encode, bucket.values(), latin1)))
                 if cursor == 0:
                     return entries
-        except (AttributeError, UnicodeError, json.JSONDecodeError) as exc:
+        except (AttributeError, TypeError, UnicodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"malformed bucket in {key}: {exc}") from exc
 
     def save(self, application_id: str, store: str, partition: int, offset: int,

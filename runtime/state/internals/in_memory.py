@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from runtime.state.api import KeyValueStore, StoreContext
 
@@ -45,6 +45,27 @@ class InMemoryKeyValueStore(KeyValueStore[bytes, bytes]):
         if key not in self._data:
             self._sorted = None
         self._data[key] = value
+
+    def put_all(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
+        # A restore loads a million entries here: one dict update in C instead of a put
+        # per entry. Only the last write of a key decides its final state, so
+        # collapsing the entries per key first changes nothing.
+        if type(self).put is not InMemoryKeyValueStore.put:
+            # A subclass that keeps more than the dict up to date sees every write.
+            super().put_all(entries)
+            return
+        latest = dict(entries)
+        if None in latest.values():
+            for key, value in latest.items():
+                self.put(key, value)
+            return
+        data = self._data
+        if not data:   # a restore into the empty store: the new dict is the store
+            self._data, self._sorted = latest, None
+            return
+        if not latest.keys() <= data.keys():   # new keys: the sorted order is stale
+            self._sorted = None
+        data.update(latest)
 
     def put_if_absent(self, key: bytes, value: bytes) -> bytes | None:
         old = self._data.get(key)

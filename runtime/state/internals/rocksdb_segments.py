@@ -29,6 +29,7 @@ class Segments:
                          else max(retention_period // 2, _MIN_SEGMENT_INTERVAL))
         # captured now: the task binds its settings only while it builds its stores
         self._state_dir = state_dir if state_dir is not None else current_settings().state_dir
+        self._memory_max_bytes = current_settings().rocksdb_memory_max_bytes
         self._dir: StoreDirectory | None = None
         self._open: dict[int, Any] = {}     # segment id -> open Rdict
 
@@ -69,7 +70,7 @@ class Segments:
         if db is None:
             if self._dir is None:
                 raise StreamsError(f"store {self._name} is not open")
-            db = self._open[segment_id] = open_rocksdb(self._segment_path(segment_id))
+            db = self._open[segment_id] = open_rocksdb(self._segment_path(segment_id), self._memory_max_bytes)
         return db
 
     def drop_expired(self, min_live: int) -> None:

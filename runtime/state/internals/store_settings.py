@@ -22,6 +22,7 @@ from runtime.config import (
     IN_MEMORY,
     NUM_STREAM_THREADS,
     ROCKS_DB,
+    ROCKSDB_MEMORY_MAX_BYTES,
     STATE_DIR,
     STATESTORE_CACHE_MAX_BYTES,
 )
@@ -35,6 +36,7 @@ class StoreSettings:
     state_dir: str = str(DEFAULTS[STATE_DIR])
     dsl_store: str = IN_MEMORY          # "rocksDB" | "in_memory" (default.dsl.store)
     cache: ThreadCache | None = None    # None: record caching is off (size 0)
+    rocksdb_memory_max_bytes: int = int(DEFAULTS[ROCKSDB_MEMORY_MAX_BYTES])   # the process's, 0: unbounded
 
     @property
     def dsl_persistent(self) -> bool:
@@ -55,6 +57,7 @@ class StoreSettings:
             state_dir=os.fspath(config.get(STATE_DIR, DEFAULTS[STATE_DIR])),
             dsl_store=str(config.get(DEFAULT_DSL_STORE, IN_MEMORY)),
             cache=cache,
+            rocksdb_memory_max_bytes=int(config.get(ROCKSDB_MEMORY_MAX_BYTES, DEFAULTS[ROCKSDB_MEMORY_MAX_BYTES])),
         )
 
 

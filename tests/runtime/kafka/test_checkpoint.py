@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from runtime.state.checkpoint import RedisCheckpointStore, checkpoint_key, decode_checkpoint
+from runtime.state.checkpoint import RedisCheckpointStore, checkpoint_key, decode_checkpoint, entries_key
 
 pytestmark = pytest.mark.redis
 
@@ -48,6 +48,23 @@ def test_malformed_checkpoints_are_ignored(redis_url: str, app_id: str) -> None:
     assert RedisCheckpointStore(redis_url).load(app_id, "s", 0) is None
     with pytest.raises(ValueError):
         decode_checkpoint('{"entries": []}')
+
+
+@pytest.mark.parametrize("bucket", [
+    b"not json", b"[1, 2]", b'{"k": 1}', b'{"k": null}', b'{"k": "\\u20ac"}', b"null",
+])
+def test_a_malformed_bucket_of_an_incremental_checkpoint_is_ignored(
+    redis_url: str, app_id: str, bucket: bytes, caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = RedisCheckpointStore(redis_url)
+    assert store.save_incremental(app_id, "s", 0, 9, base_offset=None, changes=None,
+                                  snapshot=lambda: [(b"a", b"1"), (b"b", b"2")])
+    loaded = store.load(app_id, "s", 0)
+    assert loaded is not None and sorted(loaded.entries) == [(b"a", b"1"), (b"b", b"2")]
+    redis.Redis.from_url(redis_url).hset(entries_key(app_id, "s", 0), "7", bucket)
+    # Not restored from (the changelog replays instead), and no exception escapes.
+    assert store.load(app_id, "s", 0) is None
+    assert any("malformed bucket" in r.getMessage() for r in caplog.records)
 
 
 def test_delete_all_removes_only_that_application(redis_url: str, app_id: str) -> None:
