@@ -107,6 +107,10 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 0, minimum=0) if HTTPS else 0
+# What `manage.py check --deploy` asks of HSTS; turn them off only for a domain whose
+# subdomains are not all served over HTTPS.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True) and SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = envbool("DJANGO_HSTS_PRELOAD", True) and SECURE_HSTS_SECONDS > 0
 
 INSTALLED_APPS = [
     "daphne",
@@ -116,6 +120,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "channels",
     "rest_framework",
     "knox",
@@ -144,6 +149,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as django-axes requires: it answers a locked-out sign-in
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -329,6 +336,21 @@ SPECTACULAR_SETTINGS = {
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
+
+# Repeated failed sign-ins lock that username out from that address (django-axes), so
+# that guessing a password takes RIFFLE_LOGIN_FAILURE_LIMIT tries per lockout period
+# while the user can still sign in from elsewhere. The address is REMOTE_ADDR: behind a
+# proxy every client shares the proxy's, and the lock is then per username.
+# `manage.py axes_reset_username <name>` lifts a lock early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("RIFFLE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("RIFFLE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
