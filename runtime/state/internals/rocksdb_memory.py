@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from rocksdict import BlockBasedIndexType, BlockBasedOptions, Cache, Options, WriteBufferManager
 
-__all__ = ["rocksdb_options"]
+__all__ = ["cache_usage", "rocksdb_options"]
 
 # A memtable fills to this before it is flushed (Kafka Streams' default is 16 MiB); a
 # small budget gets smaller memtables, so that several stores fit in it.
