@@ -37,10 +37,17 @@ def word_counts(lines: Iterable[str]) -> Counter[str]:
 
 
 def produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]) -> None:
+    """Keyed records go where the default partitioner puts them; null-keyed ones round-robin
+    over the partitions. librdkafka's sticky partitioner would send a fast burst of
+    null-keyed records all to one partition, leaving the others empty, and an empty input
+    partition never gets a committed offset (nor does it in Kafka Streams), which tests
+    comparing committed offsets with the input's ends cannot tell from a lost commit."""
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    partitions = len(producer.list_topics(topic, timeout=10).topics[topic].partitions) or 1
     failures: list[str] = []
-    for key, value in records:
-        producer.produce(topic, value, key, on_delivery=lambda err, msg: err and failures.append(str(err)))
+    for i, (key, value) in enumerate(records):
+        where = {} if key is not None else {"partition": i % partitions}
+        producer.produce(topic, value, key, on_delivery=lambda err, msg: err and failures.append(str(err)), **where)
     assert producer.flush(30) == 0
     assert not failures, failures
 
