@@ -17,7 +17,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from studio import outages
 from studio.parsers import JSONParser, content_length, too_large
 from studio.topologies.documents import ProblemDict, problem
 
@@ -55,13 +57,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # A stored connection that cannot be handed to a client (its secret does not
         # decrypt, its settings are refused): the row is at fault, whatever the view.
         exc = ProblemsError(str(exc), [], status_code=status.HTTP_409_CONFLICT)
+    elif outages.database_unavailable(exc):
+        logger.error("database unavailable in %s: %s", _view_name(context), exc)
+        set_rollback()
+        return Response({"message": outages.MESSAGE, "problems": []},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(outages.RETRY_AFTER_S)})
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug, not a refusal: logged with its traceback here, and answered in the API's
         # JSON shape (Django's own 500 page is HTML) without internals for the client.
-        view = context.get("view")
-        logger.error("unexpected error in %s", type(view).__name__ if view else "an API view",
-                     exc_info=exc)
+        logger.error("unexpected error in %s", _view_name(context), exc_info=exc)
         return Response({"message": "The server failed to answer this request; the error "
                                     "is in its log.", "problems": []},
                         status=status.HTTP_500_INTERNAL_SERVER_ERROR)
@@ -75,6 +81,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = str(detail) if isinstance(detail, str) else str(exc)
         response.data = {"message": message, "problems": []}
     return response
+
+
+def _view_name(context: dict[str, Any]) -> str:
+    view = context.get("view")
+    return type(view).__name__ if view else "an API view"
 
 
 def _unusable_connection(exc: Exception) -> bool:

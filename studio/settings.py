@@ -199,6 +199,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     })
 
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # libpq waits forever for a server behind a dropped route; a request, and a
+    # replica's poll of its desired state, give up after this instead (a URL's own
+    # ?connect_timeout= wins). An outage then answers 503 instead of hanging.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- services -------------------------------------------------------------------------

@@ -28,3 +28,6 @@ urlpatterns = [
     # Client-side routes; /static/ is answered by WhiteNoise before URL routing.
     re_path(r"^(?!api/|ws/|static/|admin/|healthz)", views.spa, name="spa"),
 ]
+
+# A database outage is a 503 with a message wherever it strikes (pages, middleware).
+handler500 = views.server_error

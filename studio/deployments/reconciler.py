@@ -9,6 +9,7 @@ state. Replicas stop themselves when they see they are no longer wanted.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,16 @@ START_GRACE = timedelta(seconds=30)
 LOCK_TIMEOUT_S = 60
 # Beat and the endpoints both trigger runs; a second run waits this long for the first.
 LOCK_WAIT_S = 10.0
+
+# A missing heartbeat proves a replica dead only if Redis was up, and watched, for a whole
+# heartbeat TTL before: after Redis was unreachable (no replica could beat) or restarted
+# empty, every heartbeat is missing at once, and burying them would restart every
+# replica of every deployment. The watch is a key that each run refreshes; a gap longer
+# than WATCH_TTL_S lets it lapse, and the next run starts a new one, burying nothing
+# until it is a heartbeat TTL old. WATCH_TTL_S is under the heartbeats' TTL less their
+# 1 s period, so that any outage long enough to expire a heartbeat also lapses the
+# watch; and over two of beat's 5 s rounds, so that runs on time keep it.
+WATCH_TTL_S = 12
 
 Enqueue = Callable[[Replica], None]
 
@@ -61,6 +72,7 @@ def reconcile_all(enqueue: Enqueue | None = None) -> int:
         logger.info("another reconciler is running; skipping")
         return 0
     try:
+        trusted = _watch_heartbeats()
         pending = Deployment.objects.filter(
             Q(desired_state="running") | ~Q(observed_state="stopped")
             | Q(replica_set__state__in=Replica.ACTIVE)
@@ -68,7 +80,7 @@ def reconcile_all(enqueue: Enqueue | None = None) -> int:
         ids = list(pending)
         for deployment_id in ids:
             try:
-                reconcile_deployment(deployment_id, enqueue=enqueue)
+                reconcile_deployment(deployment_id, enqueue=enqueue, bury=trusted)
             except Exception:
                 # One broken deployment must not stop the others from being reconciled.
                 logger.exception("reconciling deployment %s failed", deployment_id)
@@ -80,8 +92,12 @@ def reconcile_all(enqueue: Enqueue | None = None) -> int:
             logger.warning("reconcile lock expired before release")
 
 
-def reconcile_deployment(deployment_id: int, *, enqueue: Enqueue | None = None) -> None:
+def reconcile_deployment(deployment_id: int, *, enqueue: Enqueue | None = None,
+                         bury: bool | None = None) -> None:
+    """`bury`: whether replicas without a heartbeat may be buried (default: when the
+    heartbeats have been watched for a TTL, see WATCH_TTL_S)."""
     enqueue = enqueue or enqueue_replica
+    bury = _heartbeats_trusted() if bury is None else bury
     with transaction.atomic():
         deployment = (
             Deployment.objects.select_for_update().select_related("version")
@@ -89,7 +105,7 @@ def reconcile_deployment(deployment_id: int, *, enqueue: Enqueue | None = None) 
         )
         if deployment is None:
             return
-        live = _live_replicas(deployment)
+        live = _live_replicas(deployment, bury=bury)
         if deployment.wants_replicas():
             # A slot whose replica is still stopping (retired by a restart) stays taken
             # until it has closed, so that old and new never run in one slot together.
@@ -108,7 +124,7 @@ def refresh_observed(deployment_id: int) -> None:
     with transaction.atomic():
         deployment = Deployment.objects.select_for_update().filter(pk=deployment_id).first()
         if deployment is not None:
-            _update_observed(deployment, _live_replicas(deployment))
+            _update_observed(deployment, _live_replicas(deployment, bury=_heartbeats_trusted()))
 
 
 def enqueue_replica(replica: Replica) -> None:
@@ -120,8 +136,24 @@ def enqueue_replica(replica: Replica) -> None:
     )
 
 
-def _live_replicas(deployment: Deployment) -> list[LiveReplica]:
-    """The deployment's active replicas, after burying those whose heartbeat expired."""
+def _watch_heartbeats() -> bool:
+    """Refresh the watch (starting one after a gap); whether it is a heartbeat TTL old."""
+    client = sync_redis()
+    key = keys.reconcile_watch()
+    client.set(key, time.time(), ex=WATCH_TTL_S, nx=True)
+    since = client.getex(key, ex=WATCH_TTL_S)
+    return since is not None and time.time() - float(since) >= keys.HEARTBEAT_TTL_S
+
+
+def _heartbeats_trusted() -> bool:
+    """Whether a missing heartbeat means a dead replica (the watch is a TTL old); read only."""
+    since = sync_redis().get(keys.reconcile_watch())
+    return since is not None and time.time() - float(since) >= keys.HEARTBEAT_TTL_S
+
+
+def _live_replicas(deployment: Deployment, *, bury: bool) -> list[LiveReplica]:
+    """The deployment's active replicas, after burying those whose heartbeat expired
+    (when `bury`; else they are kept, as not ready, until the heartbeats can be trusted)."""
     active = list(deployment.replica_set.filter(state__in=Replica.ACTIVE))
     beats = heartbeats.read(r.pk for r in active)
     now = timezone.now()
@@ -135,6 +167,11 @@ def _live_replicas(deployment: Deployment) -> list[LiveReplica]:
             )
             live.append(LiveReplica(replica, beat))
         elif replica.state == "pending" and now - replica.created_at < START_GRACE:
+            live.append(LiveReplica(replica, None))
+        elif not bury:
+            logger.info("deployment %s: replica %s (slot %s) has no heartbeat, but Redis has not been "
+                        "watched for a heartbeat TTL yet; not replacing it before then",
+                        deployment.application_id, replica.pk, replica.index)
             live.append(LiveReplica(replica, None))
         elif replica.end("dead"):
             logger.warning(

@@ -87,6 +87,11 @@ def reconcile_lock() -> str:
     return f"{_prefix()}:reconcile:lock"
 
 
+def reconcile_watch() -> str:
+    """Since when (epoch seconds) the reconciler has watched Redis without a gap."""
+    return f"{_prefix()}:reconcile:watching"
+
+
 def group(deployment_id: int | str) -> str:
     """The Channels group that a deployment's websocket clients join."""
     return f"deployment-{deployment_id}"

@@ -62,3 +62,16 @@ def test_production_reads_secret_and_database_from_the_environment() -> None:
     })
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "kkkkkk", "django.db.backends.postgresql"]
+
+
+@pytest.mark.parametrize(("url", "timeout"), [
+    ("postgres://db.example/riffle", "5"),
+    ("postgres://db.example/riffle?connect_timeout=12", "12"),
+])
+def test_postgresql_connections_give_up_after_a_connect_timeout(url: str, timeout: str) -> None:
+    # Without one, libpq waits forever on a server behind a dropped route.
+    code = "import studio.settings as s; print(s.DATABASES['default']['OPTIONS']['connect_timeout'])"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == timeout

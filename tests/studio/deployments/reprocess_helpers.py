@@ -3,7 +3,6 @@ with known offsets and timestamps, the group's committed offsets, topics on the 
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Callable
@@ -21,16 +20,6 @@ LINES = ["all streams lead to kafka", "hello kafka streams", "join kafka summit"
 EXPECTED = {"all": 1, "streams": 2, "lead": 1, "to": 1, "kafka": 3, "hello": 1, "join": 1, "summit": 1}
 REPARTITION = "group-by-word-repartition"
 CHANGELOG = "counts-store-changelog"
-
-
-def with_topics(document: dict[str, Any], source: str, sink: str) -> dict[str, Any]:
-    document = copy.deepcopy(document)
-    for node in document["nodes"]:
-        if node["type"].startswith("source."):
-            node["params"]["topics"] = [source]
-        elif node["type"].startswith("sink."):
-            node["params"]["topic"] = sink
-    return document
 
 
 def produce(bootstrap: str, topic: str, records: list[tuple[int, bytes, bytes, int | None]]) -> list[int]:

@@ -6,7 +6,6 @@ each record) and from the offsets this test commits itself, never from the endpo
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,20 +20,11 @@ from studio.deployments.lag import group_topics
 from studio.deployments.models import Deployment
 from studio.topologies.models import Topology
 from studio.workspaces.models import Workspace
+from tests.studio.helpers import with_topics
 
 pytestmark = [pytest.mark.kafka]
 
 REPARTITION = "group-by-word-repartition"  # the word-count document's group-by node
-
-
-def with_topics(document: dict[str, Any], source: str, sink: str) -> dict[str, Any]:
-    document = copy.deepcopy(document)
-    for node in document["nodes"]:
-        if node["type"].startswith("source."):
-            node["params"]["topics"] = [source]
-        elif node["type"].startswith("sink."):
-            node["params"]["topic"] = sink
-    return document
 
 
 def produce(bootstrap: str, topic: str, per_partition: dict[int, int]) -> dict[int, list[int]]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -9,8 +10,15 @@ from django.utils import timezone
 
 from studio.deployments import heartbeats, reconciler
 from studio.deployments.models import Deployment, Replica
+from studio.monitoring import keys
 
 pytestmark = pytest.mark.redis
+
+
+@pytest.fixture(autouse=True)
+def watched(studio_redis: redis.Redis) -> None:
+    """The reconciler has watched the heartbeats for a minute: a missing one is trusted."""
+    studio_redis.set(keys.reconcile_watch(), time.time() - 60)
 
 
 @pytest.fixture
@@ -115,7 +123,6 @@ def test_a_failed_deployment_is_not_restarted(
 def test_only_one_reconciler_runs_at_a_time(
     deployment: Deployment, celery_queues: Any, studio_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from studio.monitoring import keys
     from studio.monitoring.connections import sync_redis
 
     monkeypatch.setattr(reconciler, "LOCK_WAIT_S", 0.2)
@@ -126,3 +133,55 @@ def test_only_one_reconciler_runs_at_a_time(
     finally:
         held.release()
     assert not deployment.replica_set.exists()
+
+
+def test_after_a_gap_in_the_watch_missing_heartbeats_wait_a_ttl_before_burial(
+    deployment: Deployment, reconcile: Any, celery_queues: Any, studio_redis: redis.Redis
+) -> None:
+    # Redis was unreachable (or restarted empty): the watch lapsed with the heartbeats.
+    studio_redis.delete(keys.reconcile_watch())
+    replica = Replica.objects.create(deployment=deployment, index=0, state="running", celery_task_id="t-1")
+    reconcile()
+    replica.refresh_from_db()
+    assert replica.state == "running", "buried before its heartbeat could come back"
+    assert celery_queues.tasks("replicas") == []  # its slot stays taken
+    deployment.refresh_from_db()
+    assert deployment.observed_state != "running"  # not ready: no heartbeat says so
+    since = float(studio_redis.get(keys.reconcile_watch()))
+    assert time.time() - 5 < since <= time.time()
+    assert 0 < studio_redis.ttl(keys.reconcile_watch()) <= reconciler.WATCH_TTL_S
+
+    # It beats again: nothing to bury, it runs on.
+    beat(replica)
+    reconcile()
+    replica.refresh_from_db()
+    assert replica.state == "running"
+
+    # A heartbeat TTL into the watch, a replica still silent is dead.
+    heartbeats.clear(replica.pk)
+    studio_redis.set(keys.reconcile_watch(), time.time() - keys.HEARTBEAT_TTL_S - 1)
+    reconcile()
+    replica.refresh_from_db()
+    assert replica.state == "dead"
+    assert [t for t, _ in celery_queues.tasks("replicas")] == ["studio.deployments.tasks.run_replica"]
+
+
+def test_each_run_keeps_the_watch_and_a_lapse_starts_a_new_one(
+    deployment: Deployment, reconcile: Any, studio_redis: redis.Redis
+) -> None:
+    old = time.time() - 60
+    studio_redis.set(keys.reconcile_watch(), old, ex=3)
+    reconcile()
+    assert float(studio_redis.get(keys.reconcile_watch())) == old
+    assert studio_redis.ttl(keys.reconcile_watch()) > 3  # refreshed to WATCH_TTL_S
+    studio_redis.delete(keys.reconcile_watch())
+    reconcile()
+    assert float(studio_redis.get(keys.reconcile_watch())) > old + 50
+
+
+def test_an_outage_that_expires_a_heartbeat_also_lapses_the_watch(settings: Any) -> None:
+    # A live replica beats every second: its heartbeat expires only after an outage of
+    # HEARTBEAT_TTL_S - 1 s, which must also exceed WATCH_TTL_S; beat's runs, on time,
+    # must keep the watch.
+    period = settings.CELERY_BEAT_SCHEDULE["reconcile"]["schedule"]
+    assert 2 * period < reconciler.WATCH_TTL_S < keys.HEARTBEAT_TTL_S - 1

@@ -15,9 +15,9 @@ import redis
 from django.test import Client
 
 from runtime.state.checkpoint import RedisCheckpointStore
-from studio.deployments import heartbeats, tasks
 from studio.connections.models import Connection
-from studio.deployments.models import AuditEvent, Deployment, ReprocessOperation, Replica
+from studio.deployments import heartbeats, tasks
+from studio.deployments.models import AuditEvent, Deployment, Replica, ReprocessOperation
 from studio.topologies.models import Topology
 from studio.workspaces.models import Workspace
 from tests.studio.conftest import post_json
@@ -34,8 +34,8 @@ from tests.studio.deployments.reprocess_helpers import (
     produce,
     read_latest,
     topics,
-    with_topics,
 )
+from tests.studio.helpers import with_topics
 
 
 def reset(api: Client, deployment: Deployment, body: Any) -> Any:

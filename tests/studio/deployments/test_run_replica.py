@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import time
@@ -19,6 +18,7 @@ from studio.deployments.runner import ReplicaRunner
 from studio.monitoring import keys
 from studio.topologies.models import Topology
 from studio.workspaces.models import Workspace
+from tests.studio.helpers import with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]
@@ -26,16 +26,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow,
 # The lines of Kafka Streams' word-count walkthrough; its documented final counts.
 LINES = ["all streams lead to kafka", "hello kafka streams", "join kafka summit"]
 EXPECTED = {"all": 1, "streams": 2, "lead": 1, "to": 1, "kafka": 3, "hello": 1, "join": 1, "summit": 1}
-
-
-def with_topics(document: dict[str, Any], source: str, sink: str) -> dict[str, Any]:
-    document = copy.deepcopy(document)
-    for node in document["nodes"]:
-        if node["type"].startswith("source."):
-            node["params"]["topics"] = [source]
-        elif node["type"].startswith("sink."):
-            node["params"]["topic"] = sink
-    return document
 
 
 def sink_serdes(document: dict[str, Any]) -> tuple[Any, Any]:

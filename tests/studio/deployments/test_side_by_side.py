@@ -16,8 +16,8 @@ from django.test import Client
 
 from runtime import Serdes
 from runtime.state.checkpoint import RedisCheckpointStore
-from studio.deployments import tasks
 from studio.connections.models import Connection
+from studio.deployments import tasks
 from studio.deployments.models import AuditEvent, Deployment, ReprocessOperation
 from studio.topologies.models import Topology
 from studio.workspaces.models import Workspace
@@ -30,8 +30,8 @@ from tests.studio.deployments.reprocess_helpers import (
     make_topic,
     produce,
     topics,
-    with_topics,
 )
+from tests.studio.helpers import with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis]
 

@@ -15,15 +15,16 @@ import redis
 from confluent_kafka import Producer
 from django.test import Client
 
-from studio.deployments import heartbeats, queries
 from studio.connections.models import Connection
+from studio.deployments import heartbeats, queries
 from studio.deployments.models import Deployment, Replica
 from studio.deployments.runner import ReplicaRunner
 from studio.monitoring import keys
 from studio.topologies.examples import example_document
 from studio.topologies.models import Topology
 from studio.workspaces.models import Workspace
-from tests.studio.deployments.test_run_replica import LINES, with_topics
+from tests.studio.deployments.test_run_replica import LINES
+from tests.studio.helpers import with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]

@@ -23,7 +23,7 @@ from studio.monitoring.routing import websocket_urlpatterns
 from studio.monitoring.samples import read_errors, read_samples
 from studio.topologies.models import Topology
 from studio.workspaces.models import Workspace
-from tests.studio.deployments.test_run_replica import with_topics
+from tests.studio.helpers import with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.asyncio,
               pytest.mark.django_db(transaction=True)]

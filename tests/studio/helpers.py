@@ -1,0 +1,50 @@
+"""Helpers shared by the studio's tests: documents pointed at a test's topics, and the
+in-memory SQLite test database moved onto a file for tests that need a file."""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.db import connections
+
+
+def with_topics(document: dict[str, Any], source: str, sink: str) -> dict[str, Any]:
+    """A copy of `document` reading `source` in every source node, writing `sink` in every sink."""
+    document = copy.deepcopy(document)
+    for node in document["nodes"]:
+        if node["type"].startswith("source."):
+            node["params"]["topics"] = [source]
+        elif node["type"].startswith("sink."):
+            node["params"]["topic"] = sink
+    return document
+
+
+@contextmanager
+def sqlite_on_file(path: Path) -> Iterator[None]:
+    """Within the block, the test's in-memory SQLite database is a file at `path`
+    holding what it held (copied with SQLite's backup API): other processes can open
+    it, or the test can take it away. Afterwards the connection returns to the
+    in-memory database, kept open meanwhile, whose tables pytest-django then flushes as
+    for any transactional test (what the block wrote to the file is dropped with it)."""
+    connection = connections["default"]
+    settings_dict = connection.settings_dict
+    connection.ensure_connection()
+    memory = connection.connection
+    with closing(sqlite3.connect(path)) as target:
+        memory.backup(target)
+    original = settings_dict["NAME"]
+    # Django never closes an in-memory database (it would vanish); detach it instead,
+    # holding it open, so that the next query opens the file.
+    connection.connection = None
+    settings_dict["NAME"] = str(path)
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict["NAME"] = original
+        connection.connection = memory
