@@ -23,14 +23,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-reliability build lint pytest frontend-test migrate redis-server deps-run deps-test clean distclean
+.PHONY: help run test test-reliability build lint audit pytest frontend-test migrate redis-server deps-run deps-test clean distclean
 
 help:
 	@echo "make run        start the studio at http://127.0.0.1:8000 (broker, Redis, Celery, web)"
 	@echo "make test       lint, frontend tests, then every Python test (unit, integration, browser)"
 	@echo "make test-reliability  the fault-injection suites (pytest -m reliability) with 30 s outages"
 	@echo "make build      build the frontend into frontend/dist"
-	@echo "make lint       import contracts (runtime stays pure), ruff, missing migrations"
+	@echo "make lint       import contracts (runtime stays pure), ruff, bandit, missing migrations"
+	@echo "make audit      known vulnerabilities in the pinned packages (pip-audit; needs pypi.org's JSON API)"
 	@echo "make clean      remove build output, test artifacts and caches"
 	@echo "make distclean  also remove .venv, frontend/node_modules and var/ (local database)"
 
@@ -100,7 +101,18 @@ migrate: $(STAMP_RUN)
 lint: $(STAMP_DEV)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check --no-cache runtime studio tests bench manage.py
+	$(VENV)/bin/bandit -c pyproject.toml -q -r runtime studio bench manage.py --severity-level medium
 	$(PY) manage.py makemigrations --check --dry-run -v 1
+
+# Known vulnerabilities of every pinned package, from PyPI's per-release JSON API. Not part
+# of `make test`: it needs that service, and where it does not answer (a machine that only
+# reaches a package index) this says so and fails rather than audit nothing.
+audit: $(STAMP_DEV)
+	@status=$$($(PY) -c 'import pip_audit, requests; print("HTTP", requests.get(f"https://pypi.org/pypi/pip-audit/{pip_audit.__version__}/json", timeout=20).status_code)' 2>/dev/null || echo 'no answer'); \
+	if [ "$$status" != "HTTP 200" ]; then \
+		echo "make audit: pip-audit's vulnerability service (https://pypi.org/pypi/<name>/<version>/json) is unreachable from here ($$status); nothing was audited" >&2; exit 1; \
+	fi
+	$(VENV)/bin/pip-audit --strict -r requirements.txt -r requirements-dev.txt --vulnerability-service pypi
 
 # Exit code 5 means "no tests collected": a broken path or filter, never a pass.
 pytest: $(STAMP_DEV)

@@ -493,7 +493,8 @@ def main() -> None:
                     print(f"  run {i + 1} {name:10s} {side:6s} {fmt(run.rate):>9s} ev/s  "
                           f"{fmt(run.rss_mb, '.0f'):>5s} MB  {run.verdict}", flush=True)
             if args.profile == name:
-                stats_file = tempfile.mktemp(prefix=f"bench-profile-{name}-", suffix=".prof")
+                # a fresh private directory (mkdtemp), not mktemp's guessable, unreserved name
+                stats_file = str(Path(tempfile.mkdtemp(prefix=f"bench-profile-{name}-")) / "ours.prof")
                 run = run_once("ours", work, admin, bootstrap, args.timeout, profile=stats_file)
                 print(f"  profiled run {name} ours {fmt(run.rate)} ev/s (under cProfile) {run.verdict}; "
                       f"stats {stats_file}")

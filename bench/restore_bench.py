@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -107,7 +109,7 @@ def main() -> None:
     app_id = f"restore-bench-{uuid.uuid4().hex[:8]}"
     checkpoints = RedisCheckpointStore(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12"),
                                        socket_timeout_s=60)
-    state_dir = f"/tmp/{app_id}"
+    state_dir = tempfile.mkdtemp(prefix=f"{app_id}-")  # private (0700), removed at the end
     try:
         topic = f"{app_id}-{STORE}-changelog"
         started = time.perf_counter()
@@ -153,6 +155,7 @@ def main() -> None:
     finally:
         checkpoints.delete_all(app_id)
         checkpoints.close()
+        shutil.rmtree(state_dir, ignore_errors=True)
         if broker is not None:
             broker.stop()
 

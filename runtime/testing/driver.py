@@ -45,7 +45,7 @@ _Raw = tuple[bytes | None, bytes | None, int, tuple[tuple[str, bytes], ...]]
 def _memory_backed_dir() -> str | None:
     """/dev/shm where there is one: RocksDB creates and syncs several files per store,
     which costs milliseconds per driver on a disk and next to nothing in memory."""
-    shm = "/dev/shm"
+    shm = "/dev/shm"  # nosec B108  # only the parent of a mkdtemp() directory (unique name, mode 0700)
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
