@@ -29,7 +29,7 @@ from runtime.errors import (
 from runtime.exec.clock import Clock, SystemClock
 from runtime.exec.engine_config import EngineConfig
 from runtime.exec.global_state import GlobalStateUpdater
-from runtime.exec.internal_topics import layout_of, prepare_topics
+from runtime.exec.internal_topics import layout_of, prepare_topics, topic_defaults
 from runtime.exec.limits import BatchCpuLimitExceeded, BatchWatchdog
 from runtime.exec.metrics import MetricsAggregator, now_ms
 from runtime.exec.queries import KeyQueryMetadata, QueryRequest, default_partition
@@ -365,7 +365,7 @@ class StreamsApp:
         config = self._config
         layout = layout_of(self._topology, config.application_id)
         admin = self._clients.admin(admin_config(config.raw, client_id=f"{self._client_id}-admin"))
-        prepare_topics(layout, admin, config.bootstrap_servers)
+        prepare_topics(layout, admin, config.bootstrap_servers, topic_defaults(config.raw))
         # for query_metadata_for_key (fake admins in tests may not list partitions)
         topic_partitions = getattr(admin, "topic_partitions", None)
         counts = topic_partitions() if topic_partitions is not None else {}

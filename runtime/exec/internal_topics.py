@@ -11,6 +11,11 @@ topics with Kafka Streams' partition counts.
 - A changelog topic gets the partition count of its owning sub-topology, i.e. the
   number of tasks of that sub-topology (the maximum over its source topics).
 
+Topic configs of a created internal topic, later ones winning as in Kafka Streams'
+InternalTopicConfig#properties: the engine's own (changelogs compacted), then the
+application's ``topic.``-prefixed settings (StreamsConfig.TOPIC_PREFIX, e.g.
+``topic.max.message.bytes``; :func:`topic_defaults`), then the topic's own.
+
 The planning is pure (:func:`plan_topics`); :func:`prepare_topics` adds the admin calls.
 """
 
@@ -23,9 +28,21 @@ from typing import Any
 
 from runtime.kafka import InternalTopicError, KafkaAdmin, MissingSourceTopicError, NewTopicSpec
 
-__all__ = ["InternalTopic", "TopicLayout", "TopicPlan", "plan_topics", "prepare_topics"]
+__all__ = ["TOPIC_PREFIX", "InternalTopic", "TopicLayout", "TopicPlan", "plan_topics", "prepare_topics",
+           "topic_defaults"]
 
 logger = logging.getLogger(__name__)
+
+# Kafka Streams' StreamsConfig.TOPIC_PREFIX: settings of every internal topic created.
+TOPIC_PREFIX = "topic."
+
+
+def topic_defaults(config: Mapping[str, Any]) -> dict[str, str]:
+    """The ``topic.``-prefixed settings of an application config, prefix stripped, as
+    the strings a topic config holds (Java's ``toString()``: booleans in lower case)."""
+    return {key[len(TOPIC_PREFIX):]: (str(value).lower() if isinstance(value, bool) else str(value))
+            for key, value in config.items()
+            if key.startswith(TOPIC_PREFIX) and len(key) > len(TOPIC_PREFIX) and value is not None}
 
 
 @dataclass(frozen=True)
@@ -75,7 +92,10 @@ def layout_of(topology: Any, application_id: str) -> TopicLayout:
     return TopicLayout(sources, sinks, internal, topology.copartition_groups(application_id))
 
 
-def plan_topics(layout: TopicLayout, existing: Mapping[str, int]) -> TopicPlan:
+def plan_topics(layout: TopicLayout, existing: Mapping[str, int],
+                topic_config: Mapping[str, str] | None = None) -> TopicPlan:
+    """``topic_config``: settings for every internal topic created (see
+    :func:`topic_defaults`); a topic's own settings win over them."""
     internal_by_name = {t.name: t for t in layout.internal_topics}
     repartition = {n for n, t in internal_by_name.items() if t.kind == "repartition"}
     missing: dict[int, list[str]] = {}
@@ -144,9 +164,9 @@ def plan_topics(layout: TopicLayout, existing: Mapping[str, int]) -> TopicPlan:
             if existing[t.name] != wanted:
                 problems.append(f"{t.name} has {existing[t.name]} partitions, expected {wanted}")
             continue
-        config = dict(t.config)
-        if t.kind == "changelog":
-            config.setdefault("cleanup.policy", "compact")
+        config = {"cleanup.policy": "compact"} if t.kind == "changelog" else {}
+        config.update(topic_config or {})
+        config.update(t.config)
         to_create.append(NewTopicSpec(t.name, wanted, config=config))
     if problems:
         raise InternalTopicError(
@@ -180,10 +200,12 @@ def _enforce_copartitioning(layout: TopicLayout, internal_by_name: Mapping[str, 
             partitions[topic] = wanted
 
 
-def prepare_topics(layout: TopicLayout, admin: KafkaAdmin, bootstrap_servers: str) -> TopicPlan:
-    """Validate sources and create missing internal topics; raises
-    :class:`MissingSourceTopicError` naming every missing source topic."""
-    plan = plan_topics(layout, admin.topic_partitions())
+def prepare_topics(layout: TopicLayout, admin: KafkaAdmin, bootstrap_servers: str,
+                   topic_config: Mapping[str, str] | None = None) -> TopicPlan:
+    """Validate sources and create missing internal topics (with ``topic_config``, see
+    :func:`plan_topics`); raises :class:`MissingSourceTopicError` naming every missing
+    source topic."""
+    plan = plan_topics(layout, admin.topic_partitions(), topic_config)
     if plan.missing_sources:
         raise MissingSourceTopicError(plan.missing_sources, bootstrap_servers)
     created = admin.create_topics(plan.to_create)
