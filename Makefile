@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run        start the studio at http://127.0.0.1:8000 (broker, Redis, Celery, web)"
 	@echo "make test       lint, frontend tests, then every Python test (unit, integration, browser)"
-	@echo "make test-reliability  the fault-injection suites (pytest -m reliability) with 30 s outages"
+	@echo "make test-reliability  the fault-injection suites at full length (30 s outages, 20 worker kills)"
 	@echo "make build      build the frontend into frontend/dist"
 	@echo "make lint       import contracts (runtime stays pure), ruff, bandit, missing migrations"
 	@echo "make audit      known vulnerabilities in the pinned packages (pip-audit; needs pypi.org's JSON API)"
@@ -121,12 +121,15 @@ pytest: $(STAMP_DEV)
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests ($(PYTEST_ARGS)); failing" >&2; exit 1; fi; \
 	exit $$rc
 
-# The fault-injection suites (pytest -m reliability) at full length: outages last 30 s
-# instead of make test's 10 s. The worker's database outage needs PostgreSQL
-# (DATABASE_URL); on SQLite it is skipped, saying so. Bounded: 30 minutes in all.
+# The fault-injection and bad-input suites (pytest -m reliability) at full length:
+# outages last 30 s instead of make test's 10 s, and the worker-kill drill counts
+# 1,000,000 lines through 20 kills instead of 30,000 through 3. The worker's database
+# outage needs PostgreSQL (DATABASE_URL); on SQLite it is skipped, saying so. Bounded:
+# 45 minutes in all. -s: the suites print their figures.
 test-reliability: deps-test
 	@mkdir -p test-artifacts
-	RIFFLE_OUTAGE_S=30 timeout --signal=INT 1800 $(PY) -m pytest -m reliability -rs $(PYTEST_ARGS)
+	RIFFLE_OUTAGE_S=30 RIFFLE_KILL_RECORDS=1000000 RIFFLE_KILLS=20 \
+		timeout --signal=INT 2700 $(PY) -m pytest -m reliability -rs -s $(PYTEST_ARGS)
 
 # -- cleaning --------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from studio.lib import devservices
+from tests.tcp_proxy import TcpProxy
 
 # Database numbers of whatever Redis the tests get. Live stacks started by tests
 # (tests/studio/ops, tests/e2e) use their own numbers, so that their Celery queues
@@ -56,6 +57,25 @@ def kafka_bootstrap() -> Iterator[str]:
         yield handle.bootstrap
     finally:
         handle.stop()
+
+
+@pytest.fixture
+def proxied_broker() -> Iterator[tuple[str, TcpProxy]]:
+    """(bootstrap, proxy) of a development broker of the test's own whose advertised
+    address is a TcpProxy in front of it: every client connection, the ones learned
+    from metadata included, goes through the proxy, which the test can cut."""
+    port = devservices.free_port()
+    proxy = TcpProxy("127.0.0.1", port)
+    try:
+        handle = devservices.start_broker(port, advertised=proxy.address)
+    except devservices.DevServiceError as exc:
+        proxy.close()
+        pytest.fail(f"could not start a private development broker: {exc}", pytrace=False)
+    try:
+        yield handle.bootstrap, proxy
+    finally:
+        handle.stop()
+        proxy.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,8 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from runtime.kafka.reachability import merge_reachability
+
 __all__ = ["Latency", "MetricsAggregator", "ThreadMetrics", "json_safe"]
 
 logger = logging.getLogger(__name__)
@@ -192,7 +194,8 @@ class ThreadMetrics:
     def publish(self, *, state: str, tasks: Sequence[str], nodes: Mapping[str, Mapping[str, float]],
                 partitions: Sequence[Mapping[str, Any]],
                 task_metrics: Mapping[str, Mapping[str, Any]] | None = None,
-                stores: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None) -> None:
+                stores: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+                broker: Mapping[str, Any] | None = None) -> None:
         with self._lock:
             errors = list(self._errors)
         part = {
@@ -213,6 +216,7 @@ class ThreadMetrics:
             "thread_metrics": self.thread_metrics(partitions),
             "task_metrics": {t: dict(m) for t, m in (task_metrics or {}).items()},
             "stores": {t: {s: dict(m) for s, m in by_store.items()} for t, by_store in (stores or {}).items()},
+            "broker": dict(broker) if broker is not None else None,
         }
         with self._lock:
             self._part = part
@@ -301,6 +305,7 @@ class MetricsAggregator:
             "threads": threads,
             "task_metrics": {t: task_metrics[t] for t in sorted(task_metrics, key=_task_sort_key)},
             "stores": stores,
+            "broker": merge_reachability([part.get("broker") for part in parts]),
         }
 
 

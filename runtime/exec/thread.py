@@ -60,6 +60,7 @@ from runtime.kafka import (
     TopicPartitionOffset,
 )
 from runtime.kafka.config import main_consumer_config, producer_config, restore_consumer_config
+from runtime.kafka.reachability import BrokerReachability
 from runtime.kafka.exceptions import TransactionError
 from runtime.processor.restore_listener import StateRestoreListener
 from runtime.state.checkpoint import CheckpointStore
@@ -128,10 +129,13 @@ class StreamThread(threading.Thread):
         multi_source = any(len(topics) > 1 for topics in source_topics.values())
         strategy = "range" if multi_source else "cooperative-sticky"
         raw = config.raw
-        self._consumer = clients.consumer(main_consumer_config(
+        # The group consumer polls all the time, so its view of the brokers is the
+        # thread's: "broker unreachable" in the metrics while it lasts.
+        self.reachability = BrokerReachability()
+        self._consumer = clients.consumer(self.reachability.install(main_consumer_config(
             raw, client_id=f"{name}-consumer", assignment_strategy=strategy,
             exactly_once=config.processing_guarantee == EXACTLY_ONCE_V2,
-        ))
+        )))
         self._eos = config.processing_guarantee == EXACTLY_ONCE_V2
         restore_config = restore_consumer_config(raw, client_id=f"{name}-restore-consumer")
         self._reader = ChangelogReader(
@@ -978,7 +982,8 @@ class StreamThread(threading.Thread):
             self.metrics.active_restoring_tasks = len(self._restoring)
             self.metrics.task_window(tasks, remaining)
             self.metrics.publish(state=self.state, tasks=self._task_ids() + self._restoring_ids(), nodes=nodes,
-                                 partitions=partitions, task_metrics=tasks, stores=stores)
+                                 partitions=partitions, task_metrics=tasks, stores=stores,
+                                 broker=self.reachability.snapshot())
         except Exception:  # metrics must never stop processing
             logger.warning("%s: collecting metrics failed", self.name, exc_info=True)
 

@@ -322,7 +322,9 @@ def broker_binary() -> str:
         raise DevServiceError(f"no Tansu broker binary: {exc}") from exc
 
 
-def broker_command(port: int, host: str = "127.0.0.1") -> list[str]:
+def broker_command(port: int, host: str = "127.0.0.1", advertised: str | None = None) -> list[str]:
+    """`advertised` ("host:port"): the address clients are told to connect to, when it
+    is not the listener's (e.g. a proxy in front of it)."""
     url = f"tcp://{host}:{port}"
     return [
         broker_binary(),
@@ -330,7 +332,7 @@ def broker_command(port: int, host: str = "127.0.0.1") -> list[str]:
         "--listener-url",
         url,
         "--advertised-listener-url",
-        url,
+        f"tcp://{advertised}" if advertised else url,
         "--storage-engine",
         "memory://tansu/",
     ]
@@ -342,8 +344,12 @@ def start_broker(
     output: Output = None,
     timeout: float = BROKER_START_TIMEOUT,
     env: dict[str, str] | None = None,
+    advertised: str | None = None,
 ) -> BrokerHandle:
     """Start the development broker and return once it answers a metadata request.
+
+    `advertised` ("host:port") is where clients are sent after bootstrapping, and the
+    bootstrap address returned; it must forward to the listener (a test's proxy).
 
     `output` None writes the broker's log to a temp file (handle.log_path); pass
     subprocess.PIPE to read it yourself (then drain it, or the broker blocks).
@@ -353,8 +359,8 @@ def start_broker(
         raise DevServiceError(f"cannot start the development broker: port {chosen} on 127.0.0.1 is taken")
     workdir = Path(tempfile.mkdtemp(prefix="riffle-broker-"))
     stream, log_path = _open_output(output, "broker", workdir)
-    process = spawn(broker_command(chosen), output=stream, env=env)
-    bootstrap = f"127.0.0.1:{chosen}"
+    process = spawn(broker_command(chosen, advertised=advertised), output=stream, env=env)
+    bootstrap = advertised or f"127.0.0.1:{chosen}"
     handle = BrokerHandle(name="broker", process=process, log_path=log_path, bootstrap=bootstrap, port=chosen)
     handle._cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
     if log_path is not None:

@@ -188,3 +188,33 @@ describe("appendThroughput", () => {
     expect(h[4]!.t).toBe(9000);
   });
 });
+
+describe("brokerOutage", () => {
+  const broker = (reachable: boolean | null, since: number | null, detail = "") => ({ reachable, since, detail });
+
+  it("is null while every replica reaches a broker, or says nothing about it", () => {
+    const merged = mergeSnapshots({
+      "1": snapshot({ broker: broker(true, 5) }),
+      "2": snapshot({ broker: broker(null, null) }),
+      "3": snapshot(),
+    });
+    expect(merged.brokerOutage).toBeNull();
+  });
+
+  it("names the cut-off replicas, the earliest time and that replica's error", () => {
+    const merged = mergeSnapshots({
+      "1": snapshot({ broker: broker(false, 2_000, "b:9092: Connection refused") }),
+      "2": snapshot({ broker: broker(true, 1_500) }),
+      "4": snapshot({ broker: broker(false, 1_000, "all brokers down") }),
+    });
+    expect(merged.brokerOutage).toEqual({ replicas: ["1", "4"], since: 1_000, detail: "all brokers down" });
+  });
+
+  it("leaves out a stale replica's old report", () => {
+    const merged = mergeSnapshots({
+      "1": snapshot({ timestamp: 100_000, broker: broker(true, 90_000) }),
+      "2": snapshot({ timestamp: 1_000, broker: broker(false, 500, "old") }),
+    });
+    expect(merged.brokerOutage).toBeNull();
+  });
+});

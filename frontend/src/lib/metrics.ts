@@ -35,6 +35,15 @@ export interface MergedMetrics {
   totals: { recordsIn: number; recordsOut: number };
   /** Newest snapshot timestamp, epoch ms; null with no snapshot. */
   updatedAt: number | null;
+  /** Replicas that cannot reach a Kafka broker; null when every replica can (or says nothing). */
+  brokerOutage: BrokerOutage | null;
+}
+
+export interface BrokerOutage {
+  replicas: string[];
+  /** Epoch ms since when the first of them has been cut off. */
+  since: number | null;
+  detail: string;
 }
 
 export const EMPTY_METRICS: MergedMetrics = {
@@ -48,6 +57,7 @@ export const EMPTY_METRICS: MergedMetrics = {
   errors: [],
   totals: { recordsIn: 0, recordsOut: 0 },
   updatedAt: null,
+  brokerOutage: null,
 };
 
 const STATE_SEVERITY = [
@@ -164,6 +174,20 @@ export function mergeSnapshots(
     errors: newestFirst(dedupe(errors, errorKey)).slice(0, MAX_ERRORS),
     totals: { recordsIn, recordsOut },
     updatedAt,
+    brokerOutage: brokerOutage(snapshots),
+  };
+}
+
+/** Which replicas say they cannot reach a broker, since when (the earliest) and why. */
+export function brokerOutage(snapshots: ReadonlyArray<[string, MetricsSnapshot]>): BrokerOutage | null {
+  const down = snapshots.filter(([, s]) => s.broker?.reachable === false);
+  if (down.length === 0) return null;
+  const sinces = down.map(([, s]) => s.broker?.since).filter((t): t is number => typeof t === "number");
+  const first = down.reduce((a, b) => ((a[1].broker?.since ?? Infinity) <= (b[1].broker?.since ?? Infinity) ? a : b));
+  return {
+    replicas: down.map(([id]) => id),
+    since: sinces.length > 0 ? Math.min(...sinces) : null,
+    detail: first[1].broker?.detail ?? "",
   };
 }
 

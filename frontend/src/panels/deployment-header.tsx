@@ -5,6 +5,7 @@ import { StateBadge } from "../components/state-badge";
 import { paths } from "../lib/routes";
 import { useDeploymentStore } from "../store/deployment-context";
 import type { Deployment } from "../types/api";
+import { BrokerStatus } from "./broker-status";
 import { ConnectionStatus } from "./connection-status";
 import { DeploymentControls } from "./deployment-controls";
 
@@ -77,6 +78,7 @@ export function DeploymentHeader({ topologyName }: { topologyName: string | null
         <DeploymentControls />
         <ConnectionStatus />
       </div>
+      <BrokerStatus />
       <LastError deployment={deployment} />
     </header>
   );

@@ -35,6 +35,16 @@ export interface ProcessingErrorReport {
   timestamp: number;
 }
 
+/** The app's view of its Kafka brokers (absent from engines older than this field). */
+export interface BrokerReachability {
+  /** null: not known yet (the client has not connected or reported). */
+  reachable: boolean | null;
+  /** Epoch ms of the last change. */
+  since: number | null;
+  /** librdkafka's last connection error while unreachable. */
+  detail: string;
+}
+
 export interface MetricsSnapshot {
   application_id: string;
   timestamp: number;
@@ -45,6 +55,7 @@ export interface MetricsSnapshot {
   samples: OutputSample[];
   errors: ProcessingErrorReport[];
   totals: Record<string, number>;
+  broker?: BrokerReachability | null;
 }
 
 /** A record as a node passed it on (the websocket's "sample" frames). */

@@ -340,6 +340,7 @@ FAILURES = {"invalid-json": ("orders", DeserializationError),
 # -- the tests ----------------------------------------------------------------------------
 
 
+@pytest.mark.reliability
 @pytest.mark.kafka
 @pytest.mark.slow
 def test_under_log_and_continue_each_bad_record_is_dead_lettered_or_dropped_and_counted(
@@ -380,6 +381,7 @@ def test_under_log_and_continue_each_bad_record_is_dead_lettered_or_dropped_and_
     assert config.get("max.message.bytes") == str(MAX_BYTES)
 
 
+@pytest.mark.reliability
 @pytest.mark.kafka
 @pytest.mark.slow
 @pytest.mark.parametrize("first_failing", ["invalid-json", "wrong-type"])
