@@ -62,8 +62,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # Without SO_REUSEADDR a port in TIME_WAIT reads as taken, which is the
-        # conservative answer for "may I start a server here".
+        # SO_REUSEADDR, as the servers themselves bind (daphne, Tansu, redis-server): a
+        # port left in TIME_WAIT by the previous run's connections is free for them,
+        # and reading it as taken made `make run` right after a Ctrl-C refuse to
+        # start for a minute. A socket still listening there fails the bind anyway.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

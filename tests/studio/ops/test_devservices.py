@@ -22,6 +22,25 @@ def test_free_port_can_be_bound() -> None:
         assert not devservices.port_is_free(port)
 
 
+def test_a_port_left_in_time_wait_by_a_stopped_server_is_free_again() -> None:
+    """`make run`, Ctrl-C, `make run`: the web server's port has connections in
+    TIME_WAIT (the server closed them first), which a restarted server may bind."""
+    port = devservices.free_port()
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()          # the server's side closes first: its end goes to TIME_WAIT
+        client.recv(1)
+        client.close()
+    with open("/proc/net/tcp") as table:
+        states = [line.split()[3] for line in table.readlines()[1:] if line.split()[1].endswith(f":{port:04X}")]
+    assert "06" in states, f"no connection of port {port} in TIME_WAIT (states {states})"
+    assert devservices.port_is_free(port)
+
+
 @pytest.mark.kafka
 def test_started_broker_answers_metadata_and_stops_completely() -> None:
     broker = devservices.start_broker()
