@@ -5,17 +5,24 @@ that should run comes back by itself, and carries on from where it stopped (issu
 workers and beat), on a SQLite file, the session's Redis (database 14, as
 test_runstack.py) and the session's broker, which keeps its data across the stack's
 restart as a real cluster would (runstack's own development broker would not: Tansu
-keeps nothing across a restart). A word-count deployment of two replicas is created in
-the stack's database; its first batch of lines is counted; SIGINT stops everything
+keeps nothing across a restart). A word-count deployment (replicas: see below) is
+created in the stack's database; its first batch of lines is counted; SIGINT stops everything
 (exit 0, the replicas stopped, not dead, the deployment still wanted running); the
 stack starts again, the reconciler starts new replicas, and the second batch is counted
 on top of the first: every count equals the truth of both batches (nothing lost,
 nothing counted twice, since the first stop committed everything).
+
+On the development broker the deployment has one replica, on Apache Kafka two. Tansu
+0.6.0 wedges a consumer group for good when its leader sends LeaveGroup while the group
+re-forms after another member left (Forming::leave keeps the departed leader, whom every
+later JoinGroup names and whose SyncGroup never comes): two replicas stopped together by
+Ctrl-C trigger it about one run in three (reproduced with plain librdkafka consumers).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -41,6 +48,8 @@ LINES_PER_BATCH = 2000
 READY_S = 240.0
 RUNNING_S = 120.0
 COUNTS_S = 90.0
+# See the module docstring: more than one replica wedges the development broker's group.
+REPLICAS = 2 if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else 1
 
 CREATE = """
 import json, os
@@ -56,7 +65,8 @@ topology = Topology.objects.create(workspace=workspace, name="restart drill", cr
 version = topology.add_version(json.loads(os.environ["DRILL_DOCUMENT"]), message="drill", created_by=user)
 connection = Connection.objects.get(workspace=workspace, name="local")
 deployment = Deployment.create_running(version, connection=connection, actor=user,
-                                       application_id=os.environ["DRILL_APP"], replicas=2)
+                                       application_id=os.environ["DRILL_APP"],
+                                       replicas=int(os.environ["DRILL_REPLICAS"]))
 print(json.dumps({"id": deployment.pk}))
 """
 
@@ -100,14 +110,14 @@ def test_a_running_deployment_comes_back_after_everything_restarts(
         def probe() -> tuple[bool, Any]:
             now = state(deployment_id)
             fresh = [pk for pk, s in now["replicas"] if s == "running" and pk not in exclude]
-            return now["observed"] == "running" and len(fresh) == 2, now
+            return now["observed"] == "running" and len(fresh) == REPLICAS, now
         return probe
 
     reader = CountsReader(kafka_bootstrap, counts_topic, unique_name("counts-reader"))
     stack = Stack(args, env)
     try:
         stack.wait_ready(READY_S)
-        created = manage_shell(env, CREATE, DRILL_APP=application_id,
+        created = manage_shell(env, CREATE, DRILL_APP=application_id, DRILL_REPLICAS=str(REPLICAS),
                                DRILL_DOCUMENT=json.dumps(with_topics(example_document("wordcount"),
                                                                      lines_topic, counts_topic)))
         deployment_id = int(created["id"])
