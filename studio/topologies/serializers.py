@@ -49,10 +49,20 @@ class NewVersion(serializers.Serializer):
         return _saveable_document(value)
 
 
-class ValidateDocument(serializers.Serializer):
-    """An unsaved document, and optionally what is known of the cluster it would run on."""
+class UnsavedDocument(serializers.Serializer):
+    """An unsaved document (the editor's draft)."""
 
     document = serializers.JSONField()
+
+    def validate_document(self, value: object) -> object:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("The document must be a JSON object.")
+        return value
+
+
+class ValidateDocument(UnsavedDocument):
+    """An unsaved document, and optionally what is known of the cluster it would run on."""
+
     topics = serializers.DictField(
         child=serializers.IntegerField(min_value=1), required=False,
         help_text="the cluster's topics: name → partition count (co-partitioning checks)",
@@ -66,11 +76,6 @@ class ValidateDocument(serializers.Serializer):
         min_value=1, required=False,
         help_text="id of a connection whose cluster's topics to check against (when `topics` is not given)",
     )
-
-    def validate_document(self, value: object) -> object:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("The document must be a JSON object.")
-        return value
 
 
 class NewTopology(serializers.Serializer):

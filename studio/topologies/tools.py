@@ -1,4 +1,5 @@
-"""Topology tools: validate an unsaved document; describe, export and diff saved versions.
+"""Topology tools: validate and export an unsaved document; describe, export and diff saved
+versions.
 
 Every answer comes from `runtime.spec` and the runtime Topology it compiles; this module
 only looks versions up and shapes JSON.
@@ -23,7 +24,7 @@ from studio.connections.models import Connection
 from studio.topologies import documents, lookup
 from studio.topologies.documents import ProblemDict, UnloadableDocumentError
 from studio.topologies.models import TopologyVersion
-from studio.topologies.serializers import ValidateDocument
+from studio.topologies.serializers import UnsavedDocument, ValidateDocument
 from studio.workspaces.access import role_of
 from studio.workspaces.models import Role
 
@@ -232,13 +233,44 @@ def export(request: Request, topology_id: int, number: int) -> Response | HttpRe
         raise ProblemsError(
             f"Version {number} cannot be exported.", documents.spec_problems(exc)
         ) from None
-    filename = f"{slugify(version.topology.name).replace('-', '_') or 'topology'}.py"
+    filename = _program_name(version.topology.name)
     if download:
         response = HttpResponse(source, content_type="text/x-python; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     answer: ExportDict = {"filename": filename, "source": source}
     return Response(answer)
+
+
+@extend_schema(
+    request=UnsavedDocument,
+    responses={200: typed_schema(ExportDict), 400: _ERROR},
+)
+@api_view(["POST"])
+def export_document(request: Request) -> Response:
+    """The Python program of an unsaved document, as GET .../export/ gives it for a saved
+    version: the editor's draft, before it is saved. A document with errors is refused
+    with its problems, as saving it would be."""
+    body = UnsavedDocument(data=request.data)
+    body.is_valid(raise_exception=True)
+    document = body.validated_data["document"]
+    errors = [p for p in documents.check(document) if p.get("severity") == "error"]
+    if errors:
+        raise ProblemsError(
+            f"The document has {len(errors)} error{'s' if len(errors) != 1 else ''}.", errors)
+    try:
+        source = spec.export_python(documents.load(document))
+    except UnloadableDocumentError as exc:  # check() reported these; kept for safety
+        raise ProblemsError("The document cannot be loaded.", exc.problems) from None
+    except spec.SpecError as exc:
+        raise ProblemsError("The document cannot be exported.", documents.spec_problems(exc)) from None
+    answer: ExportDict = {"filename": _program_name(document.get("name")), "source": source}
+    return Response(answer)
+
+
+def _program_name(name: object) -> str:
+    text = name if isinstance(name, str) else ""
+    return f"{slugify(text).replace('-', '_') or 'topology'}.py"
 
 
 @extend_schema(

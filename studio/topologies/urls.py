@@ -20,6 +20,7 @@ urlpatterns = [
         views.topology_version_detail, name="version-detail",
     ),
     path("validate/", tools.validate, name="validate"),
+    path("export/", tools.export_document, name="export"),
     path("try/", trybench.try_document, name="try"),
     path("expressions/check/", expressions.check, name="expression-check"),
     path(

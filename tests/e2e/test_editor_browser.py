@@ -175,6 +175,20 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
              for key, value in rows.evaluate_all("rows => rows.map(r => [r.dataset.key, r.dataset.value])")}
     assert final == dict(expected)
     artifacts.screenshot(page, "tried")
+    # With a run on the canvas, a node clicked there shows its records on the Try tab.
+    node(page, "flat-map-values").locator(".flow-node__label").click()
+    expect(page.get_by_role("tab", name="Try it")).to_have_attribute("aria-selected", "true")
+    expect(bench.locator('[data-testid="test-bench-node"][data-node="flat-map-values"]')).to_have_attribute(
+        "aria-pressed", "true")
+    # one record per piece re_split gives, the empty first word of the third line too
+    expect(rows).to_have_count(sum(len(re.split(r"\W+", line.lower())) for line in lines))
+    # Stream-time control: untimed records stamped 1000, 1500, ...: stream time is the last.
+    page.get_by_test_id("test-bench-auto-time").check()
+    page.get_by_label("First record timestamp (ms)").fill("1000")
+    page.get_by_label("Timestamp step between records (ms)").fill("500")
+    page.get_by_role("button", name="Run test").click()
+    expect(bench.get_by_test_id("test-bench-stream-time")).to_have_text(str(1000 + 500 * (len(lines) - 1)))
+    page.get_by_role("tab", name="Properties").click()
 
     page.get_by_role("button", name="Save version").click()
     page.get_by_label("What changed").fill("word count from the palette")
@@ -214,6 +228,12 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     page.go_back()
     expect(page).to_have_url(editor_url)
     expect(node(page, "filter")).to_be_visible()
+    # With unsaved changes, the program is the draft's.
+    page.get_by_role("button", name="Export as Python").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("The unsaved draft, not the saved version 1")
+    expect(dialog.get_by_label(re.compile(r"^Python program"))).to_contain_text("len(value) > 1")
+    dialog.get_by_role("button", name="Close").click()
     page.get_by_role("button", name="Save version").click()
     page.get_by_label("What changed").fill("words of two letters or more")
     page.get_by_role("dialog").get_by_role("button", name="Save version 2").click()

@@ -207,6 +207,7 @@ def _baselines(world: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         ("PATCH", "/api/topologies/{topology_id}/"): {"name": "word count"},
         ("POST", "/api/topologies/{topology_id}/versions/"): {"document": document, "message": "m"},
         ("POST", "/api/validate/"): {"document": document},
+        ("POST", "/api/export/"): {"document": document},
         ("POST", "/api/expressions/check/"): {"source": 'value["amount"] > 1', "kind": "predicate"},
         ("POST", "/api/try/"): {"workspace": ids["workspace_id"], "document": document,
                                 "steps": [{"record": {"value": "a b"}}]},
@@ -224,7 +225,7 @@ def _baselines(world: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 DOCUMENT_LEAF_VALUES: list[Any] = ["a\x00b", 10**40, 1e308, None]
 # Operations whose body holds a topology document, and where.
 DOCUMENT_BODIES = {("POST", "/api/topologies/"), ("POST", "/api/topologies/{topology_id}/versions/"),
-                   ("POST", "/api/validate/"), ("POST", "/api/try/")}
+                   ("POST", "/api/validate/"), ("POST", "/api/export/"), ("POST", "/api/try/")}
 
 
 def _spoiled_documents(document: Any, path: tuple[Any, ...] = ()) -> Any:
@@ -338,9 +339,9 @@ def test_hostile_inputs_to_every_operation(fuzz_world: dict[str, Any], postgres_
 # -- refusals ---------------------------------------------------------------------------
 
 
-# Writes any signed-in user may make (their own tokens and workspaces, validation).
+# Writes any signed-in user may make (their own tokens and workspaces, validation, export).
 ANYONES = {("POST", "/api/tokens/"), ("DELETE", "/api/tokens/{token_id}/"), ("POST", "/api/validate/"),
-           ("POST", "/api/expressions/check/"), ("POST", "/api/workspaces/")}
+           ("POST", "/api/export/"), ("POST", "/api/expressions/check/"), ("POST", "/api/workspaces/")}
 
 
 def test_refusals_are_documented_for_every_operation(fuzz_world: dict[str, Any]) -> None:

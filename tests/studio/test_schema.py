@@ -12,7 +12,7 @@ def test_the_openapi_schema_lists_every_endpoint(api: Client) -> None:
         "/api/processors/", "/api/try/", "/api/topologies/", "/api/topologies/{topology_id}/",
         "/api/topologies/{topology_id}/versions/", "/api/deployments/",
         "/api/deployments/{deployment_id}/", "/api/deployments/{deployment_id}/start/",
-        "/api/deployments/{deployment_id}/stop/", "/api/validate/", "/api/expressions/check/",
+        "/api/deployments/{deployment_id}/stop/", "/api/validate/", "/api/export/", "/api/expressions/check/",
         "/api/topologies/{topology_id}/versions/{number}/describe/",
         "/api/topologies/{topology_id}/versions/{number}/export/",
         "/api/topologies/{topology_id}/diff/", "/api/deployments/{deployment_id}/scale/",

@@ -23,3 +23,7 @@ export const saveVersion = (topologyId: number, document: TopologyDocument, mess
 
 export const exportPython = (topologyId: number, versionNumber: number, signal?: AbortSignal) =>
   api.get<{ filename: string; source: string }>(`/api/topologies/${topologyId}/versions/${versionNumber}/export/`, signal);
+
+/** The Python program of an unsaved document (the editor's draft); 400 while it has errors. */
+export const exportDraftPython = (document: TopologyDocument) =>
+  api.post<{ filename: string; source: string }>("/api/export/", { document });

@@ -1,25 +1,48 @@
-// "Export as Python": the program the studio generates for a saved version
-// (runtime.spec.export_python), to read, copy or download.
-import { exportPython } from "../api/topologies";
+// "Export as Python": the program the studio generates (runtime.spec.export_python) for
+// the saved version, or for the draft when it has unsaved changes, to read, copy or
+// download.
+import { useEffect, useMemo, useState } from "react";
+import { exportDraftPython, exportPython } from "../api/topologies";
 import { ErrorMessage, Spinner } from "../components/feedback";
 import { Modal } from "../components/modal";
 import { useResource } from "../hooks/use-resource";
+import type { TopologyDocument } from "../types/document";
 
 export function PythonDialog({
   topologyId,
   versionNumber,
+  document,
   dirty,
   onClose,
 }: {
   topologyId: number;
-  versionNumber: number;
+  /** The latest saved version; null when there is none yet. */
+  versionNumber: number | null;
+  document: TopologyDocument;
   dirty: boolean;
   onClose: () => void;
 }) {
-  const program = useResource((signal) => exportPython(topologyId, versionNumber, signal), [topologyId, versionNumber]);
+  // The draft as it was when the dialog opened: edits behind the dialog do not change it.
+  const [draft] = useState(() => (dirty || versionNumber === null ? document : null));
+  const program = useResource(
+    (signal) => (draft ? exportDraftPython(draft) : exportPython(topologyId, versionNumber!, signal)),
+    [draft, topologyId, versionNumber],
+  );
+  const source = program.data?.source;
+  // A saved version downloads from its URL; the draft from the text in hand.
+  const draftHref = useMemo(
+    () => (draft && source !== undefined ? URL.createObjectURL(new Blob([source], { type: "text/x-python" })) : null),
+    [draft, source],
+  );
+  useEffect(() => () => void (draftHref && URL.revokeObjectURL(draftHref)), [draftHref]);
+  const title = draft ? "Draft as Python" : `Version ${versionNumber} as Python`;
   return (
-    <Modal title={`Version ${versionNumber} as Python`} open onClose={onClose} className="modal--wide">
-      {dirty && <p className="inline-warning">This is the saved version {versionNumber}; save the draft to include your changes.</p>}
+    <Modal title={title} open onClose={onClose} className="modal--wide">
+      {draft && (
+        <p className="inline-warning">
+          The unsaved draft{versionNumber !== null ? `, not the saved version ${versionNumber}` : ""}.
+        </p>
+      )}
       {program.error && <ErrorMessage error={program.error} onRetry={program.reload} />}
       {!program.data && !program.error && <Spinner label="Generating the program" />}
       {program.data && (
@@ -33,7 +56,7 @@ export function PythonDialog({
             </button>
             <a
               className="button button--primary"
-              href={`/api/topologies/${topologyId}/versions/${versionNumber}/export/?download=1`}
+              href={draftHref ?? `/api/topologies/${topologyId}/versions/${versionNumber}/export/?download=1`}
               download={program.data.filename}
             >
               Download {program.data.filename}

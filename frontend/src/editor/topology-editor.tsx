@@ -93,9 +93,13 @@ export function TopologyEditor({
   const errors = problems.filter((p) => p.severity === "error").length;
 
   const [tab, setTab] = useState<Tab | string>("properties");
+  const hasTrial = useCanvasStore((s) => s.trial !== null);
+  // With a test run on the canvas, a node click on the Try tab shows that node's
+  // records there; otherwise it opens the node's properties.
+  const stayOnTrial = tab === "try" && hasTrial;
   useEffect(() => {
-    if (selectedNodeId) setTab("properties");
-  }, [selectedNodeId]);
+    if (selectedNodeId && !stayOnTrial) setTab("properties");
+  }, [selectedNodeId]); // only a new selection moves the tab
   const [saving, setSaving] = useState(false);
   const [python, setPython] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -193,7 +197,7 @@ export function TopologyEditor({
         <button type="button" className="button button--ghost" onClick={exportJson} aria-label="Export the document as JSON">
           Export
         </button>
-        <button type="button" className="button button--ghost" onClick={() => setPython(true)} disabled={!version} aria-label="Export as Python" title={version ? undefined : "Save a version first"}>
+        <button type="button" className="button button--ghost" onClick={() => setPython(true)} aria-label="Export as Python" title="The draft, or the saved version when nothing changed, as a Python program">
           Python
         </button>
         <span className="editor-toolbar__status" role="status" aria-live="polite" data-testid="editor-status">
@@ -264,6 +268,7 @@ export function TopologyEditor({
                 document={document}
                 workspaceId={topology.workspace}
                 connectionId={connection ?? undefined}
+                focusNodeId={selectedNodeId}
                 onResult={(result) => store.getState().setTrial(result ? nodeCounts(result) : null)}
               />
             </div>
@@ -280,8 +285,14 @@ export function TopologyEditor({
           onClose={() => setSaving(false)}
         />
       )}
-      {python && version && (
-        <PythonDialog topologyId={topology.id} versionNumber={version.number} dirty={dirty} onClose={() => setPython(false)} />
+      {python && (
+        <PythonDialog
+          topologyId={topology.id}
+          versionNumber={version?.number ?? null}
+          document={document}
+          dirty={dirty}
+          onClose={() => setPython(false)}
+        />
       )}
     </div>
   );

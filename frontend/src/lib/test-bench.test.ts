@@ -13,6 +13,7 @@ import {
   sourceTopics,
   stepLabel,
   stepOfPath,
+  withAutoTimestamps,
 } from "./test-bench";
 
 const doc: TopologyDocument = {
@@ -204,5 +205,25 @@ describe("answer helpers", () => {
     expect(formatJsonValue("a")).toBe('"a"');
     expect(formatJsonValue(null)).toBe("null");
     expect(formatJsonValue({ key: "a", window: { start: 0, end: 10 } })).toBe('{"key":"a","window":{"start":0,"end":10}}');
+  });
+});
+
+describe("withAutoTimestamps", () => {
+  it("stamps records without a timestamp from the start, one step apart, in run order", () => {
+    const { steps } = parseSteps(
+      ['"a"', '{"value": "b", "timestamp": 50}', '{"advance_wall_clock_ms": 10}', '{"topic": "other", "value": "c"}', '"d"'].join("\n"),
+      "in",
+    );
+    const stamped = withAutoTimestamps(steps, 1000, 250);
+    const times = stamped.map((s) => ("record" in s ? s.record.timestamp : `+${s.advance_wall_clock_ms}`));
+    // an explicit timestamp is kept and does not move the sequence; wall-clock steps neither
+    expect(times).toEqual([1000, 50, "+10", 1250, 1500]);
+    expect(stamped[3]).toEqual({ record: { topic: "other", key: null, value: "c", timestamp: 1250 } });
+  });
+
+  it("leaves the typed steps as they were", () => {
+    const { steps } = parseSteps('"a"', "in");
+    withAutoTimestamps(steps, 0, 1);
+    expect(steps[0]).toEqual({ record: { topic: "in", key: null, value: "a" } });
   });
 });

@@ -239,3 +239,20 @@ export function nodeCounts(result: TryResult): Record<string, NodeCount> {
 export function formatJsonValue(value: JsonValue): string {
   return JSON.stringify(value) ?? "null";
 }
+
+/**
+ * Stream-time control: each record without a timestamp is given `start`, `start + step`,
+ * `start + 2·step`, ... in the order the records run (one sequence across topics), as
+ * Kafka's TestInputTopic does with a start time and an auto-advance. Records with a
+ * timestamp keep it and do not move the sequence. Without this, such records take the
+ * test driver's wall-clock time.
+ */
+export function withAutoTimestamps(steps: TryStep[], start: number, step: number): TryStep[] {
+  let next = start;
+  return steps.map((s) => {
+    if (!("record" in s) || s.record.timestamp !== undefined) return s;
+    const stamped: TryStep = { record: { ...s.record, timestamp: next } };
+    next += step;
+    return stamped;
+  });
+}

@@ -17,6 +17,7 @@ import {
   sourceTopics,
   stepLabel,
   stepOfPath,
+  withAutoTimestamps,
 } from "../lib/test-bench";
 import type { TopologyDocument } from "../types/document";
 import type { TriedRecord, TrialError, TryResult } from "../types/try-it";
@@ -28,6 +29,8 @@ export interface TestBenchPanelProps {
   onResult(result: TryResult | null): void;
   /** Offers "Capture from topic" when given: the connection whose topics to read. */
   connectionId?: number;
+  /** The node selected on the canvas: its records are shown when the last run has them. */
+  focusNodeId?: string | null;
 }
 
 type Selection = { kind: "node" | "topic"; id: string };
@@ -40,6 +43,7 @@ export const TestBenchPanel = memo(function TestBenchPanel({
   workspaceId,
   onResult,
   connectionId,
+  focusNodeId,
 }: TestBenchPanelProps) {
   const topics = useMemo(() => sourceTopics(document), [document]);
   const [topicChoice, setTopicChoice] = useState<string | null>(null);
@@ -48,6 +52,9 @@ export const TestBenchPanel = memo(function TestBenchPanel({
   const [advanceMs, setAdvanceMs] = useState("1000");
   const [startClock, setStartClock] = useState("0");
   const [keepGoing, setKeepGoing] = useState(false);
+  const [autoTime, setAutoTime] = useState(false);
+  const [autoStart, setAutoStart] = useState("0");
+  const [autoStep, setAutoStep] = useState("1000");
   const parsed = useMemo(() => parseSteps(text, topic), [text, topic]);
 
   const [running, setRunning] = useState(false);
@@ -59,6 +66,15 @@ export const TestBenchPanel = memo(function TestBenchPanel({
   const [captureLimit, setCaptureLimit] = useState("50");
   const [capturing, setCapturing] = useState(false);
 
+  // Follows the canvas's selection, not the run: a new run keeps its own choice (the
+  // failing node first).
+  const resultRef = useRef(result);
+  resultRef.current = result;
+  useEffect(() => {
+    const shown = resultRef.current;
+    if (focusNodeId && shown && focusNodeId in shown.nodes) setSelected({ kind: "node", id: focusNodeId });
+  }, [focusNodeId]);
+
   // Answers to runs started before the latest one, or after unmounting, are dropped.
   const runId = useRef(0);
   useEffect(() => () => void (runId.current += 1), []);
@@ -67,7 +83,10 @@ export const TestBenchPanel = memo(function TestBenchPanel({
   const advanceValid = advanceMs.trim() !== "" && Number.isSafeInteger(advance) && advance >= 0;
   const clock = Number(startClock);
   const clockValid = startClock.trim() !== "" && Number.isSafeInteger(clock) && clock >= 0;
-  const canRun = !running && parsed.steps.length > 0 && parsed.errors.length === 0 && clockValid;
+  const autoStartValid = autoStart.trim() !== "" && Number.isSafeInteger(Number(autoStart)) && Number(autoStart) >= 0;
+  const autoStepValid = autoStep.trim() !== "" && Number.isSafeInteger(Number(autoStep)) && Number(autoStep) >= 0;
+  const autoValid = !autoTime || (autoStartValid && autoStepValid);
+  const canRun = !running && parsed.steps.length > 0 && parsed.errors.length === 0 && clockValid && autoValid;
 
   const run = useCallback(async () => {
     const id = ++runId.current;
@@ -79,7 +98,7 @@ export const TestBenchPanel = memo(function TestBenchPanel({
       const answer = await runTrial({
         workspace: workspaceId,
         document,
-        steps: parsed.steps,
+        steps: autoTime ? withAutoTimestamps(parsed.steps, Number(autoStart), Number(autoStep)) : parsed.steps,
         on_error: keepGoing ? "continue" : "stop",
         initial_wall_clock_ms: clock,
       });
@@ -96,7 +115,7 @@ export const TestBenchPanel = memo(function TestBenchPanel({
     } finally {
       if (id === runId.current) setRunning(false);
     }
-  }, [clock, document, keepGoing, onResult, parsed, workspaceId]);
+  }, [autoStart, autoStep, autoTime, clock, document, keepGoing, onResult, parsed, workspaceId]);
 
   const onUpload = useCallback(async (event: ChangeEvent<HTMLInputElement>) => {
     const input = event.currentTarget;
@@ -158,7 +177,8 @@ export const TestBenchPanel = memo(function TestBenchPanel({
       </h2>
       <p className="test-bench__hint muted">
         One record per line: <code>{'{"key", "value", "timestamp", "topic"}'}</code>, a bare JSON value or plain text
-        (null key). Stream time follows the timestamps; wall-clock steps run wall-clock punctuators.
+        (null key). Stream time follows the timestamps (stamp untimed records to step it evenly, to close
+        windows and release suppressed results); wall-clock steps run wall-clock punctuators.
       </p>
 
       <div className="test-bench__row">
@@ -279,6 +299,42 @@ export const TestBenchPanel = memo(function TestBenchPanel({
         </label>
       </div>
 
+      <div className="test-bench__row">
+        <label className="test-bench__check">
+          <input
+            type="checkbox"
+            checked={autoTime}
+            onChange={(e) => setAutoTime(e.target.checked)}
+            data-testid="test-bench-auto-time"
+          />
+          Stamp records without a timestamp
+        </label>
+        <label className="test-bench__field test-bench__field--inline">
+          <span>from</span>
+          <input
+            type="number"
+            min={0}
+            value={autoStart}
+            disabled={!autoTime}
+            onChange={(e) => setAutoStart(e.target.value)}
+            aria-label="First record timestamp (ms)"
+            aria-invalid={autoTime && !autoStartValid}
+          />
+          <span className="muted">ms, then +</span>
+          <input
+            type="number"
+            min={0}
+            step={100}
+            value={autoStep}
+            disabled={!autoTime}
+            onChange={(e) => setAutoStep(e.target.value)}
+            aria-label="Timestamp step between records (ms)"
+            aria-invalid={autoTime && !autoStepValid}
+          />
+          <span className="muted">ms each</span>
+        </label>
+      </div>
+
       <div className="test-bench__row test-bench__actions">
         <button
           type="button"
@@ -378,7 +434,9 @@ function TrialView({ result, lines, labels, selected, onSelect, totalSteps }: Tr
     <div className="test-bench__result" aria-live="polite">
       <p className="test-bench__summary">
         {result.steps_run} of {totalSteps} steps run · stream time{" "}
-        <span className="mono">{result.stream_time_ms < 0 ? "none" : result.stream_time_ms}</span> · wall clock{" "}
+        <span className="mono" data-testid="test-bench-stream-time">
+          {result.stream_time_ms < 0 ? "none" : result.stream_time_ms}
+        </span> · wall clock{" "}
         <span className="mono">{result.wall_clock_ms}</span>
       </p>
       {result.errors.length > 0 && (

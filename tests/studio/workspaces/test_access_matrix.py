@@ -40,6 +40,7 @@ ROLES: dict[str, dict[str, str]] = {
     "api/functions/": {"GET": SIGNED_IN},
     "api/processors/": {"GET": SIGNED_IN},
     "api/validate/": {"POST": SIGNED_IN},
+    "api/export/": {"POST": SIGNED_IN},
     "api/try/": {"POST": "editor"},
     "api/expressions/check/": {"POST": SIGNED_IN},
     "api/topologies/": {"GET": SIGNED_IN, "POST": "editor"},
