@@ -225,7 +225,9 @@ def artifacts(request: pytest.FixtureRequest) -> Artifacts:
 
 @pytest.fixture
 def page(chromium_browser: object, artifacts: Artifacts, request: pytest.FixtureRequest) -> Iterator[object]:
-    context = chromium_browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
+    size = request.node.get_closest_marker("viewport")
+    width, height = size.args if size is not None else (1440, 900)
+    context = chromium_browser.new_context(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
     page = context.new_page()
     page.on("console", lambda message: artifacts.console.append(f"[{message.type}] {message.text}"))
     page.on("pageerror", lambda error: artifacts.console.append(f"[pageerror] {error}"))

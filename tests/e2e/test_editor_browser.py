@@ -246,6 +246,14 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     diff.get_by_role("button", name="Mark v2's changes on the canvas").click()
     expect(node(page, "filter").locator(".flow-node")).to_have_attribute("data-diff", "changed")
     artifacts.screenshot(page, "version-2")
+    # The comparison drawn on its own canvas: v2's graph, the changed filter marked.
+    diff.get_by_role("button", name="Draw the comparison").click()
+    drawn = page.get_by_role("dialog", name="Changes from v1 to v2").get_by_test_id("diff-canvas")
+    expect(drawn.locator(".react-flow__node")).to_have_count(len(NODES) + 1)
+    expect(drawn.locator('.react-flow__node[data-id="filter"] .flow-node')).to_have_attribute("data-diff", "changed")
+    expect(drawn.locator(".flow-node[data-diff]")).to_have_count(1)
+    artifacts.screenshot(page, "version-2-drawn")
+    page.get_by_role("dialog").get_by_role("button", name="Close").click()
     compare = page.get_by_role("form", name="Compare two versions")
     compare.get_by_role("button", name="Compare").click()
     expect(page.get_by_test_id("version-diff").first).to_contain_text("params.predicate")
@@ -264,34 +272,29 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     assert errors == [], errors
 
 
-def test_editor_and_dashboard_fit_1280_by_800(chromium_browser, live_stack, artifacts) -> None:
+@pytest.mark.viewport(1280, 800)
+def test_editor_and_dashboard_fit_1280_by_800(page, live_stack, artifacts) -> None:
     """The smallest screen issue 7 names: nothing scrolls sideways and the editor's
     three columns and toolbar are on screen."""
     from playwright.sync_api import expect
 
-    context = chromium_browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.on("pageerror", lambda error: artifacts.console.append(f"[pageerror] {error}"))
-    try:
-        log_in(page, live_stack)
-        page.get_by_role("link", name=re.compile("word count", re.I)).first.click()
-        page.wait_for_url(re.compile(r"/topologies/\d+"))
-        expect(page.locator(".react-flow__node")).to_have_count(8, timeout=20_000)
-        for region in [page.get_by_role("navigation", name="Node palette"), page.get_by_test_id("editor-canvas"),
-                       page.get_by_role("complementary", name="Editor panels"),
-                       page.get_by_role("button", name="Save version")]:
-            box = region.bounding_box()
-            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280, box
-        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-        # Opening a node's form changes nothing: the draft stays equal to the saved version.
-        page.locator('.react-flow__node[data-id="group-by-word"] .flow-node__label').click()
-        expect(page.get_by_test_id("properties")).to_be_visible()
-        page.wait_for_timeout(1000)
-        expect(page.get_by_test_id("editor-status")).not_to_contain_text("unsaved")
-        expect(page.get_by_role("button", name="Save version")).to_be_disabled()
-        artifacts.screenshot(page, "editor-1280")
-        page.get_by_role("link", name="Topologies").first.click()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-        assert [line for line in artifacts.console if line.startswith("[pageerror]")] == []
-    finally:
-        context.close()
+    assert page.viewport_size == {"width": 1280, "height": 800}
+    log_in(page, live_stack)
+    page.get_by_role("link", name=re.compile("word count", re.I)).first.click()
+    page.wait_for_url(re.compile(r"/topologies/\d+"))
+    expect(page.locator(".react-flow__node")).to_have_count(8, timeout=20_000)
+    for region in [page.get_by_role("navigation", name="Node palette"), page.get_by_test_id("editor-canvas"),
+                   page.get_by_role("complementary", name="Editor panels"),
+                   page.get_by_role("button", name="Save version")]:
+        box = region.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # Opening a node's form changes nothing: the draft stays equal to the saved version.
+    page.locator('.react-flow__node[data-id="group-by-word"] .flow-node__label').click()
+    expect(page.get_by_test_id("properties")).to_be_visible()
+    page.wait_for_timeout(1000)
+    expect(page.get_by_test_id("editor-status")).not_to_contain_text("unsaved")
+    expect(page.get_by_role("button", name="Save version")).to_be_disabled()
+    artifacts.screenshot(page, "editor-1280")
+    page.get_by_role("link", name="Topologies").first.click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280

@@ -261,7 +261,7 @@ export function TopologyEditor({
           <div role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`} className="tabs__panel">
             {tab === "properties" && <PropertiesPanel catalog={catalog} context={formContext} readOnly={readOnly} />}
             {tab === "problems" && <ProblemsPanel problems={problems} />}
-            {tab === "versions" && <VersionsPanel topologyId={topology.id} latest={version?.number ?? null} />}
+            {tab === "versions" && <VersionsPanel topologyId={topology.id} latest={version?.number ?? null} catalog={catalog} />}
             {/* Kept mounted so typed records and the last run survive switching tabs. */}
             <div hidden={tab !== "try"}>
               <TestBenchPanel

@@ -6,12 +6,23 @@ import { fetchVersions } from "../api/topologies";
 import { ErrorMessage, Spinner } from "../components/feedback";
 import { useResource } from "../hooks/use-resource";
 import { formatDateTime } from "../lib/format";
+import type { CatalogIndex } from "../lib/catalog";
+import { diffHighlight } from "../lib/version-diff";
 import { useCanvasStore } from "../store/canvas-context";
 import type { VersionDiff } from "../types/diff";
+import { DiffCanvasDialog } from "./diff-canvas-dialog";
 
 const nodeId = (n: { id: string } | string) => (typeof n === "string" ? n : n.id);
 
-export function VersionsPanel({ topologyId, latest }: { topologyId: number; latest: number | null }) {
+export function VersionsPanel({
+  topologyId,
+  latest,
+  catalog,
+}: {
+  topologyId: number;
+  latest: number | null;
+  catalog: CatalogIndex;
+}) {
   const versions = useResource((signal) => fetchVersions(topologyId, signal), [topologyId, latest]);
   const [open, setOpen] = useState<number | null>(null);
   const [pair, setPair] = useState<{ from: number; to: number } | null>(null);
@@ -32,7 +43,7 @@ export function VersionsPanel({ topologyId, latest }: { topologyId: number; late
           }}
         />
       )}
-      {pair && <DiffView topologyId={topologyId} from={pair.from} to={pair.to} />}
+      {pair && <DiffView topologyId={topologyId} from={pair.from} to={pair.to} catalog={catalog} />}
       <ol className="versions__list" reversed>
         {[...versions.data.results]
           .sort((a, b) => b.number - a.number)
@@ -60,7 +71,7 @@ export function VersionsPanel({ topologyId, latest }: { topologyId: number; late
                   {open === v.number ? "Hide changes" : `Changes since v${v.number - 1}`}
                 </button>
               )}
-              {open === v.number && <DiffView topologyId={topologyId} from={v.number - 1} to={v.number} />}
+              {open === v.number && <DiffView topologyId={topologyId} from={v.number - 1} to={v.number} catalog={catalog} />}
             </li>
           ))}
       </ol>
@@ -115,8 +126,19 @@ function VersionSelect({
   );
 }
 
-function DiffView({ topologyId, from, to }: { topologyId: number; from: number; to: number }) {
+function DiffView({
+  topologyId,
+  from,
+  to,
+  catalog,
+}: {
+  topologyId: number;
+  from: number;
+  to: number;
+  catalog: CatalogIndex;
+}) {
   const setHighlight = useCanvasStore((s) => s.setHighlight);
+  const [drawing, setDrawing] = useState(false);
   const highlighted = useCanvasStore((s) => s.highlight !== null);
   const diff = useResource(
     (signal) => api.get<VersionDiff>(`/api/topologies/${topologyId}/diff/?from=${from}&to=${to}`, signal),
@@ -151,15 +173,21 @@ function DiffView({ topologyId, from, to }: { topologyId: number; from: number; 
         </div>
       ))}
       {!empty && (
-        <button
-          type="button"
-          className="button button--ghost button--small"
-          aria-pressed={highlighted}
-          onClick={() => setHighlight(highlighted ? null : diffHighlight(d))}
-        >
-          {highlighted ? "Clear the canvas marks" : `Mark v${to}'s changes on the canvas`}
-        </button>
+        <div className="form-actions">
+          <button type="button" className="button button--small" onClick={() => setDrawing(true)}>
+            Draw the comparison
+          </button>
+          <button
+            type="button"
+            className="button button--ghost button--small"
+            aria-pressed={highlighted}
+            onClick={() => setHighlight(highlighted ? null : diffHighlight(d))}
+          >
+            {highlighted ? "Clear the canvas marks" : `Mark v${to}'s changes on the canvas`}
+          </button>
+        </div>
       )}
+      {drawing && <DiffCanvasDialog topologyId={topologyId} diff={d} catalog={catalog} onClose={() => setDrawing(false)} />}
       {(d.added_edges.length > 0 || d.removed_edges.length > 0) && (
         <p className="muted">
           {d.added_edges.length} connection(s) added, {d.removed_edges.length} removed.
@@ -167,12 +195,4 @@ function DiffView({ topologyId, from, to }: { topologyId: number; from: number; 
       )}
     </div>
   );
-}
-
-/** Added and changed nodes of a comparison, by id, for the canvas to mark. */
-export function diffHighlight(d: VersionDiff): Record<string, "added" | "changed"> {
-  const marks: Record<string, "added" | "changed"> = {};
-  for (const n of d.added_nodes) marks[nodeId(n)] = "added";
-  for (const c of d.changed_nodes) marks[c.id] = "changed";
-  return marks;
 }

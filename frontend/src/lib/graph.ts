@@ -10,7 +10,7 @@ import type {
 } from "../types/document";
 import { type CatalogIndex, type NodeFamily, nodeFamily, portsForNode } from "./catalog";
 import { type KeyParam, describeParamValue, keyParams } from "./key-params";
-import { layeredLayout, needsLayout } from "./layout";
+import { layeredLayout, needsLayout, tooWide } from "./layout";
 
 type NodeDataBase = {
   /** The document node id; also the engine's processor name (passed as `name=`). */
@@ -65,6 +65,8 @@ export interface FlowEdge {
   target: string;
   targetHandle: string;
   type?: string;
+  /** Extra classes on the drawn edge (a version comparison's marks). */
+  className?: string;
   data?: { sourcePortKind: string };
 }
 
@@ -104,6 +106,12 @@ export function documentToFlow(
     }),
   );
   return { nodes, edges };
+}
+
+/** A document drawn read-only (dashboard, comparisons): a long row of steps is laid out
+ * again in bands, so that it stays readable when fitted to the view. */
+export function documentToReadOnlyFlow(doc: TopologyDocument, catalog: CatalogIndex): FlowGraph {
+  return documentToFlow(tooWide(doc.nodes) ? { ...doc, nodes: doc.nodes.map(({ position: _, ...n }) => n) } : doc, catalog);
 }
 
 /** One document node as a canvas node (its ports depend on the edges and params). */

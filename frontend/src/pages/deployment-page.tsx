@@ -12,8 +12,7 @@ import { useDeploymentSocket } from "../hooks/use-deployment-socket";
 import { useMetricsTimeline } from "../hooks/use-metrics-timeline";
 import { navigate } from "../hooks/use-location";
 import { useResource } from "../hooks/use-resource";
-import { documentToFlow } from "../lib/graph";
-import { tooWide } from "../lib/layout";
+import { documentToReadOnlyFlow } from "../lib/graph";
 import { paths } from "../lib/routes";
 import { DeploymentHeader } from "../panels/deployment-header";
 import { ErrorsPanel } from "../panels/errors-panel";
@@ -72,14 +71,7 @@ function Dashboard({ initial }: { initial: Deployment }) {
   );
   const { catalog } = useCatalog();
   const doc = version.data?.version?.document ?? null;
-  // Read-only here, so a long row of steps is laid out again in bands to stay readable.
-  const graph = useMemo(
-    () =>
-      doc
-        ? documentToFlow(tooWide(doc.nodes) ? { ...doc, nodes: doc.nodes.map(({ position: _, ...n }) => n) } : doc, catalog)
-        : null,
-    [doc, catalog],
-  );
+  const graph = useMemo(() => (doc ? documentToReadOnlyFlow(doc, catalog) : null), [doc, catalog]);
   const labels = useMemo(
     () => new Map((graph?.nodes ?? []).map((n) => [n.id, n.data.label] as const)),
     [graph],

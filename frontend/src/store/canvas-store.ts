@@ -13,6 +13,7 @@ import {
   toFlowNode,
   withProblems,
 } from "../lib/graph";
+import type { DiffMark } from "../lib/version-diff";
 import { type History, emptyHistory, record, redo, undo } from "../lib/history";
 import type { NodeCount } from "../lib/test-bench";
 import type { DocumentEdge, DocumentNode, Problem } from "../types/document";
@@ -33,7 +34,7 @@ export interface CanvasState {
   /** Records each node passed on in the latest test-bench run. */
   trial: Record<string, NodeCount> | null;
   /** Nodes marked by a version comparison. */
-  highlight: Record<string, "added" | "changed"> | null;
+  highlight: Record<string, DiffMark> | null;
 }
 
 export interface CanvasActions {
@@ -54,7 +55,7 @@ export interface CanvasActions {
   setProblems: (problems: Problem[]) => void;
   setDataflow: (dataflow: Dataflow | null) => void;
   setTrial: (trial: Record<string, NodeCount> | null) => void;
-  setHighlight: (highlight: Record<string, "added" | "changed"> | null) => void;
+  setHighlight: (highlight: Record<string, DiffMark> | null) => void;
   selectAll: () => void;
   undo: () => void;
   redo: () => void;
