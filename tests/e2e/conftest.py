@@ -54,7 +54,16 @@ class LiveStack:
     username: str
     password: str
     process: subprocess.Popen[bytes]
+    # the stack's environment (its database among it), for `manage.py` commands on it
+    env: dict[str, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+
+    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        """`manage.py <args>` against the stack's database; its output."""
+        done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env={**self.env, **(extra_env or {})},
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
 
     @property
     def output(self) -> str:
@@ -143,7 +152,8 @@ def live_stack(kafka_bootstrap: str, redis_server_url: str, tmp_path_factory: py
     try:
         banner = _wait_ready(process, lines)
         username, password = banner
-        yield LiveStack(f"http://127.0.0.1:{port}/", port, kafka_bootstrap, redis_url, username, password, process, lines)
+        yield LiveStack(f"http://127.0.0.1:{port}/", port, kafka_bootstrap, redis_url, username, password, process,
+                        env, lines)
     finally:
         _stop(process)
         ARTIFACTS.mkdir(exist_ok=True)

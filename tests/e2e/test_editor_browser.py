@@ -77,6 +77,13 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     expect(canvas).to_be_visible()
     artifacts.screenshot(page, "empty-canvas")
 
+    # The palette's search keeps the types whose name matches, in every group.
+    search = page.get_by_label("Search nodes")
+    search.fill("flat map")
+    shown = page.locator(".palette__item").evaluate_all("items => items.map(i => i.dataset.nodeType)")
+    assert set(shown) == {"stream.flat_map", "stream.flat_map_values"}, shown
+    search.fill("")
+
     box = canvas.bounding_box()
     for node_id, node_type, (x, y) in NODES:
         item = page.locator(f'.palette__item[data-node-type="{node_type}"]')

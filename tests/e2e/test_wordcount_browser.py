@@ -86,6 +86,12 @@ def test_word_count_deploys_and_shows_live_counts(page, live_stack, artifacts) -
     assert seen.keys() & expected.keys(), seen
     assert all(0 < n <= expected[w] for w, n in seen.items() if w in expected), seen
     artifacts.screenshot(page, "node-samples")
+    # An edge's records are those its source passes on: the split lines' words.
+    page.get_by_test_id("rf__edge-e2").dispatch_event("click")
+    expect(samples).to_have_attribute("data-node", "split-words")
+    expect(rows.first).to_be_visible(timeout=30_000)
+    split = rows.evaluate_all("rows => rows.map(r => r.dataset.value)")   # text values, as they are
+    assert set(split) & set(expected), split
 
     # Interactive queries: the count store holds each word's count.
     browser = page.get_by_test_id("state-browser")
