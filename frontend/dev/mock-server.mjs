@@ -73,6 +73,8 @@ function createDeployment(versionId, body) {
     application_id: body.application_id ?? `${found.topology.slug}-${id}`,
     processing_guarantee: body.processing_guarantee ?? "at_least_once",
     replicas: body.replicas ?? 2,
+    on_error: body.on_error ?? "fail",
+    dead_letter_topic: body.on_error === "dead_letter" ? (body.dead_letter_topic ?? `${body.application_id ?? found.topology.slug}-dlq`) : "",
     desired_state: "running",
     observed_state: "starting",
     input_topics: doc.nodes.filter((n) => n.type.startsWith("source.")).flatMap((n) => n.params.topics ?? []),

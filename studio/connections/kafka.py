@@ -194,6 +194,24 @@ def create_topic(connection: Connection, name: str, partitions: int, replication
         future.result(timeout=TIMEOUT_S * 2)
 
 
+def ensure_topic(connection: Connection, name: str, partitions: int = 1) -> bool:
+    """Create topic `name` (replication: the broker's default) unless it exists; whether
+    it was created."""
+    with _admin(connection, f"create topic {name!r}") as admin:
+        future = admin.create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=-1)],
+            operation_timeout=TIMEOUT_S, request_timeout=TIMEOUT_S,
+        )[name]
+        try:
+            future.result(timeout=TIMEOUT_S * 2)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                return False
+            raise
+    return True
+
+
 def read_records(
     connection: Connection, topic: str, *, partition: int | None, offset: int | None,
     timestamp: int | None, limit: int,

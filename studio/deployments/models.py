@@ -25,12 +25,15 @@ logger = logging.getLogger(__name__)
 DesiredState = Literal["running", "stopped"]
 ObservedState = Literal["starting", "running", "stopping", "stopped", "failed"]
 ProcessingGuarantee = Literal["at_least_once", "exactly_once_v2"]
+OnError = Literal["fail", "continue", "dead_letter"]
+ON_ERROR: tuple[OnError, ...] = ("fail", "continue", "dead_letter")
 
 # Kafka topic names allow these characters, and internal topics are named
 # f"{application_id}-{store}-changelog", so the id must be a valid topic prefix.
 APPLICATION_ID_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 APPLICATION_ID_MAX = 120
 MAX_REPLICAS = 32
+TOPIC_NAME_MAX = 249  # Kafka's limit
 
 
 class InvalidTransitionError(ValueError):
@@ -66,6 +69,8 @@ class DeploymentDict(TypedDict):
     application_id: str
     processing_guarantee: ProcessingGuarantee
     replicas: int
+    on_error: OnError
+    dead_letter_topic: str        # "" unless on_error is "dead_letter"
     generation: int
     desired_state: DesiredState
     observed_state: ObservedState
@@ -172,6 +177,11 @@ class Deployment(models.Model):
         max_length=20, choices=[(g, g) for g in GUARANTEES], default="at_least_once"
     )
     replicas = models.PositiveSmallIntegerField(default=1)
+    # What a record that cannot be read or processed does (Kafka Streams' exception
+    # handlers, streams_config): stop the replica, skip it with a log line, or skip it
+    # after writing it to `dead_letter_topic` (KIP-1034) with headers naming the error.
+    on_error = models.CharField(max_length=12, choices=[(o, o) for o in ON_ERROR], default="fail")
+    dead_letter_topic = models.CharField(max_length=TOPIC_NAME_MAX, blank=True, default="")
     # Bumped by a restart: replicas started for an older generation are no longer
     # wanted, so each closes its StreamsApp (commit, leave the group) and the reconciler
     # fills the freed slot with a replica of the current generation.
@@ -248,6 +258,7 @@ class Deployment(models.Model):
         cls, version: TopologyVersion, *, connection: Connection, actor: Any, application_id: str | None = None,
         processing_guarantee: ProcessingGuarantee = "at_least_once", replicas: int = 1,
         output_topic_map: dict[str, str] | None = None, candidate_of: Deployment | None = None,
+        on_error: OnError = "fail", dead_letter_topic: str = "",
     ) -> Deployment:
         """Create a deployment of `version` that should run, and have it reconciled.
 
@@ -257,24 +268,28 @@ class Deployment(models.Model):
         problems = version.recheck()
         if any(p["severity"] == "error" for p in problems):
             raise InvalidDocumentError(problems)
+        application_id = application_id or cls.default_application_id(version)
+        dead_letter_topic = (dead_letter_topic or f"{application_id}-dlq") if on_error == "dead_letter" else ""
         with transaction.atomic():
             try:
                 with transaction.atomic():
                     deployment = cls.objects.create(
                         topology=version.topology, version=version, connection=connection,
-                        application_id=application_id or cls.default_application_id(version),
+                        application_id=application_id,
                         processing_guarantee=processing_guarantee, replicas=replicas,
+                        on_error=on_error, dead_letter_topic=dead_letter_topic,
                         desired_state="running", observed_state="starting",
                         output_topic_map=output_topic_map or {}, candidate_of=candidate_of,
                         created_by=actor if getattr(actor, "is_authenticated", False) else None,
                     )
             except IntegrityError:
                 # Another request took the same application.id between check and insert.
-                raise ApplicationIdTakenError(application_id or "") from None
+                raise ApplicationIdTakenError(application_id) from None
             AuditEvent.record(
                 actor, "deployment.create", deployment,
                 version=version.pk, connection=connection.pk, application_id=deployment.application_id,
                 processing_guarantee=processing_guarantee, replicas=replicas,
+                on_error=on_error, dead_letter_topic=deployment.dead_letter_topic,
             )
             deployment._request_reconcile()
         return deployment
@@ -436,6 +451,8 @@ class Deployment(models.Model):
             "application_id": self.application_id,
             "processing_guarantee": self.processing_guarantee,  # type: ignore[typeddict-item]
             "replicas": self.replicas,
+            "on_error": self.on_error,  # type: ignore[typeddict-item]
+            "dead_letter_topic": self.dead_letter_topic,
             "generation": self.generation,
             "desired_state": self.desired_state,  # type: ignore[typeddict-item]
             "observed_state": self.observed_state,  # type: ignore[typeddict-item]

@@ -28,9 +28,10 @@ from django.db import DatabaseError, close_old_connections, transaction
 
 from runtime import Serdes, StreamsApp
 from runtime.exec.limits import apply_memory_limit
+from studio.connections import kafka
 from studio.connections.models import ClientConfig
 from studio.deployments import heartbeats, queries, reconciler
-from studio.deployments.models import Deployment, Replica
+from studio.deployments.models import Deployment, OnError, Replica
 from studio.deployments.query_server import QueryServer
 from studio.monitoring import keys
 from studio.monitoring.connections import sync_redis
@@ -63,8 +64,20 @@ def streams_config(deployment: Deployment, *, own_process: bool = False) -> Clie
         "riffle.batch.cpu.limit.action": "exit" if own_process else "log",
         "riffle.sample.records.per.second": settings.RIFFLE_SAMPLES_PER_SECOND,
         **settings.RIFFLE_STREAMS_CONFIG,
+        # The deployment's own choice wins over RIFFLE_STREAMS_CONFIG's handlers.
+        **error_handling_config(deployment.on_error, deployment.dead_letter_topic),  # type: ignore[arg-type]
     })
     config.update(deployment.connection.streams_client_config())
+    return config
+
+
+def error_handling_config(on_error: OnError, dead_letter_topic: str) -> dict[str, str]:
+    """Kafka Streams' handler keys for a deployment's choice. The production handler
+    keeps its default (fail): a record the broker refuses is not bad input."""
+    handler = "log-and-fail" if on_error == "fail" else "log-and-continue"
+    config = {"deserialization.exception.handler": handler, "processing.exception.handler": handler}
+    if on_error == "dead_letter":
+        config["errors.dead.letter.queue.topic.name"] = dead_letter_topic
     return config
 
 
@@ -124,6 +137,8 @@ class ReplicaRunner:
                     # already uses fails the start with the reason.
                     apply_memory_limit(settings.RIFFLE_REPLICA_MEMORY_LIMIT_MB)
                 topology = deployment.compile()
+                if deployment.on_error == "dead_letter":
+                    self._ensure_dead_letter_topic(deployment)
                 on_metrics = functools.partial(self._on_metrics, publisher, replica)
                 self.app = StreamsApp(topology, streams_config(deployment, own_process=self.own_process),
                                       on_metrics=on_metrics, on_sample=feed.on_sample,
@@ -146,6 +161,20 @@ class ReplicaRunner:
             feed.on_state(final, None, self._last_error if final == "failed" else None, scope="replica")
             feed.close()
             self._cleanup(deployment.pk, replica.pk, final)
+
+    @staticmethod
+    def _ensure_dead_letter_topic(deployment: Deployment) -> None:
+        """Kafka Streams expects the dead-letter topic to exist; the studio offered one,
+        so it makes it. A cluster that cannot be asked now does not stop the start: the
+        app waits out an unreachable broker, and a dead-letter write that fails is
+        reported as a production error."""
+        topic = deployment.dead_letter_topic
+        try:
+            if kafka.ensure_topic(deployment.connection, topic):
+                logger.info("%s: created dead-letter topic %s", deployment.application_id, topic)
+        except kafka.KafkaCallError as exc:
+            logger.warning("%s: cannot make sure dead-letter topic %s exists: %s",
+                           deployment.application_id, topic, exc)
 
     @staticmethod
     def _on_state(feed: LiveFeed, app: Any, new: str, old: str) -> None:

@@ -8,10 +8,12 @@ from rest_framework import serializers
 
 from studio.api import MAX_ID
 from studio.connections.models import Connection
+from studio.connections.serializers import TOPIC_NAME_RE
 from studio.deployments.models import (
     APPLICATION_ID_MAX,
     APPLICATION_ID_RE,
     MAX_REPLICAS,
+    ON_ERROR,
     Deployment,
 )
 from studio.topologies.models import TopologyVersion
@@ -34,6 +36,17 @@ class NewDeployment(serializers.Serializer):
         choices=Deployment.GUARANTEES, default="at_least_once"
     )
     replicas = serializers.IntegerField(min_value=1, max_value=MAX_REPLICAS, default=1)
+    on_error = serializers.ChoiceField(
+        choices=ON_ERROR, default="fail",
+        help_text="a record that cannot be deserialized or processed: 'fail' stops the replica "
+                  "(Kafka Streams' default), 'continue' skips it with a log line, 'dead_letter' "
+                  "skips it after writing it to dead_letter_topic with headers naming the error",
+    )
+    dead_letter_topic = serializers.RegexField(
+        TOPIC_NAME_RE, required=False,
+        error_messages={"invalid": "Use 1 to 249 letters, digits, '.', '_' and '-'."},
+        help_text="the dead-letter topic (on_error 'dead_letter'); default <application_id>-dlq",
+    )
 
     def validate_version(self, value: int) -> TopologyVersion:
         # Versions of workspaces the user is not in do not exist, as far as they can tell.
@@ -45,6 +58,13 @@ class NewDeployment(serializers.Serializer):
         return version
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("dead_letter_topic") and attrs["on_error"] != "dead_letter":
+            raise serializers.ValidationError({"dead_letter_topic": [
+                "A dead-letter topic is used only with on_error 'dead_letter'."
+            ]})
+        return self._connection(attrs)
+
+    def _connection(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # A deployment runs on a connection of its topology's workspace: one elsewhere
         # does not exist, as far as this deployment can tell.
         workspace = attrs["version"].topology.workspace

@@ -57,6 +57,7 @@ def deployment_list(request: Request) -> Response:
             data["version"], connection=data["connection"], actor=request.user,
             application_id=data.get("application_id"),
             processing_guarantee=data["processing_guarantee"], replicas=data["replicas"],
+            on_error=data["on_error"], dead_letter_topic=data.get("dead_letter_topic", ""),
         )
     except ApplicationIdTakenError as exc:
         raise ProblemsError(str(exc), [problem(str(exc), path="application_id")]) from None

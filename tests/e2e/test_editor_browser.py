@@ -266,11 +266,19 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     expect(page.get_by_test_id("version-diff").first).to_contain_text("params.predicate")
 
     page.get_by_role("button", name=re.compile(r"^deploy", re.I)).click()
-    # The deploy dialog: the studio's one connection is preselected; the defaults run it.
+    # The deploy dialog: the studio's one connection is preselected; bad records are to
+    # go to a dead-letter topic of our naming (the replica makes it).
+    page.get_by_role("radio", name=re.compile("^Dead-letter topic")).check()
+    page.get_by_label("Dead-letter topic", exact=True).fill(f"editor-dlq-{run}")
     page.get_by_test_id("deploy-submit").click()
     page.wait_for_url(re.compile(r"/deployments/\d+"), timeout=30_000)
+    expect(page.get_by_test_id("on-error")).to_have_text(f"bad records to editor-dlq-{run}")
     state = page.locator('[data-testid="deployment-state"]')
     expect(state).to_have_attribute("data-observed", "running", timeout=90_000)
+    from confluent_kafka.admin import AdminClient
+
+    assert f"editor-dlq-{run}" in AdminClient({"bootstrap.servers": live_stack.kafka_bootstrap}).list_topics(
+        timeout=10).topics, "the replica did not make the dead-letter topic"
     produce(live_stack.kafka_bootstrap, input_topic, lines)
     shown = wait_for_counts(page, output_topic, expected)
     artifacts.screenshot(page, "counts")

@@ -11,6 +11,7 @@ import {
   type FieldErrors,
   GUARANTEES,
   MAX_REPLICAS,
+  ON_ERROR_CHOICES,
   MIN_REPLICAS,
   buildDeployRequest,
   defaultApplicationId,
@@ -30,7 +31,14 @@ export interface DeployDialogProps {
   onDeployed(deployment: DeploymentRecord): void;
 }
 
-const INITIAL: DeployForm = { connection: "", applicationId: "", guarantee: "at_least_once", replicas: "1" };
+const INITIAL: DeployForm = {
+  connection: "",
+  applicationId: "",
+  guarantee: "at_least_once",
+  replicas: "1",
+  onError: "fail",
+  deadLetterTopic: "",
+};
 
 type Connections =
   | { state: "loading" }
@@ -63,6 +71,8 @@ export function DeployDialog({
     applicationId: useId(),
     guarantee: useId(),
     replicas: useId(),
+    onError: useId(),
+    deadLetter: useId(),
     denied: useId(),
   };
 
@@ -238,25 +248,15 @@ export function DeployDialog({
           <FieldError id={`${ids.applicationId}-error`} messages={errors.application_id} />
         </div>
 
-        <fieldset className="deploy-field" aria-describedby={errors.processing_guarantee ? `${ids.guarantee}-error` : undefined}>
-          <legend className="deploy-field__label">Processing guarantee</legend>
-          {GUARANTEES.map((g) => (
-            <label key={g.value} className="deploy-choice">
-              <input
-                type="radio"
-                name="processing_guarantee"
-                value={g.value}
-                checked={form.guarantee === g.value}
-                onChange={() => update("guarantee", g.value)}
-              />
-              <span>
-                <span className="deploy-choice__label">{g.label}</span>
-                <span className="deploy-choice__help">{g.help}</span>
-              </span>
-            </label>
-          ))}
-          <FieldError id={`${ids.guarantee}-error`} messages={errors.processing_guarantee} />
-        </fieldset>
+        <RadioChoices
+          legend="Processing guarantee"
+          name="processing_guarantee"
+          choices={GUARANTEES}
+          value={form.guarantee}
+          onChange={(value) => update("guarantee", value)}
+          errorId={`${ids.guarantee}-error`}
+          errors={errors.processing_guarantee}
+        />
 
         <div className="deploy-field">
           <label htmlFor={ids.replicas} className="deploy-field__label">
@@ -281,6 +281,38 @@ export function DeployDialog({
           </p>
           <FieldError id={`${ids.replicas}-error`} messages={errors.replicas} />
         </div>
+
+        <RadioChoices
+          legend="A record that cannot be read or processed"
+          name="on_error"
+          choices={ON_ERROR_CHOICES}
+          value={form.onError}
+          onChange={(value) => update("onError", value)}
+          errorId={`${ids.onError}-error`}
+          errors={errors.on_error}
+        />
+
+        {form.onError === "dead_letter" && (
+          <div className="deploy-field">
+            <label htmlFor={ids.deadLetter} className="deploy-field__label">
+              Dead-letter topic
+            </label>
+            <input
+              id={ids.deadLetter}
+              className="input"
+              value={form.deadLetterTopic}
+              onChange={(e) => update("deadLetterTopic", e.target.value)}
+              placeholder={`${form.applicationId.trim() || defaultApplicationId(topologyName, versionNumber)}-dlq`}
+              spellCheck={false}
+              aria-invalid={Boolean(errors.dead_letter_topic)}
+              aria-describedby={describe(ids.deadLetter, errors.dead_letter_topic, true)}
+            />
+            <p id={`${ids.deadLetter}-help`} className="deploy-field__help">
+              Made when the deployment starts if it does not exist. Left empty: <code>&lt;application.id&gt;-dlq</code>.
+            </p>
+            <FieldError id={`${ids.deadLetter}-error`} messages={errors.dead_letter_topic} />
+          </div>
+        )}
 
         {(message || other.length > 0) && (
           <div className="inline-error deploy-dialog__errors" role="alert">
@@ -318,6 +350,40 @@ export function DeployDialog({
         </footer>
       </form>
     </dialog>
+  );
+}
+
+function RadioChoices<T extends string>({
+  legend,
+  name,
+  choices,
+  value,
+  onChange,
+  errorId,
+  errors,
+}: {
+  legend: string;
+  name: string;
+  choices: ReadonlyArray<{ value: T; label: string; help: string }>;
+  value: T;
+  onChange(value: T): void;
+  errorId: string;
+  errors: string[] | undefined;
+}) {
+  return (
+    <fieldset className="deploy-field" aria-describedby={errors ? errorId : undefined}>
+      <legend className="deploy-field__label">{legend}</legend>
+      {choices.map((c) => (
+        <label key={c.value} className="deploy-choice">
+          <input type="radio" name={name} value={c.value} checked={value === c.value} onChange={() => onChange(c.value)} />
+          <span>
+            <span className="deploy-choice__label">{c.label}</span>
+            <span className="deploy-choice__help">{c.help}</span>
+          </span>
+        </label>
+      ))}
+      <FieldError id={errorId} messages={errors} />
+    </fieldset>
   );
 }
 

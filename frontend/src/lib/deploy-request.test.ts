@@ -6,13 +6,15 @@ const form = (overrides: Partial<DeployForm> = {}): DeployForm => ({
   applicationId: "",
   guarantee: "at_least_once",
   replicas: "1",
+  onError: "fail",
+  deadLetterTopic: "",
   ...overrides,
 });
 
 describe("buildDeployRequest", () => {
   it("sends numbers as numbers and leaves out an empty application.id (the server names it)", () => {
     expect(buildDeployRequest(12, form({ replicas: "4", guarantee: "exactly_once_v2" }))).toEqual({
-      body: { version: 12, connection: 3, processing_guarantee: "exactly_once_v2", replicas: 4 },
+      body: { version: 12, connection: 3, processing_guarantee: "exactly_once_v2", replicas: 4, on_error: "fail" },
       errors: null,
     });
   });
@@ -67,5 +69,29 @@ describe("defaultApplicationId", () => {
 
   it("has a fallback for a name with nothing left to slug", () => {
     expect(defaultApplicationId("☃", 1)).toBe("riffle-topology-v1");
+  });
+});
+
+describe("what a bad record does", () => {
+  it("sends the choice, and a dead-letter topic only with the dead-letter choice", () => {
+    expect(buildDeployRequest(1, form({ onError: "continue", deadLetterTopic: "left.over" })).body).toEqual({
+      version: 1, connection: 3, processing_guarantee: "at_least_once", replicas: 1, on_error: "continue",
+    });
+    expect(buildDeployRequest(1, form({ onError: "dead_letter", deadLetterTopic: " bad.words " })).body).toMatchObject({
+      on_error: "dead_letter", dead_letter_topic: "bad.words",
+    });
+    // left empty, the server names it <application.id>-dlq
+    expect(buildDeployRequest(1, form({ onError: "dead_letter" })).body).not.toHaveProperty("dead_letter_topic");
+  });
+
+  it("refuses a topic name Kafka would refuse, under its field", () => {
+    expect(buildDeployRequest(1, form({ onError: "dead_letter", deadLetterTopic: "no spaces" })).errors).toEqual({
+      dead_letter_topic: ["Use 1 to 249 letters, digits, '.', '_' and '-'."],
+    });
+  });
+
+  it("puts the server's dead-letter problems under that field", () => {
+    const mapped = mapProblems([{ message: "Use 1 to 249 ...", path: "dead_letter_topic", severity: "error" } as never]);
+    expect(mapped.fields.dead_letter_topic).toEqual(["Use 1 to 249 ..."]);
   });
 });

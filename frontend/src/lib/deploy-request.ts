@@ -1,6 +1,7 @@
 // The deploy dialog's form: turning its fields into the body of POST /api/deployments/
 // and the API's problems back into messages under each field. Pure functions, no React.
 import type { Problem } from "../types/document";
+import type { OnError } from "../types/api";
 import type { NewDeploymentBody, ProcessingGuarantee } from "../types/dashboard";
 
 export const MIN_REPLICAS = 1;
@@ -22,13 +23,41 @@ export const GUARANTEES: ReadonlyArray<{ value: ProcessingGuarantee; label: stri
   },
 ];
 
-export type DeployField = "connection" | "application_id" | "processing_guarantee" | "replicas";
+export const ON_ERROR_CHOICES: ReadonlyArray<{ value: OnError; label: string; help: string }> = [
+  {
+    value: "fail",
+    label: "Stop",
+    help: "The replica stops with the error (Kafka Streams' default): nothing is skipped unseen.",
+  },
+  {
+    value: "continue",
+    label: "Skip and log",
+    help: "The record is skipped; the dashboard lists it with its error.",
+  },
+  {
+    value: "dead_letter",
+    label: "Dead-letter topic",
+    help: "The record is skipped after being written, as read, to a topic with headers naming the error.",
+  },
+];
+/** studio.connections.serializers.TOPIC_NAME_RE. */
+export const TOPIC_NAME_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
+
+export type DeployField =
+  | "connection"
+  | "application_id"
+  | "processing_guarantee"
+  | "replicas"
+  | "on_error"
+  | "dead_letter_topic";
 
 export const DEPLOY_FIELDS: readonly DeployField[] = [
   "connection",
   "application_id",
   "processing_guarantee",
   "replicas",
+  "on_error",
+  "dead_letter_topic",
 ];
 
 export interface DeployForm {
@@ -38,6 +67,9 @@ export interface DeployForm {
   guarantee: ProcessingGuarantee;
   /** As typed in the number input. */
   replicas: string;
+  onError: OnError;
+  /** As typed; empty: the server names it "<application.id>-dlq". */
+  deadLetterTopic: string;
 }
 
 export type FieldErrors = Partial<Record<DeployField, string[]>>;
@@ -75,14 +107,23 @@ export function buildDeployRequest(
   if (!GUARANTEES.some((g) => g.value === form.guarantee)) {
     errors.processing_guarantee = ["Choose at least once or exactly once (v2)."];
   }
+  if (!ON_ERROR_CHOICES.some((c) => c.value === form.onError)) {
+    errors.on_error = ["Choose what a bad record does."];
+  }
+  const deadLetterTopic = form.onError === "dead_letter" ? form.deadLetterTopic.trim() : "";
+  if (deadLetterTopic && !TOPIC_NAME_PATTERN.test(deadLetterTopic)) {
+    errors.dead_letter_topic = ["Use 1 to 249 letters, digits, '.', '_' and '-'."];
+  }
   if (Object.keys(errors).length > 0) return { body: null, errors };
   const body: NewDeploymentBody = {
     version: versionId,
     connection,
     processing_guarantee: form.guarantee,
     replicas,
+    on_error: form.onError,
   };
   if (applicationId) body.application_id = applicationId;
+  if (deadLetterTopic) body.dead_letter_topic = deadLetterTopic;
   return { body, errors: null };
 }
 

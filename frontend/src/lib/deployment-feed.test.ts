@@ -15,6 +15,8 @@ const deployment = (observed: Deployment["observed_state"]): Deployment => ({
   version_number: 2,
   application_id: "wc",
   processing_guarantee: "at_least_once",
+  on_error: "fail",
+  dead_letter_topic: "",
   replicas: 1,
   desired_state: "running",
   observed_state: observed,

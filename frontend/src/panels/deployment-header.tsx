@@ -32,6 +32,14 @@ export function DeploymentHeader({ topologyName }: { topologyName: string | null
           <Dot />
           <span>{deployment.processing_guarantee.replace(/_/g, " ")}</span>
           <Dot />
+          <span title="What a record that cannot be read or processed does" data-testid="on-error">
+            {deployment.on_error === "dead_letter"
+              ? `bad records to ${deployment.dead_letter_topic}`
+              : deployment.on_error === "continue"
+                ? "bad records skipped"
+                : "stops on a bad record"}
+          </span>
+          <Dot />
           <span data-testid="desired-replicas" data-replicas={deployment.replicas}>
             {deployment.replicas} replica{deployment.replicas === 1 ? "" : "s"}
           </span>

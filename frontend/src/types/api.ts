@@ -55,6 +55,7 @@ export interface TopologyDetail {
 }
 
 export type DesiredState = "running" | "stopped";
+export type OnError = "fail" | "continue" | "dead_letter";
 export type ObservedState = "starting" | "running" | "stopping" | "stopped" | "failed";
 
 export interface Deployment {
@@ -65,6 +66,10 @@ export interface Deployment {
   application_id: string;
   processing_guarantee: string;
   replicas: number;
+  /** What a record that cannot be read or processed does. */
+  on_error: OnError;
+  /** Where on_error "dead_letter" writes such records; "" otherwise. */
+  dead_letter_topic: string;
   desired_state: DesiredState;
   observed_state: ObservedState;
   input_topics: string[];

@@ -1,6 +1,6 @@
 // Payloads the dashboard reads beyond src/types/api.ts and src/types/metrics.ts; see
 // docs/internals.md ("Studio HTTP API", "Engine ↔ studio").
-import type { Deployment } from "./api";
+import type { Deployment, OnError } from "./api";
 import type { Problem } from "./document";
 
 export type { Role } from "./api";
@@ -37,6 +37,9 @@ export interface NewDeploymentBody {
   application_id?: string;
   processing_guarantee: ProcessingGuarantee;
   replicas: number;
+  on_error: OnError;
+  /** Only with on_error "dead_letter"; left out: "<application.id>-dlq". */
+  dead_letter_topic?: string;
 }
 
 /** The API's error body. */

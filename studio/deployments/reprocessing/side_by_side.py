@@ -102,6 +102,8 @@ def create_side_by_side(original: Deployment, version: Any, target: ResetTarget,
             candidate = Deployment.create_running(
                 version, connection=original.connection, actor=actor, application_id=app_id, processing_guarantee=original.processing_guarantee,  # type: ignore[arg-type]
                 replicas=original.replicas, output_topic_map=outputs, candidate_of=original,
+                # its own dead-letter topic (<its application.id>-dlq), as it has its own outputs
+                on_error=original.on_error,  # type: ignore[arg-type]
             )
         except ApplicationIdTakenError:
             # A unique constraint refused it: the id, or a candidate created meanwhile.

@@ -8,6 +8,7 @@ from django.test import Client
 
 from studio.connections.models import Connection
 from studio.deployments.models import AuditEvent, Deployment
+from studio.deployments.runner import streams_config
 from studio.topologies.models import TopologyVersion
 
 
@@ -102,3 +103,43 @@ def test_a_version_the_engine_cannot_run_is_refused_with_its_problems(
 def test_anonymous_is_refused(anonymous: Client, wordcount_v1: TopologyVersion) -> None:
     assert deploy(anonymous, {"version": wordcount_v1.pk}).status_code == 401
     assert Deployment.objects.count() == 0
+
+
+def test_bad_records_stop_the_replica_unless_the_deploy_says_otherwise(
+    api: Client, wordcount_v1: TopologyVersion, settings: Any
+) -> None:
+    # an operator's default for every deployment does not decide: the deployment's choice does
+    settings.RIFFLE_STREAMS_CONFIG = {"deserialization.exception.handler": "log-and-continue"}
+    plain = deploy(api, {"version": wordcount_v1.pk}).json()
+    assert (plain["on_error"], plain["dead_letter_topic"]) == ("fail", "")
+    skip = deploy(api, {"version": wordcount_v1.pk, "on_error": "continue"}).json()
+    dlq = deploy(api, {"version": wordcount_v1.pk, "application_id": "wc-dlq", "on_error": "dead_letter"}).json()
+    assert (dlq["on_error"], dlq["dead_letter_topic"]) == ("dead_letter", "wc-dlq-dlq")
+    named = deploy(api, {"version": wordcount_v1.pk, "on_error": "dead_letter", "dead_letter_topic": "bad.words"}).json()
+    assert named["dead_letter_topic"] == "bad.words"
+
+    def handlers(body: dict[str, Any]) -> tuple[Any, ...]:
+        config = streams_config(Deployment.objects.get(pk=body["id"]))
+        return (config.get("deserialization.exception.handler"), config.get("processing.exception.handler"),
+                config.get("errors.dead.letter.queue.topic.name"))
+
+    # Kafka Streams' own names for the built-in handlers, and KIP-1034's dead-letter key
+    assert handlers(plain) == ("log-and-fail", "log-and-fail", None)
+    assert handlers(skip) == ("log-and-continue", "log-and-continue", None)
+    assert handlers(dlq) == ("log-and-continue", "log-and-continue", "wc-dlq-dlq")
+    assert handlers(named)[2] == "bad.words"
+    event = AuditEvent.objects.filter(verb="deployment.create", object_id=str(dlq["id"])).get()
+    assert (event.data["on_error"], event.data["dead_letter_topic"]) == ("dead_letter", "wc-dlq-dlq")
+
+
+def test_a_dead_letter_topic_needs_the_dead_letter_choice_and_a_topic_name(
+    api: Client, wordcount_v1: TopologyVersion
+) -> None:
+    response = deploy(api, {"version": wordcount_v1.pk, "dead_letter_topic": "bad"})
+    assert response.status_code == 400
+    assert "on_error 'dead_letter'" in json.dumps(response.json())
+    response = deploy(api, {"version": wordcount_v1.pk, "on_error": "dead_letter", "dead_letter_topic": "no spaces"})
+    assert response.status_code == 400
+    assert [p["path"] for p in response.json()["problems"]] == ["dead_letter_topic"]
+    assert deploy(api, {"version": wordcount_v1.pk, "on_error": "skip"}).status_code == 400
+    assert not Deployment.objects.exists()

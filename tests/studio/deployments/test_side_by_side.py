@@ -159,6 +159,17 @@ def test_a_candidate_gets_its_own_group_output_topics_and_starting_offsets(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_candidate_handles_bad_records_as_the_original_does_into_its_own_dead_letter_topic(
+    api: Client, wc: WordCount,
+) -> None:
+    Deployment.objects.filter(pk=wc.original.pk).update(on_error="dead_letter", dead_letter_topic="live-dlq")
+    response = side_by_side(api, wc.original, {"version": wc.v2.pk})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    # its dead letters must not mix with the live deployment's, as its outputs do not
+    assert (body["on_error"], body["dead_letter_topic"]) == ("dead_letter", f"{body['application_id']}-dlq")
+
+
 def test_the_comparison_counts_equal_differing_and_one_sided_keys(
     api: Client, wc: WordCount, kafka_bootstrap: str,
 ) -> None:

@@ -1,5 +1,7 @@
 """A real replica (ReplicaRunner, in-process) on a real broker relays record samples,
-record errors and status changes to a websocket client of its deployment."""
+record errors and status changes to a websocket client of its deployment; a deployment
+whose bad records go to a dead-letter topic gets that topic made, and the record lands
+there with Kafka Streams' error headers (KIP-1034)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import redis
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from confluent_kafka import Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 from django.contrib.auth.models import User
 
+from runtime.exec.dead_letter import HEADER_MESSAGE, HEADER_OFFSET, HEADER_PARTITION, HEADER_TOPIC
 from studio.connections.models import Connection
 from studio.deployments.models import Deployment, Replica
 from studio.deployments.runner import ReplicaRunner
@@ -47,6 +50,23 @@ async def frames_until(communicator: WebsocketCommunicator, done: Callable[[list
     return frames
 
 
+def read_all(bootstrap: str, topic: str) -> list[Any]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{topic}", "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False, "enable.partition.eof": True})
+    try:
+        consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        messages: list[Any] = []
+        while True:
+            message = consumer.poll(10)
+            assert message is not None, f"no end of {topic} within 10 s"
+            if message.error() is not None:
+                assert message.error().code() == KafkaError._PARTITION_EOF, message.error()
+                return messages
+            messages.append(message)
+    finally:
+        consumer.close()
+
+
 def samples_of(frames: list[dict[str, Any]], node: str) -> list[dict[str, Any]]:
     return [f["sample"] for f in frames if f["type"] == "sample" and f["sample"]["node"] == node]
 
@@ -57,7 +77,8 @@ async def test_a_running_replica_relays_samples_errors_and_status(
     wordcount_document: dict[str, Any], team: Workspace, broker_connection: Connection,
 ) -> None:
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_bootstrap
-    settings.RIFFLE_STREAMS_CONFIG = {"deserialization.exception.handler": "log-and-continue"}
+    # The deployment's choice wins over the operator's default for every deployment.
+    settings.RIFFLE_STREAMS_CONFIG = {"deserialization.exception.handler": "log-and-fail"}
     assert settings.RIFFLE_SAMPLES_PER_SECOND == 2   # the studio's default
     lines, counts = create_topic("lines"), create_topic("counts")
     document = with_topics(wordcount_document, lines, counts)
@@ -66,10 +87,12 @@ async def test_a_running_replica_relays_samples_errors_and_status(
     def make() -> tuple[Deployment, Replica]:
         version = Topology.objects.create(workspace=team, name=unique_name("wc")).add_version(document)
         deployment = Deployment.create_running(version, connection=broker_connection, actor=alice,
-                                               application_id=unique_name("wc-app"))
+                                               application_id=unique_name("wc-app"), on_error="dead_letter")
         return deployment, Replica.objects.create(deployment=deployment, index=0, celery_task_id="in-process")
 
     deployment, replica = await make()
+    dead_letters = f"{deployment.application_id}-dlq"
+    assert deployment.dead_letter_topic == dead_letters
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
     for key, value in RECORDS:
         producer.produce(lines, key=key, value=value)
@@ -101,9 +124,15 @@ async def test_a_running_replica_relays_samples_errors_and_status(
     errors = [f["error"] for f in frames if f["type"] == "error"]
     for error in errors:
         assert (error["node"], error["topic"], error["partition"], error["offset"], error["key"],
-                error["value"], error["decision"], error["kind"]) == (
-            "lines", lines, 0, 1, "1", "base64://4=", "continued", "DeserializationError")
+                error["value"], error["decision"], error["kind"], error["dead_letter_topic"]) == (
+            "lines", lines, 0, 1, "1", "base64://4=", "dlq", "DeserializationError", dead_letters)
         assert "UTF-8" in error["message"]
+    # The replica made the dead-letter topic; the poison record is there as it was read.
+    dead = read_all(kafka_bootstrap, dead_letters)
+    assert dead and {(m.key(), m.value()) for m in dead} == {(b"1", b"\xff\xfe")}
+    headers = dict(dead[0].headers() or [])
+    assert headers[HEADER_TOPIC] == lines.encode() and headers[HEADER_OFFSET] == b"1"
+    assert headers[HEADER_PARTITION] == b"0" and b"UTF-8" in headers[HEADER_MESSAGE]
     # Source samples are the records produced, at their offsets (2 a second at most,
     # so perhaps not all three; the poison one never).
     produced = {0: ("0", "hello kafka"), 2: ("2", "hello streams")}
