@@ -283,6 +283,28 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     shown = wait_for_counts(page, output_topic, expected)
     artifacts.screenshot(page, "counts")
     assert shown == dict(expected)
+
+    # A line that is not UTF-8: the source cannot read it, so it goes to the dead-letter
+    # topic; the errors panel lists it, the source node is marked, the counts go on.
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": live_stack.kafka_bootstrap})
+    producer.produce(input_topic, key=b"poison", value=b"\xff\xfe")
+    assert producer.flush(30) == 0
+    error = page.get_by_test_id("record-error")
+    expect(error.first).to_be_visible(timeout=60_000)
+    expect(error.first).to_contain_text("UTF-8")
+    expect(error.first).not_to_contain_text("SerializationError: SerializationError")   # said once
+    expect(error.first).to_contain_text(input_topic)
+    expect(node(page, "stream").get_by_test_id("node-errors")).to_be_visible()
+    artifacts.screenshot(page, "poison-record")
+    error.first.get_by_role("link", name=f"open editor-dlq-{run}").click()
+    page.wait_for_url(re.compile(r"/topics\?"))
+    page.get_by_role("form", name="Read records").get_by_role("button", name="Read").click()
+    dead = page.get_by_test_id("topic-record")
+    expect(dead).to_have_count(1, timeout=20_000)
+    expect(dead).to_contain_text("poison")
+    artifacts.screenshot(page, "dead-letter-topic")
     errors = [line for line in artifacts.console if line.startswith(("[error]", "[pageerror]"))]
     assert errors == [], errors
 

@@ -45,7 +45,8 @@ export function ErrorsPanel() {
                   <span className="muted"> · {formatClock(e.at)}</span>
                 </p>
                 <p className="error-list__message">
-                  {e.type ? `${e.type}: ` : ""}
+                  {/* a message that already starts with its type is not prefixed again */}
+                  {e.type && !e.message.startsWith(`${e.type}:`) ? `${e.type}: ` : ""}
                   {e.message}
                 </p>
                 <p className="muted error-list__record">
