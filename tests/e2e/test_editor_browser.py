@@ -129,6 +129,11 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     expect(node(page, "filter-2")).to_have_count(0)
     artifacts.screenshot(page, "connected")
 
+    # The problems list (the source has no topic yet): a click shows that node's properties.
+    page.get_by_role("tab", name=re.compile("^Problems")).click()
+    page.get_by_test_id("problems").locator('button[title="Show node stream"]').first.click(timeout=15_000)
+    expect(page.locator('[data-testid="properties"] code').first).to_have_text("stream")
+
     props = select(page, "stream")
     # Topics needs one item at least, so the form starts with one empty item.
     expect(props.locator("input[list]")).to_have_count(1)
@@ -195,6 +200,13 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     page.get_by_label("Timestamp step between records (ms)").fill("500")
     page.get_by_role("button", name="Run test").click()
     expect(bench.get_by_test_id("test-bench-stream-time")).to_have_text(str(1000 + 500 * (len(lines) - 1)))
+    # Records uploaded as JSON lines are added; a timestamp given is kept (stream time 9000).
+    upload = artifacts.directory / "more.jsonl"
+    upload.write_text('{"value": "extra words here", "timestamp": 9000}\n')
+    page.get_by_label("Upload JSON lines").set_input_files(str(upload))
+    expect(bench.get_by_role("status")).to_contain_text("Added more.jsonl")
+    page.get_by_role("button", name="Run test").click()
+    expect(bench.get_by_test_id("test-bench-stream-time")).to_have_text("9000")
     page.get_by_role("tab", name="Properties").click()
 
     page.get_by_role("button", name="Save version").click()
@@ -215,6 +227,18 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     assert {n["id"] for n in exported["nodes"]} == {n for n, _, _ in NODES} | {"topic"}
     assert len(exported["edges"]) == len(EDGES) + 1
     artifacts.screenshot(page, "saved")
+    # Importing a document replaces the draft, as one step that Undo takes back.
+    next(n for n in exported["nodes"] if n["id"] == "filter")["label"] = "Long words"
+    imported = artifacts.directory / "imported.json"
+    imported.write_text(json.dumps(exported))
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Import a document").click()
+    chooser.value.set_files(str(imported))
+    expect(node(page, "filter")).to_contain_text("Long words")
+    expect(status).to_contain_text("unsaved")
+    page.get_by_role("button", name="Undo").click()
+    expect(node(page, "filter")).not_to_contain_text("Long words")
+    expect(status).not_to_contain_text("unsaved")
 
     # Version 2 changes one param; the history shows it, and marks the node on the canvas.
     props = select(page, "filter")
