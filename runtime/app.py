@@ -105,6 +105,9 @@ class StreamsApp:
         self._lock = threading.RLock()
         self._report_lock = threading.Lock()
         self._state = AppState.CREATED
+        # Epoch ms of the last state change: how long a REBALANCING has lasted shows
+        # a consumer group that does not settle.
+        self._state_since = now_ms()
         self._error: BaseException | None = None
         self._app_errors: list[dict[str, Any]] = []
         self._threads: list[StreamThread] = []
@@ -502,6 +505,7 @@ class StreamsApp:
     def _set_state(self, new: str) -> None:
         old, self._state = self._state, new
         if old != new:
+            self._state_since = now_ms()
             logger.info("%s: state %s -> %s", self.application_id, old, new)
             listener = self._state_listener
             if listener is not None:
@@ -514,7 +518,8 @@ class StreamsApp:
 
     def _snapshot(self, advance: bool = True) -> dict[str, Any]:
         parts = [p for p in (t.metrics.part() for t in list(self._threads)) if p is not None]
-        snapshot = self._aggregator.snapshot(self._state, parts, self._app_errors, advance=advance)
+        snapshot = self._aggregator.snapshot(self._state, parts, self._app_errors, advance=advance,
+                                             state_since=self._state_since)
         standbys = self._standby_updater
         if standbys is not None:
             snapshot["standby"] = standbys.metrics()

@@ -248,8 +248,10 @@ class MetricsAggregator:
         self._previous: tuple[float, dict[tuple[str, str], float]] | None = None
 
     def snapshot(self, state: str, parts: Sequence[Mapping[str, Any]],
-                 extra_errors: Sequence[Mapping[str, Any]] = (), *, advance: bool = True) -> dict[str, Any]:
-        """Merge ``parts``; ``advance`` makes this snapshot the base of the next rates."""
+                 extra_errors: Sequence[Mapping[str, Any]] = (), *, advance: bool = True,
+                 state_since: int | None = None) -> dict[str, Any]:
+        """Merge ``parts``; ``advance`` makes this snapshot the base of the next rates.
+        ``state_since``: epoch ms when the app entered ``state``."""
         tasks: list[str] = []
         nodes: dict[str, dict[str, float]] = {}
         partitions: list[dict[str, Any]] = []
@@ -295,6 +297,7 @@ class MetricsAggregator:
             "application_id": self._application_id,
             "timestamp": now_ms(),
             "state": state,
+            "state_since": state_since,
             "tasks": sorted(tasks, key=_task_sort_key),
             "nodes": nodes,
             "partitions": partitions,

@@ -6,6 +6,7 @@ import { paths } from "../lib/routes";
 import { useDeploymentStore } from "../store/deployment-context";
 import type { Deployment } from "../types/api";
 import { BrokerStatus } from "./broker-status";
+import { RebalanceStatus } from "./rebalance-status";
 import { ConnectionStatus } from "./connection-status";
 import { DeploymentControls } from "./deployment-controls";
 
@@ -87,6 +88,7 @@ export function DeploymentHeader({ topologyName }: { topologyName: string | null
         <ConnectionStatus />
       </div>
       <BrokerStatus />
+      <RebalanceStatus />
       <LastError deployment={deployment} />
     </header>
   );

@@ -49,6 +49,8 @@ export interface MetricsSnapshot {
   application_id: string;
   timestamp: number;
   state: AppState | string;
+  /** When the app entered `state` (epoch ms); absent from engines before it was added. */
+  state_since?: number | null;
   tasks: string[];
   nodes: Record<string, Record<string, number | null>>;
   partitions: PartitionLag[];

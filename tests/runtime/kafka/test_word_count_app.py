@@ -183,6 +183,11 @@ def test_metrics_snapshots_report_lag_rates_samples_and_totals(
     running = [s for s in snapshots if s["state"] == "RUNNING" and s["partitions"]]
     last = [s for s in running if settled(s)][-1]
     assert last["application_id"] == app_id
+    # state_since: when the app entered the state it reports (epoch ms), the same for
+    # every snapshot of one stay in it, so a long REBALANCING shows
+    assert all(s["state_since"] <= s["timestamp"] for s in snapshots)
+    assert len({s["state_since"] for s in running}) == 1
+    assert snapshots[-1]["state_since"] >= running[-1]["state_since"]
     assert last["tasks"] == ["0_0", "0_1", "1_0", "1_1"]
 
     source = "KSTREAM-SOURCE-0000000000"
