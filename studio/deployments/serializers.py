@@ -58,9 +58,15 @@ class NewDeployment(serializers.Serializer):
         return version
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("dead_letter_topic") and attrs["on_error"] != "dead_letter":
+        dead = attrs.get("dead_letter_topic")
+        if dead and attrs["on_error"] != "dead_letter":
             raise serializers.ValidationError({"dead_letter_topic": [
                 "A dead-letter topic is used only with on_error 'dead_letter'."
+            ]})
+        if dead and dead in attrs["version"].input_topics():
+            # the app would read its failures back, and fail on them again, for ever
+            raise serializers.ValidationError({"dead_letter_topic": [
+                f"{dead!r} is an input topic of this version: its dead letters would be read again."
             ]})
         return self._connection(attrs)
 

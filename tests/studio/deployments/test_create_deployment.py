@@ -142,4 +142,9 @@ def test_a_dead_letter_topic_needs_the_dead_letter_choice_and_a_topic_name(
     assert response.status_code == 400
     assert [p["path"] for p in response.json()["problems"]] == ["dead_letter_topic"]
     assert deploy(api, {"version": wordcount_v1.pk, "on_error": "skip"}).status_code == 400
+    # its own input: each failing record would be read back and fail again
+    response = deploy(api, {"version": wordcount_v1.pk, "on_error": "dead_letter",
+                            "dead_letter_topic": wordcount_v1.input_topics()[0]})
+    assert response.status_code == 400
+    assert "input topic" in response.json()["problems"][0]["message"]
     assert not Deployment.objects.exists()
