@@ -42,6 +42,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mar
 
 KILLS = 5
 CHUNK_LINES = 300
+TRICKLE_S = 0.05
 
 
 @pytest.fixture
@@ -71,6 +72,15 @@ def _window_counts(records: list[Any], start: dict[int, int], end: dict[int, int
             else:
                 out[r.key.decode()] += 1
     return out
+
+
+def _checkpointed(redis: str, app_id: str) -> bool:
+    checkpoints = RedisCheckpointStore(redis)
+    try:
+        found = [checkpoints.load(app_id, "counts", p) for p in range(2)]
+    finally:
+        checkpoints.close()
+    return any(c is not None and c.offset > 0 for c in found)
 
 
 def _config(bootstrap: str, app_id: str, redis: str) -> dict[str, Any]:
@@ -104,14 +114,28 @@ def _crash_and_recover(bootstrap: str, create_topic: Callable[..., str], app_id:
         for k in range(KILLS):
             instance = Instance(config, lines_topic, counts_topic).start()
             instances.append(instance)
-            # The kill lands while this chunk is being processed: once the instance owns
-            # its tasks (restored both stores), at a random moment within 1.5 s.
+            # The chunk is sent once the instance owns its tasks (restored both stores).
             wait_until(lambda: len(instance.restores()) == 2 or not instance.running(), 30,
                        f"instance {k} restoring its tasks", interval=0.05)
             chunk = make_lines(CHUNK_LINES, seed=seed * 100 + k)
-            produce_lines(bootstrap, lines_topic, chunk)
             sent.extend(chunk)
-            time.sleep(rng.uniform(0.2, 1.5))
+            head, tail = chunk[:CHUNK_LINES // 2], chunk[CHUNK_LINES // 2:]
+            produce_lines(bootstrap, lines_topic, head)
+            if k == 0:
+                # The first kill waits for a commit with state, so that a restart after
+                # it has a checkpoint to restore from however slowly the machine runs
+                # (on a loaded one, five random moments all fell before any).
+                wait_until(lambda: _checkpointed(redis, app_id), 60, "a Redis checkpoint of the store",
+                           interval=0.05)
+            # The rest trickles in over a random 0.2-1.5 s and the kill follows its last
+            # batch at once, so that it lands mid-processing (records processed, not yet
+            # committed) however fast the machine: a chunk sent whole can be done and
+            # committed before any moment a fixed sleep picks.
+            batches = max(2, round(rng.uniform(0.2, 1.5) / TRICKLE_S))
+            for n in range(batches):
+                if n:
+                    time.sleep(TRICKLE_S)
+                produce_lines(bootstrap, lines_topic, tail[n * len(tail) // batches:(n + 1) * len(tail) // batches])
             assert instance.running(), f"instance {k} stopped by itself:\n{instance.log()[-3000:]}"
             instance.kill()
             restores.append(instance.restores())

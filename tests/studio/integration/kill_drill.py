@@ -233,6 +233,17 @@ class KillDrill:
 
         wait_for("the group to commit every input offset (lag 0)", all_committed, RUNNING_S, interval=1.0,
                  check=self.alive)
+        # A killed replica keeps a slot until its last heartbeat expires (HEARTBEAT_TTL_S
+        # after its last beat, which a busy replica may have sent later than the others
+        # of its worker); until then the deployment can read "running" with it counted.
+        killed = {pk for k in self.kills for pk in k.replicas}
+
+        def all_buried() -> tuple[bool, Any]:
+            states = self.replica_states()
+            return killed <= {pk for pk, state in states if state == "dead"}, states
+
+        wait_for("every killed replica to be buried as dead", all_buried, RUNNING_S, interval=1.0,
+                 check=self.alive)
         wait_for("the deployment to run with all its replicas", deployment_running(self.deployment_id),
                  RUNNING_S, check=self.alive)
         return done_in
