@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run        start the studio at http://127.0.0.1:8000 (broker, Redis, Celery, web)"
 	@echo "make test       lint, frontend tests, then every Python test (unit, integration, browser)"
-	@echo "make test-reliability  the fault-injection suites at full length (30 s outages, 20 worker kills)"
+	@echo "make test-reliability  the fault-injection and load suites at full length (30 s outages, 20 worker kills, 10 min of load)"
 	@echo "make build      build the frontend into frontend/dist"
 	@echo "make lint       import contracts (runtime stays pure), ruff, bandit, missing migrations"
 	@echo "make audit      known vulnerabilities in the pinned packages (pip-audit; needs pypi.org's JSON API)"
@@ -129,7 +129,8 @@ pytest: $(STAMP_DEV)
 test-reliability: deps-test
 	@mkdir -p test-artifacts
 	RIFFLE_OUTAGE_S=30 RIFFLE_KILL_RECORDS=1000000 RIFFLE_KILLS=20 \
-		timeout --signal=INT 2700 $(PY) -m pytest -m reliability -rs -s $(PYTEST_ARGS)
+		RIFFLE_LOAD_CLIENTS=200 RIFFLE_LOAD_RPS=50 RIFFLE_LOAD_S=600 \
+		timeout --signal=INT 3600 $(PY) -m pytest -m reliability -rs -s $(PYTEST_ARGS)
 
 # -- cleaning --------------------------------------------------------------------------
 

@@ -169,6 +169,7 @@ def spawn(
     env: dict[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     die_with_parent: bool = True,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
     """Start `argv` in a new session (its own process group), stderr joined to stdout.
 
@@ -185,6 +186,7 @@ def spawn(
         cwd=cwd,
         start_new_session=True,
         preexec_fn=preexec,
+        pass_fds=tuple(pass_fds),
     )
 
 

@@ -37,8 +37,8 @@ refusing so that the browser sees the code.
 Back-pressure: handlers never wait for the client. Frames go to an `Outbox` that keeps,
 per key, only the latest frame not yet sent (the latest metrics per replica, the latest
 state per deployment), so a slow client gets recent frames when it resumes and never a
-backlog; meanwhile the consumer keeps draining its channel, so the channel layer never
-fills up and group_send never waits for or drops on behalf of one slow socket.
+backlog; meanwhile the consumer keeps draining its channel (the pub/sub layer's
+in-process queue), so that queue stays short and no other socket waits for this one.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -69,18 +70,21 @@ logger = logging.getLogger(__name__)
 CLOSE_NOT_FOUND = 4404
 
 
+Frame = dict[str, Any] | str  # a str is a frame encoded already (one encoding for all sockets)
+
+
 class Outbox:
     """Frames waiting for a websocket, the latest per key, sent in order of last update
     by one task; `offer` never waits."""
 
-    def __init__(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    def __init__(self, send: Callable[[Frame], Awaitable[None]]) -> None:
         self._send = send
-        self._pending: dict[str, dict[str, Any]] = {}
+        self._pending: dict[str, Frame] = {}
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run())
         self.superseded = 0  # frames replaced before they could be sent
 
-    def offer(self, key: str, frame: dict[str, Any]) -> None:
+    def offer(self, key: str, frame: Frame) -> None:
         if self._pending.pop(key, None) is not None:
             self.superseded += 1
         self._pending[key] = frame
@@ -101,7 +105,29 @@ class Outbox:
                 await self._send(self._pending.pop(key))
 
 
-class DeploymentConsumer(AsyncJsonWebsocketConsumer):
+class RelayConsumer(AsyncJsonWebsocketConsumer):
+    """A websocket that relays its groups' messages to an outbox.
+
+    Channels closes stale database connections before every handler it dispatches, by a
+    hop to a worker thread and back. The handlers named in RELAYS only offer a frame to
+    the outbox and never touch the database, so they skip it: with 200 dashboards on one
+    deployment that hop, once per frame and socket, was over half of the web process's
+    CPU (py-spy during tests/studio/ops/test_load.py). Connect, receive and disconnect,
+    which read the database, keep it.
+    """
+
+    RELAYS: frozenset[str] = frozenset()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") in self.RELAYS:
+            await getattr(self, get_handler_name(message))(message)
+        else:
+            await super().dispatch(message)
+
+
+class DeploymentConsumer(RelayConsumer):
+    RELAYS = frozenset({"metrics.update", "deployment.update", "sample.record", "error.record",
+                        "operation.update", "status.update"})
     group: str | None = None
     outbox: Outbox | None = None
 
@@ -123,7 +149,13 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
             "metrics": await latest_metrics(deployment_id),
             **await latest_samples(deployment_id),
         })
-        self.outbox = Outbox(self.send_json)
+        self.outbox = Outbox(self.send_frame)
+
+    async def send_frame(self, frame: Frame) -> None:
+        if isinstance(frame, str):
+            await self.send(text_data=frame)
+        else:
+            await self.send_json(frame)
 
     async def disconnect(self, code: int) -> None:
         if self.group is not None:
@@ -137,7 +169,7 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
 
     async def metrics_update(self, event: dict[str, Any]) -> None:
         if self.outbox is not None:
-            self.outbox.offer(f"metrics:{event['replica']}",
+            self.outbox.offer(f"metrics:{event['replica']}", event.get("text") or
                               {"type": "metrics", "replica": event["replica"], "metrics": event["metrics"]})
 
     async def deployment_update(self, event: dict[str, Any]) -> None:
@@ -150,13 +182,13 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
         sample = event["sample"]
         if self.outbox is not None:
             self.outbox.offer(f"sample:{sample.get('replica')}:{sample.get('node')}",
-                              {"type": "sample", "sample": sample})
+                              event.get("text") or {"type": "sample", "sample": sample})
 
     async def error_record(self, event: dict[str, Any]) -> None:
         error = event["error"]
         if self.outbox is not None:
             self.outbox.offer(f"error:{error.get('replica')}:{error.get('node')}",
-                              {"type": "error", "error": error})
+                              event.get("text") or {"type": "error", "error": error})
 
     async def operation_update(self, event: dict[str, Any]) -> None:
         operation = event["operation"]
@@ -166,10 +198,11 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
     async def status_update(self, event: dict[str, Any]) -> None:
         status = event["status"]
         if self.outbox is not None:
-            self.outbox.offer(f"status:{status.get('replica')}", {"type": "status", "status": status})
+            self.outbox.offer(f"status:{status.get('replica')}", event.get("text") or {"type": "status", "status": status})
 
 
-class FeedConsumer(AsyncJsonWebsocketConsumer):
+class FeedConsumer(RelayConsumer):
+    RELAYS = frozenset({"feed.deployment"})
     groups_joined: tuple[str, ...] = ()
     outbox: Outbox | None = None
     ticker: asyncio.Task[None] | None = None

@@ -50,11 +50,15 @@ class MetricsPublisher:
         except Exception as exc:
             self._warn("cannot store metrics in Redis: %s", exc)
         self._write_history(snapshot)
+        replica = str(self.replica_id)
         try:
-            group_send(
-                keys.group(self.deployment_id),
-                {"type": "metrics.update", "replica": str(self.replica_id), "metrics": snapshot},
-            )
+            # The frame goes out encoded: every dashboard socket of the deployment sends
+            # these bytes as they are, rather than each decoding and re-encoding the
+            # whole snapshot (the load suite's finding: 200 sockets, 1 core).
+            group_send(keys.group(self.deployment_id), {
+                "type": "metrics.update", "replica": replica,
+                "text": json.dumps({"type": "metrics", "replica": replica, "metrics": snapshot}),
+            })
         except Exception as exc:
             self._warn("cannot relay metrics to websocket clients: %s", exc)
 

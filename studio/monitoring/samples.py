@@ -265,7 +265,11 @@ class LiveFeed:
             return
         group = keys.group(self.deployment_id)
         for kind, frame in batch:
-            message = {"type": f"{kind}.record" if kind != "status" else "status.update", kind: frame}
+            # Encoded once for every socket (see MetricsPublisher); the fields that key
+            # a slow socket's latest frame go along.
+            message = {"type": f"{kind}.record" if kind != "status" else "status.update",
+                       kind: {k: frame.get(k) for k in ("replica", "node")},
+                       "text": json.dumps({"type": kind, kind: frame})}
             try:
                 await asyncio.wait_for(layer.group_send(group, message), _SEND_TIMEOUT_S)
                 self.sent += 1

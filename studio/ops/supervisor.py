@@ -86,8 +86,9 @@ class Supervisor:
 
     # -- children -------------------------------------------------------------------
 
-    def start(self, name: str, argv: Sequence[str], *, env: dict[str, str], cwd: str | None = None) -> Child:
-        process = spawn(argv, output=subprocess.PIPE, env=env, cwd=cwd)
+    def start(self, name: str, argv: Sequence[str], *, env: dict[str, str], cwd: str | None = None,
+              pass_fds: Sequence[int] = ()) -> Child:
+        process = spawn(argv, output=subprocess.PIPE, env=env, cwd=cwd, pass_fds=pass_fds)
         self.say(f"started {name} (pid {process.pid}): {' '.join(argv)}")
         return self._attach(Child(name, process))
 

@@ -100,8 +100,8 @@ def studio_redis(settings: Any, redis_url: str, key_prefix: str) -> Iterator[red
     settings.RIFFLE_KEY_PREFIX = f"{key_prefix}:riffle"
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": f"{key_prefix}:asgi", "capacity": 50, "expiry": 10},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": f"{key_prefix}:asgi"},
         }
     }
     client = redis.Redis.from_url(redis_url, decode_responses=True)

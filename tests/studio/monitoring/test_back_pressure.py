@@ -21,7 +21,7 @@ from studio.topologies.models import TopologyVersion
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.asyncio]
 
 REPLICAS = 3
-FRAMES = 150  # per replica: three times the channel layer's capacity (50) in all
+FRAMES = 150  # per replica: far more than a slow client should ever be sent at once
 
 
 @pytest.fixture

@@ -193,3 +193,40 @@ async def test_the_snapshot_has_the_latest_samples_errors_and_status_then_frames
     assert status["type"] == "status"
     assert (status["status"]["scope"], status["status"]["state"]) == ("replica", "stopped")
     await communicator.disconnect()
+
+
+async def test_relayed_frames_skip_the_database_hop_that_connecting_keeps(
+    studio_redis: redis.Redis, deployment: Deployment, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import channels.consumer
+
+    hops: list[str] = []
+    original = channels.consumer.aclose_old_connections
+
+    async def counted() -> None:
+        hops.append("close_old_connections")
+        await original()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    communicator = communicator_for(f"/ws/deployments/{deployment.pk}/", alice)
+    assert (await communicator.connect())[0]
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "snapshot"
+    assert hops == ["close_old_connections"]  # websocket.connect reads the database
+    for n in range(5):
+        await get_channel_layer().group_send(
+            keys.group(deployment.pk), {"type": "metrics.update", "replica": str(n), "metrics": {"n": n}})
+    received = [await communicator.receive_json_from(timeout=5) for _ in range(5)]
+    assert sorted(frame["metrics"]["n"] for frame in received) == [0, 1, 2, 3, 4]
+    assert hops == ["close_old_connections"]
+    await communicator.disconnect()
+
+
+async def test_every_relayed_message_type_has_its_handler() -> None:
+    from channels.consumer import get_handler_name
+
+    from studio.monitoring.consumers import DeploymentConsumer, FeedConsumer
+
+    for consumer in (DeploymentConsumer, FeedConsumer):
+        assert consumer.RELAYS
+        missing = [t for t in consumer.RELAYS if not callable(getattr(consumer, get_handler_name({"type": t}), None))]
+        assert not missing, (consumer.__name__, missing)

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from runtime import Windowed
 from runtime.dsl.windowed import Window
@@ -25,6 +24,7 @@ from studio.monitoring.samples import (
     read_status,
     to_json_safe,
 )
+from tests.studio.monitoring.group_listener import GroupListener
 
 # -- to_json_safe --------------------------------------------------------------------------
 
@@ -80,23 +80,10 @@ ERROR = {"node": "parse", "task": "0_0", "topic": "lines", "partition": 0, "offs
          "dead_letter_topic": "dlq"}
 
 
-def listen(group: str) -> tuple[Any, str]:
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
-    return layer, channel
-
-
-def receive(layer: Any, channel: str) -> dict[str, Any]:
-    async def get() -> dict[str, Any]:
-        import asyncio
-        return await asyncio.wait_for(layer.receive(channel), 5)
-    return async_to_sync(get)()
-
-
 @pytest.mark.redis
-def test_it_relays_and_keeps_samples_errors_and_status(studio_redis: redis.Redis) -> None:
-    layer, channel = listen(keys.group(21))
+def test_it_relays_and_keeps_samples_errors_and_status(studio_redis: redis.Redis,
+                                                       listen: Callable[[str], GroupListener]) -> None:
+    listener = listen(keys.group(21))
     feed = LiveFeed(21, 4)
     feed.start()
     feed.on_sample(SAMPLE)
@@ -107,14 +94,19 @@ def test_it_relays_and_keeps_samples_errors_and_status(studio_redis: redis.Redis
     sample = {"replica": "4", "node": "count", "task": "0_1", "topic": "lines", "partition": 1,
               "offset": 41, "timestamp": 1700000000000, "key": "kafka", "value": 3, "truncated": [],
               "headers": [["h", "v"]]}
-    assert receive(layer, channel) == {"type": "sample.record", "sample": sample}
-    error = receive(layer, channel)
-    assert error["type"] == "error.record"
-    assert {k: error["error"][k] for k in ("offset", "key", "value", "decision", "type")} == {
+    # Each frame travels encoded once for every socket, with the fields that key it.
+    relayed = listener.receive()
+    assert (relayed["type"], relayed["sample"]) == ("sample.record", {"replica": "4", "node": "count"})
+    assert json.loads(relayed["text"]) == {"type": "sample", "sample": sample}
+    error_message = listener.receive()
+    assert error_message["type"] == "error.record"
+    error = json.loads(error_message["text"])["error"]
+    assert {k: error[k] for k in ("offset", "key", "value", "decision", "type")} == {
         "offset": 7, "key": "k", "value": "base64:/w==", "decision": "dlq", "type": "SerializationError"}
-    status = receive(layer, channel)
-    assert status["type"] == "status.update"
-    assert {k: status["status"][k] for k in ("replica", "scope", "state", "previous", "reason")} == {
+    status_message = listener.receive()
+    assert (status_message["type"], status_message["status"]["replica"]) == ("status.update", "4")
+    status = json.loads(status_message["text"])["status"]
+    assert {k: status[k] for k in ("replica", "scope", "state", "previous", "reason")} == {
         "replica": "4", "scope": "app", "state": "ERROR", "previous": "RUNNING", "reason": "boom"}
 
     assert read_samples(21) == {"count": [sample]}
@@ -158,7 +150,7 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(studio_redis: redis.R
 @pytest.mark.redis
 def test_a_redis_outage_costs_frames_not_the_engine(settings: Any, studio_redis: redis.Redis) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:1/0"   # nothing listens on port 1
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
                                            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}}
     feed = LiveFeed(24, 1)
     feed.start()

@@ -13,6 +13,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -92,9 +94,59 @@ def stack_environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def wordcount_stack(tmp_path: Path, kafka_bootstrap: str, redis_server_url: str,
+                    create_topic: Callable[..., str]) -> tuple[dict[str, str], str, str]:
+    """The environment of a stack on the session's broker and Redis, and the input and
+    output topics (2 partitions each) of a word count to deploy on it."""
+    env = stack_environment(tmp_path)
+    env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap
+    env["REDIS_URL"] = with_db(redis_server_url, REDIS_DB)
+    return env, create_topic("lines", partitions=2), create_topic("counts", partitions=2)
+
+
 def healthz(port: int) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}")
+
+
+# Scripts for `manage_shell` on a stack's database (bootstrap_demo's user, workspace
+# and `local` connection): create a running deployment; read its state.
+CREATE = """
+import json, os
+from django.contrib.auth import get_user_model
+from studio.connections.models import Connection
+from studio.deployments.models import Deployment
+from studio.topologies.models import Topology
+from studio.workspaces.models import Workspace
+
+user = get_user_model().objects.get(username="demo")
+workspace = Workspace.objects.get(slug="demo")
+topology = Topology.objects.create(workspace=workspace, name=os.environ["DRILL_APP"], created_by=user)
+version = topology.add_version(json.loads(os.environ["DRILL_DOCUMENT"]), message="drill", created_by=user)
+connection = Connection.objects.get(workspace=workspace, name="local")
+deployment = Deployment.create_running(version, connection=connection, actor=user,
+                                       application_id=os.environ["DRILL_APP"],
+                                       replicas=int(os.environ["DRILL_REPLICAS"]))
+print(json.dumps({"id": deployment.pk}))
+"""
+
+STATE = """
+import json, os
+from studio.deployments.models import Deployment
+deployment = Deployment.objects.get(pk=int(os.environ["DRILL_DEPLOYMENT"]))
+print(json.dumps({"desired": deployment.desired_state, "observed": deployment.observed_state,
+                  "error": deployment.last_error,
+                  "replicas": list(deployment.replica_set.order_by("pk").values_list("pk", "state"))}))
+"""
+
+
+def manage_shell(env: dict[str, str], code: str, **extra: str) -> dict[str, Any]:
+    """Run `code` in `manage.py shell` against the stack's database; its last line of
+    output, as JSON."""
+    done = subprocess.run([sys.executable, str(MANAGE), "shell", "-c", code], env={**env, **extra}, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

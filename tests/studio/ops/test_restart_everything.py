@@ -26,8 +26,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +38,7 @@ from studio.lib.devservices import free_port
 from studio.topologies.examples import example_document
 from tests.studio.helpers import with_topics
 from tests.studio.integration.stack import CountsReader, make_lines, produce, truth, wait_for
-from tests.studio.ops.runstack_process import MANAGE, REDIS_DB, ROOT, Stack, stack_environment, with_db
+from tests.studio.ops.runstack_process import CREATE, STATE, Stack, manage_shell, wordcount_stack
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.kafka, pytest.mark.redis,
               pytest.mark.timeout(900)]
@@ -52,52 +50,11 @@ COUNTS_S = 90.0
 # See the module docstring: more than one replica wedges the development broker's group.
 REPLICAS = 2 if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else 1
 
-CREATE = """
-import json, os
-from django.contrib.auth import get_user_model
-from studio.connections.models import Connection
-from studio.deployments.models import Deployment
-from studio.topologies.models import Topology
-from studio.workspaces.models import Workspace
-
-user = get_user_model().objects.get(username="demo")
-workspace = Workspace.objects.get(slug="demo")
-topology = Topology.objects.create(workspace=workspace, name="restart drill", created_by=user)
-version = topology.add_version(json.loads(os.environ["DRILL_DOCUMENT"]), message="drill", created_by=user)
-connection = Connection.objects.get(workspace=workspace, name="local")
-deployment = Deployment.create_running(version, connection=connection, actor=user,
-                                       application_id=os.environ["DRILL_APP"],
-                                       replicas=int(os.environ["DRILL_REPLICAS"]))
-print(json.dumps({"id": deployment.pk}))
-"""
-
-STATE = """
-import json, os
-from studio.deployments.models import Deployment
-deployment = Deployment.objects.get(pk=int(os.environ["DRILL_DEPLOYMENT"]))
-print(json.dumps({"desired": deployment.desired_state, "observed": deployment.observed_state,
-                  "error": deployment.last_error,
-                  "replicas": list(deployment.replica_set.order_by("pk").values_list("pk", "state"))}))
-"""
-
-
-def manage_shell(env: dict[str, str], code: str, **extra: str) -> dict[str, Any]:
-    """Run `code` in `manage.py shell` against the stack's database; its last line of
-    output, as JSON."""
-    done = subprocess.run([sys.executable, str(MANAGE), "shell", "-c", code], env={**env, **extra}, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_a_running_deployment_comes_back_after_everything_restarts(
     tmp_path: Path, kafka_bootstrap: str, redis_server_url: str, create_topic: Callable[..., str],
     unique_name: Callable[[str], str],
 ) -> None:
-    env = stack_environment(tmp_path)
-    env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap
-    env["REDIS_URL"] = with_db(redis_server_url, REDIS_DB)
-    lines_topic, counts_topic = create_topic("lines", partitions=2), create_topic("counts", partitions=2)
+    env, lines_topic, counts_topic = wordcount_stack(tmp_path, kafka_bootstrap, redis_server_url, create_topic)
     application_id = unique_name("wc-restart")
     rng = random.Random(20261207)
     first, second = make_lines(rng, LINES_PER_BATCH), make_lines(rng, LINES_PER_BATCH)

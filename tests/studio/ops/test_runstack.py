@@ -44,7 +44,7 @@ def test_it_runs_everything_and_sigint_leaves_no_process_behind(
         assert "log in as " in stack.output
 
         # /healthz does not wait for the Celery workers; give them time to start their pools.
-        names = ("broker", "replicas", "worker", "beat", "web", "generator")
+        names = ("broker", "replicas", "worker", "beat", "web", "web-2", "generator")
         deadline = time.monotonic() + 90
         while True:
             children = [p for p in descendants(stack.process.pid) if p.ppid == stack.process.pid]
@@ -57,10 +57,11 @@ def test_it_runs_everything_and_sigint_leaves_no_process_behind(
                 pytest.fail(f"children {children}, tree {tree}, silent {silent}:\n{stack.output}")
             time.sleep(0.5)
         sessions = {p.sid for p in children}
-        # Each direct child leads its own session: broker, two workers, beat, web, generator;
-        # the workers' pools (4 + 2 processes) are grandchildren in the workers' sessions.
+        # Each direct child leads its own session: broker, two workers, beat, two web
+        # processes, generator; the workers' pools (4 + 2 processes) are grandchildren in
+        # the workers' sessions.
         assert {p.pid for p in children} == sessions
-        assert len(children) == 6, children
+        assert len(children) == 7, children
 
         stack.process.send_signal(signal.SIGINT)
         code = stack.wait(timeout=120)
@@ -93,12 +94,13 @@ def test_a_child_that_dies_stops_everything_with_an_error(
         stack.wait_ready(240)
         children = [p for p in descendants(stack.process.pid) if p.ppid == stack.process.pid]
         web = [p for p in children if "daphne" in open(f"/proc/{p.pid}/cmdline", "rb").read().decode(errors="replace")]
-        assert len(web) == 1, children
+        assert len(web) == 2, children  # two daphne processes share the port
         tree = {p.pid for p in descendants(stack.process.pid)}
-        os.killpg(web[0].pid, signal.SIGKILL)
+        victim = max(web, key=lambda p: p.pid)  # the one started second, "web-2"
+        os.killpg(victim.pid, signal.SIGKILL)
         code = stack.wait(timeout=120)
         assert code == 1
-        assert "web exited unexpectedly with code -9; stopping everything" in stack.output
+        assert "web-2 exited unexpectedly with code -9; stopping everything" in stack.output
         assert survivors(tree, {p.sid for p in children}) == [], stack.output
     finally:
         if stack.process.poll() is None:
