@@ -256,10 +256,10 @@ CHANNEL_LAYERS = {
         # once and hands it to its own sockets of the group. The list-based layer
         # (channels_redis.core) stores and pops one copy per socket instead; the load suite
         # measured 200 dashboards of one deployment at a fan-out p50 of 445 ms with it and
-        # 45 ms with this one (docs/internals.md, "Back-pressure"). What pub/sub gives up,
-        # delivery to a process that is not connected at that moment, the dashboards do
-        # not need: every frame is the latest state of something, and a socket gets a
-        # snapshot of all of it when it connects.
+        # 45 ms with this one. What pub/sub gives up is delivery to a web process cut off
+        # from Redis at that moment: metrics resume by themselves, a state change
+        # published meanwhile shows at the row's next change or a reload
+        # (docs/internals.md, "Back-pressure").
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         # Pub/sub channels, unlike keys, are shared by every database of a Redis server:
         # the database is in the prefix, so that studios sharing a server in different

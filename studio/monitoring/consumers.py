@@ -140,12 +140,13 @@ class DeploymentConsumer(RelayConsumer):
         if deployment is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        # Join before reading the snapshot, so no update falls between the two.
+        # Join before reading the snapshot, so no update falls between the two: the row
+        # read above decided access; the one sent is read after joining.
         self.group = keys.group(deployment_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_json({
             "type": "snapshot",
-            "deployment": deployment,
+            "deployment": await load_deployment(user, deployment_id) or deployment,
             "metrics": await latest_metrics(deployment_id),
             **await latest_samples(deployment_id),
         })
