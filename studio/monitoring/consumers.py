@@ -168,6 +168,8 @@ class DeploymentConsumer(RelayConsumer):
         # The feed is one-way; clients have nothing to say yet.
         return None
 
+    # Replicas send their frames encoded ("text"); the dict forms are what replicas of the
+    # previous release send, still running while a new web process takes over.
     async def metrics_update(self, event: dict[str, Any]) -> None:
         if self.outbox is not None:
             self.outbox.offer(f"metrics:{event['replica']}", event.get("text") or

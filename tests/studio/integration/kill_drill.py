@@ -236,11 +236,9 @@ class KillDrill:
         # A killed replica keeps a slot until its last heartbeat expires (HEARTBEAT_TTL_S
         # after its last beat, which a busy replica may have sent later than the others
         # of its worker); until then the deployment can read "running" with it counted.
-        killed = {pk for k in self.kills for pk in k.replicas}
-
         def all_buried() -> tuple[bool, Any]:
             states = self.replica_states()
-            return killed <= {pk for pk, state in states if state == "dead"}, states
+            return self.killed_replicas() <= {pk for pk, state in states if state == "dead"}, states
 
         wait_for("every killed replica to be buried as dead", all_buried, RUNNING_S, interval=1.0,
                  check=self.alive)
@@ -276,6 +274,9 @@ class KillDrill:
         """Records written to the repartition topic(s) in all (their end offsets)."""
         return sum(row["end_offset"] for row in self.lag()["partitions"] if row["topic"] != self.input_topic)
 
+    def killed_replicas(self) -> set[int]:
+        return {pk for k in self.kills for pk in k.replicas}
+
     def replica_states(self) -> list[tuple[int, str]]:
         return list(Replica.objects.filter(deployment_id=self.deployment_id).values_list("pk", "state"))
 
@@ -283,7 +284,7 @@ class KillDrill:
         """Every killed replica was buried as dead (its heartbeat lapsed) and replaced;
         returns a summary."""
         states = self.replica_states()
-        killed = {pk for k in self.kills for pk in k.replicas}
+        killed = self.killed_replicas()
         dead = {pk for pk, state in states if state == "dead"}
         running = [pk for pk, state in states if state == "running"]
         assert len(running) == REPLICAS, states

@@ -29,6 +29,22 @@ def read_proc(pid: int) -> ProcInfo | None:
     return ProcInfo(pid, ppid, pgid, sid, state, command)
 
 
+def rss_kib(pid: int) -> int:
+    """Resident memory of `pid`, KiB."""
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of `pid` so far."""
+    with open(f"/proc/{pid}/stat", "rb") as handle:
+        fields = handle.read().decode(errors="replace").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def all_processes() -> list[ProcInfo]:
     found = []
     for entry in os.listdir("/proc"):

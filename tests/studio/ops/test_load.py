@@ -41,7 +41,7 @@ from studio.lib.devservices import free_port
 from studio.topologies.examples import example_document
 from tests.studio.helpers import with_topics
 from tests.studio.integration.stack import make_lines, produce, wait_for
-from tests.studio.ops.procscan import descendants
+from tests.studio.ops.procscan import cpu_seconds, descendants, rss_kib
 from tests.studio.ops.runstack_process import CREATE, STATE, Stack, manage_shell, wordcount_stack
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.kafka, pytest.mark.redis,
@@ -80,18 +80,6 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def proc_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
-def proc_cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def web_pids(stack: Stack) -> list[int]:
@@ -182,7 +170,7 @@ async def run_load(port: int, deployment_id: int, sessionid: str, web: list[int]
     http = asyncio.ensure_future(http_load(origin, paths, f"sessionid={sessionid}", stop, figures))
     while time.monotonic() - started < DURATION_S:
         await asyncio.sleep(5)
-        figures.rss.append((time.monotonic() - started, sum(proc_rss_kib(pid) for pid in web)))
+        figures.rss.append((time.monotonic() - started, sum(rss_kib(pid) for pid in web)))
     stop.set()
     await asyncio.wait([http, *clients], timeout=30)
     return time.monotonic() - started
@@ -216,10 +204,10 @@ def test_dashboards_and_api_under_load(
         threading.Thread(target=feed, daemon=True).start()
 
         web = web_pids(stack)
-        cpu_web, cpu_self = sum(proc_cpu_s(pid) for pid in web), resource.getrusage(resource.RUSAGE_SELF)
+        cpu_web, cpu_self = sum(cpu_seconds(pid) for pid in web), resource.getrusage(resource.RUSAGE_SELF)
         figures = Figures()
         elapsed = asyncio.run(run_load(port, deployment_id, sessionid, web, figures))
-        cpu_web = sum(proc_cpu_s(pid) for pid in web) - cpu_web
+        cpu_web = sum(cpu_seconds(pid) for pid in web) - cpu_web
         used = resource.getrusage(resource.RUSAGE_SELF)
         cpu_gen = (used.ru_utime - cpu_self.ru_utime) + (used.ru_stime - cpu_self.ru_stime)
     finally:
