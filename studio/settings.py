@@ -397,6 +397,11 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    "filters": {"once_a_minute": {"()": "studio.lib.log_throttle.RepeatThrottle", "interval_s": 60.0}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        # Its receive loop logs a traceback each second while Redis is unreachable.
+        "channels_redis.pubsub": {"filters": ["once_a_minute"]},
+    },
     "root": {"handlers": ["console"], "level": envstr("DJANGO_LOG_LEVEL", "INFO")},
 }

@@ -61,7 +61,7 @@ from runtime.kafka import (
 )
 from runtime.kafka.config import main_consumer_config, producer_config, restore_consumer_config
 from runtime.kafka.reachability import BrokerReachability
-from runtime.kafka.exceptions import TransactionError
+from runtime.kafka.exceptions import TransactionError, release_frames
 from runtime.processor.restore_listener import StateRestoreListener
 from runtime.state.checkpoint import CheckpointStore
 
@@ -618,6 +618,7 @@ class StreamThread(threading.Thread):
             if failure is None:
                 raise
             self._recover_transaction(failure)
+            release_frames(exc)     # they hold the replaced producer
             return
         if self._producer.transaction_failure is not None:   # e.g. swallowed by a handler
             self._recover_transaction(self._producer.transaction_failure)

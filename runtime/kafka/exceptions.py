@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterable, Mapping
 
 from runtime.errors import StreamsError
@@ -12,7 +13,21 @@ __all__ = [
     "KafkaClientError",
     "MissingSourceTopicError",
     "TransactionError",
+    "release_frames",
 ]
+
+
+def release_frames(error: BaseException | None) -> None:
+    """Clear the locals of the finished frames in `error`'s traceback and those of its
+    causes. A Kafka client that failed is among those locals (its bound methods, the
+    `client` being called); kept by whoever holds the exception, it would live on with
+    its threads and sockets, to be destroyed later in whatever thread lets go last."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if error.__traceback__ is not None:
+            traceback.clear_frames(error.__traceback__)   # skips frames still running
+        error = error.__cause__ or error.__context__
 
 
 class KafkaClientError(StreamsError):

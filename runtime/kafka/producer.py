@@ -14,7 +14,7 @@ from typing import Any
 import confluent_kafka
 
 from runtime.errors import RecordTooLargeError
-from runtime.kafka.exceptions import KafkaClientError, TransactionError
+from runtime.kafka.exceptions import KafkaClientError, TransactionError, release_frames
 
 __all__ = ["DeliveryCallback", "KafkaProducer"]
 
@@ -193,7 +193,11 @@ class KafkaProducer:
         if self._in_transaction:
             self.transactions_aborted += 1
         self._in_transaction = False
-        self._failure = None
+        failure, self._failure = self._failure, None
+        # Destroyed here, in the thread that used it, not whenever the failure's last
+        # holder (a log record, say) lets go of the frames that reference it.
+        release_frames(failure)
+        del producer
 
     def produce(
         self,

@@ -32,6 +32,7 @@ from confluent_kafka import Consumer, ConsumerGroupState, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from runtime.errors import StreamsError
+from runtime.kafka.watermarks import exact_watermarks
 from runtime.state.checkpoint import RedisCheckpointStore
 
 __all__ = [
@@ -50,6 +51,8 @@ _INTERNAL_SUFFIXES = ("-changelog", "-repartition", "-subscription-registration-
                       "-subscription-response-topic")
 _FK_TOPIC = re.compile(r".+-KTABLE-FK-JOIN-SUBSCRIPTION-(REGISTRATION|RESPONSE)-\d+-topic")
 
+# How long the fetches that tell exact log ends may take, per topic.
+_PROBE_WAIT_S = 3.0
 _INACTIVE = (ConsumerGroupState.EMPTY, ConsumerGroupState.DEAD, ConsumerGroupState.UNKNOWN)
 
 
@@ -255,8 +258,11 @@ def _targets(consumer: Consumer, topic: str, partitions: int, target: ResetTarge
                 raise ResetError(f"offsets for time of {topic}[{tp.partition}]: {tp.error}")
             if tp.offset >= 0:
                 found[tp.partition] = tp.offset
+    # "latest" must be the log end, which ListOffsets alone under-reports on some brokers.
+    marks = exact_watermarks(consumer, [(topic, p) for p in range(partitions)], timeout=timeout,
+                             wait_s=min(timeout, _PROBE_WAIT_S)).marks
     for p in range(partitions):
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+        low, high = marks[(topic, p)]
         if target.kind == "earliest":
             out[(topic, p)] = low
         elif target.kind == "timestamp" and p in found:

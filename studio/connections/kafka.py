@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -23,6 +23,7 @@ from typing import Any, Callable
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from runtime.kafka.watermarks import exact_watermarks
 from studio.connections.models import ClientConfig, Connection, UnusableConnectionError
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 TIMEOUT_S = 5.0
+# How long to wait for the fetches that tell exact high watermarks (runtime.kafka.watermarks).
+PROBE_WAIT_S = 3.0
 # Browsing gives up after this long even when fewer records than asked have arrived.
 READ_DEADLINE_S = 8.0
 
@@ -174,14 +177,10 @@ def _partition_count(client: Consumer | Producer, connection: Connection, topic:
 
 def topic_watermarks(connection: Connection, topics: list[TopicInfo]) -> dict[str, list[tuple[int, int]]]:
     """(low, high) watermark of each partition of each topic, in partition order."""
-    out: dict[str, list[tuple[int, int]]] = {}
     with _consumer(connection, "read watermarks") as consumer:
-        for topic in topics:
-            out[topic.name] = [
-                consumer.get_watermark_offsets(TopicPartition(topic.name, p), timeout=TIMEOUT_S)
-                for p in range(topic.partitions)
-            ]
-    return out
+        marks = exact_watermarks(consumer, [(topic.name, p) for topic in topics for p in range(topic.partitions)],
+                                 timeout=TIMEOUT_S, wait_s=PROBE_WAIT_S).marks
+    return {topic.name: [marks[(topic.name, p)] for p in range(topic.partitions)] for topic in topics}
 
 
 def create_topic(connection: Connection, name: str, partitions: int, replication_factor: int,
@@ -223,12 +222,9 @@ def read_records(
         if partition is not None and not 0 <= partition < count:
             raise KafkaCallError(f"Topic {topic!r} has partitions 0 to {count - 1}; there is no partition {partition}.", 400)
         chosen = [partition] if partition is not None else list(range(count))
-        ends: dict[int, int] = {}
-        starts: dict[int, int] = {}
-        for p in chosen:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=TIMEOUT_S)
-            ends[p] = high
-            starts[p] = max(low, offset) if offset is not None else low
+        marks = _exact_watermarks(consumer, topic, chosen)
+        ends = {p: high for p, (_, high) in marks.items()}
+        starts = {p: max(low, offset) if offset is not None else low for p, (low, _) in marks.items()}
         if timestamp is not None:
             found = consumer.offsets_for_times([TopicPartition(topic, p, timestamp) for p in chosen], timeout=TIMEOUT_S)
             for tp in found:
@@ -327,7 +323,7 @@ class TopicTail:
         """Raises KafkaCallError when the topic cannot be followed (before `on_start`)."""
         with _consumer(self.connection, f"follow topic {self.topic!r}") as consumer:
             count = _partition_count(consumer, self.connection, self.topic)
-            marks = _exact_watermarks(consumer, self.topic, count)
+            marks = _exact_watermarks(consumer, self.topic, range(count))
             starts = {p: max(low, high - self.last) for p, (low, high) in marks.items()}
             consumer.assign([TopicPartition(self.topic, p, o) for p, o in starts.items()])
             on_start(starts)
@@ -346,27 +342,6 @@ class TopicTail:
                     deliver(batch)
 
 
-# How long to wait for fetch responses that tell the exact high watermarks.
-_PROBE_WAIT_S = 3.0
-
-
-def _exact_watermarks(consumer: Consumer, topic: str, count: int) -> dict[int, tuple[int, int]]:
-    """(low, high) of each partition. ListOffsets first; then one fetch from just before
-    that end, whose response carries the exact high watermark: some Kafka-compatible
-    brokers (the development one) answer ListOffsets "latest" with the last batch's base
-    offset + 1 (as studio.deployments.lag does for the lag)."""
-    marks = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=TIMEOUT_S) for p in range(count)}
-    probe = [TopicPartition(topic, p, high - 1) for p, (low, high) in marks.items() if high > low]
-    if probe:
-        consumer.assign(probe)
-        waiting = {tp.partition for tp in probe}
-        deadline = time.monotonic() + _PROBE_WAIT_S
-        while waiting and time.monotonic() < deadline:
-            consumer.consume(num_messages=len(probe), timeout=0.2)
-            for p in list(waiting):
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), cached=True)
-                if high >= 0:
-                    marks[p] = (marks[p][0], max(marks[p][1], high))
-                    waiting.discard(p)
-        consumer.unassign()
-    return marks
+def _exact_watermarks(consumer: Consumer, topic: str, partitions: Iterable[int]) -> dict[int, tuple[int, int]]:
+    marks = exact_watermarks(consumer, [(topic, p) for p in partitions], timeout=TIMEOUT_S, wait_s=PROBE_WAIT_S).marks
+    return {p: mark for (_, p), mark in marks.items()}

@@ -12,13 +12,13 @@ watermarks, so a running application is never rebalanced by a look at its lag.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, TypedDict
 
 import confluent_kafka
 from confluent_kafka import Consumer, TopicPartition
 
 from runtime.kafka.config import admin_config
+from runtime.kafka.watermarks import exact_watermarks
 from studio.deployments.models import Deployment
 from studio.deployments.runner import streams_config
 
@@ -99,7 +99,8 @@ def deployment_lag(deployment: Deployment, *, timeout: float = TIMEOUT_S) -> Lag
         consumer = Consumer(config)
         partitions, absent = _partitions(consumer, topics, internal, timeout)
         committed = _committed(consumer, partitions, timeout)
-        marks = _watermarks(consumer, partitions, timeout)
+        marks = exact_watermarks(consumer, [(tp.topic, tp.partition) for tp in partitions],
+                                 timeout=timeout, wait_s=FETCH_WAIT_S).marks
     except confluent_kafka.KafkaException as exc:
         error = exc.args[0] if exc.args else None
         timed_out = isinstance(error, confluent_kafka.KafkaError) and error.code() in _TIMEOUTS
@@ -147,31 +148,3 @@ def _partitions(
 def _committed(consumer: Consumer, partitions: list[TopicPartition], timeout: float) -> dict[tuple[str, int], int | None]:
     result = consumer.committed(partitions, timeout=timeout)
     return {(tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None) for tp in result}
-
-
-def _watermarks(consumer: Consumer, partitions: list[TopicPartition], timeout: float) -> dict[tuple[str, int], tuple[int, int]]:
-    """(start, end) per partition.
-
-    ListOffsets first; then one fetch from just before that end, because a fetch
-    response carries the exact high watermark while some Kafka-compatible brokers (the
-    development broker among them) answer ListOffsets "latest" with the last batch's
-    base offset + 1. On Apache Kafka both agree.
-    """
-    marks = {
-        (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=timeout)
-        for tp in partitions
-    }
-    probe = [TopicPartition(t, p, high - 1) for (t, p), (low, high) in marks.items() if high > low]
-    if probe:
-        consumer.assign(probe)
-        waiting = {(tp.topic, tp.partition) for tp in probe}
-        deadline = time.monotonic() + FETCH_WAIT_S
-        while waiting and time.monotonic() < deadline:
-            consumer.consume(num_messages=len(probe), timeout=0.2)
-            for key in list(waiting):
-                low, high = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
-                if high >= 0:
-                    marks[key] = (marks[key][0], max(marks[key][1], high))
-                    waiting.discard(key)
-        consumer.unassign()
-    return marks

@@ -19,6 +19,7 @@ from typing import Callable
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from redis.exceptions import LockError
 
 from studio.deployments import heartbeats
 from studio.deployments.heartbeats import HeartbeatDict
@@ -31,7 +32,11 @@ logger = logging.getLogger(__name__)
 # A replica task waits in the queue until a worker has a free slot; give it this long
 # to send its first heartbeat before the slot is handed to a new replica.
 START_GRACE = timedelta(seconds=30)
-LOCK_TIMEOUT_S = 60
+# The lock's lifetime, renewed after each deployment. Short, because a reconciler killed
+# while holding it (its worker SIGKILLed, say) stops every other run until it expires:
+# at 60 s, replacing the replicas of a killed worker took over a minute. Under
+# LOCK_WAIT_S, so that a run waiting on a dead holder's lock gets it.
+LOCK_TIMEOUT_S = 8
 # Beat and the endpoints both trigger runs; a second run waits this long for the first.
 LOCK_WAIT_S = 10.0
 
@@ -67,6 +72,9 @@ def reconcile_all(enqueue: Enqueue | None = None) -> int:
     trigger it, and two at once could start the same slot twice. Returns the number of
     deployments looked at (0 when another reconciler held the lock throughout).
     """
+    # A run that only waits for the lock still saw Redis up: it keeps the watch, so that
+    # a holder that died does not also cost a new watch's heartbeat TTL.
+    _watch_heartbeats()
     lock = sync_redis().lock(keys.reconcile_lock(), timeout=LOCK_TIMEOUT_S, blocking_timeout=LOCK_WAIT_S)
     if not lock.acquire():
         logger.info("another reconciler is running; skipping")
@@ -84,6 +92,14 @@ def reconcile_all(enqueue: Enqueue | None = None) -> int:
             except Exception:
                 # One broken deployment must not stop the others from being reconciled.
                 logger.exception("reconciling deployment %s failed", deployment_id)
+            try:
+                lock.reacquire()
+            except LockError:
+                # Expired during a slow deployment: another run may hold it by now,
+                # and two runs at once could start the same slot twice.
+                logger.warning("the reconcile lock expired after deployment %s; leaving the rest to the next run",
+                               deployment_id)
+                return len(ids)
         return len(ids)
     finally:
         try:

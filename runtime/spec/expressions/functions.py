@@ -23,7 +23,12 @@ from typing import Any
 import re
 
 from runtime.spec.expressions.guards import Budget, SandboxLimit, charge, check_size
-from runtime.spec.expressions.limits import MAX_ROUND_DIGITS, MAX_TIME_FORMAT_LENGTH
+from runtime.spec.expressions.limits import (
+    MAX_ROUND_DIGITS,
+    MAX_TIME_FORMAT_LENGTH,
+    REGEX_ATTEMPTS,
+    REGEX_MIN_TIMEOUT_S,
+)
 from runtime.spec.expressions.patterns import compile_pattern
 from runtime.spec.udf import registered_functions
 
@@ -135,10 +140,16 @@ def _text(name: str, text: Any) -> str:
 
 
 def _run_regex(b: Budget, call: Callable[[float], Any]) -> Any:
-    try:
-        return call(b.remaining_seconds())
-    except TimeoutError:
-        raise SandboxLimit("a regular expression took too long (it may backtrack catastrophically)") from None
+    # The regex package's timeout counts the whole process's CPU time, so a busy Kafka
+    # client thread can end a healthy match early. The budget counts this thread's
+    # alone: a timeout with budget left is that, and the match runs again.
+    for _ in range(REGEX_ATTEMPTS):
+        try:
+            return call(max(b.remaining_seconds(), REGEX_MIN_TIMEOUT_S))
+        except TimeoutError:
+            if b.seconds_left() <= 0:
+                break
+    raise SandboxLimit("a regular expression took too long (it may backtrack catastrophically)")
 
 
 def _re_split(b: Budget, pattern: str, text: Any, maxsplit: int = 0) -> list[str]:

@@ -16,6 +16,8 @@ __all__ = [
     "MAX_SOURCE_LENGTH",
     "MAX_STEPS",
     "MAX_TIME_FORMAT_LENGTH",
+    "REGEX_ATTEMPTS",
+    "REGEX_MIN_TIMEOUT_S",
 ]
 
 # Compile time.
@@ -33,4 +35,6 @@ MAX_INT_BITS = 8192             # bits of one integer made by `*`, `**` or `<<`
 MAX_ROUND_DIGITS = 100          # |ndigits| of round(); round(x, -10**9) would build 10**(10**9)
 MAX_ALLOCATION = 10_000_000     # items or characters made in total
 MAX_STEPS = 1_000_000           # comprehension iterations in total
-MAX_EVALUATION_SECONDS = 0.04   # wall time; checked by iterations and regular expressions
+MAX_EVALUATION_SECONDS = 0.04   # CPU time of the evaluating thread; checked by iterations and regular expressions
+REGEX_MIN_TIMEOUT_S = 0.005     # the least a regular expression is given (see functions._run_regex)
+REGEX_ATTEMPTS = 8

@@ -10,6 +10,7 @@ import confluent_kafka
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from runtime import Serdes
+from runtime.kafka.watermarks import exact_watermarks
 from studio.deployments import lag
 from studio.deployments.models import (
     Deployment,
@@ -53,6 +54,10 @@ def _side(deployment: Deployment) -> SideDict:
     return {"deployment": deployment.to_dict(), "lag": report, "progress": progress(report, internal), "error": None}
 
 
+# How long the fetches that tell exact log ends may take (runtime.kafka.watermarks).
+_PROBE_WAIT_S = 3.0
+
+
 def read_recent(deployment: Deployment, topic: str, limit: int) -> tuple[dict[bytes | None, bytes | None], int]:
     """The latest value per key among the most recent records of `topic` (at most
     `limit` in all, shared evenly by its partitions); and how many records were read."""
@@ -66,11 +71,10 @@ def read_recent(deployment: Deployment, topic: str, limit: int) -> tuple[dict[by
             return {}, 0
         parts = sorted(info.partitions)
         per_partition = max(1, math.ceil(limit / max(len(parts), 1)))
-        assignment: list[TopicPartition] = []
-        for p in parts:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=TIMEOUT_S)
-            if high > low:
-                assignment.append(TopicPartition(topic, p, max(low, high - per_partition)))
+        marks = exact_watermarks(consumer, [(topic, p) for p in parts], timeout=TIMEOUT_S,
+                                 wait_s=_PROBE_WAIT_S).marks
+        assignment = [TopicPartition(topic, p, max(low, high - per_partition))
+                      for (_, p), (low, high) in sorted(marks.items()) if high > low]
         if not assignment:
             return {}, 0
         consumer.assign(assignment)
@@ -90,8 +94,8 @@ def read_recent(deployment: Deployment, topic: str, limit: int) -> tuple[dict[by
     latest: dict[bytes | None, bytes | None] = {}
     count = 0
     for rows in records.values():
-        # The last `per_partition` read: the development broker may place the end a
-        # little early, so a read can start before the window.
+        # The last `per_partition` read: records that arrived since the ends were
+        # taken are read too, and the most recent ones are the window.
         for key, value in rows[-per_partition:]:
             latest[key] = value
             count += 1

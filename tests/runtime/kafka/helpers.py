@@ -52,6 +52,16 @@ def produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, by
     assert not failures, failures
 
 
+def produce_one_batch(bootstrap: str, topic: str, partition: int, count: int) -> None:
+    """Records k0/v0 … k{count-1}/v{count-1} to `partition`, travelling as one batch (a
+    long linger, a single flush): the development broker's ListOffsets("latest") then
+    says the log ends after the batch's first record."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1000, "batch.num.messages": count})
+    for i in range(count):
+        producer.produce(topic, key=b"k%d" % i, value=b"v%d" % i, partition=partition)
+    assert producer.flush(30) == 0
+
+
 def produce_lines(bootstrap: str, topic: str, lines: Sequence[str]) -> None:
     # Kafka Streams' demo input: null keys, one line per record.
     produce(bootstrap, topic, [(None, line.encode()) for line in lines])

@@ -25,7 +25,7 @@ from tests.runtime.kafka.helpers import (
     wait_until,
     word_counts,
 )
-from tests.runtime.kafka.procs import Instance, committed_through, topic_ends
+from tests.runtime.kafka.procs import Instance, committed_offsets, committed_through, topic_ends
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -88,13 +88,8 @@ def test_instances_join_and_leave_mid_stream_and_the_counts_stay_exact(
             time.sleep(0.3)
 
         # Drain: the input, then the repartition topic, committed to their ends.
-        lines_end = topic_ends(kafka_bootstrap, lines_topic)
-        wait_until(lambda: committed_through(kafka_bootstrap, app_id, lines_topic, lines_end), 40,
-                   "the input committed to its end", interval=0.5)
-        repartition = f"{app_id}-counts-repartition"
-        rep_end = topic_ends(kafka_bootstrap, repartition)
-        wait_until(lambda: committed_through(kafka_bootstrap, app_id, repartition, rep_end), 40,
-                   "the repartition topic committed to its end", interval=0.5)
+        _wait_committed_to_end(kafka_bootstrap, app_id, lines_topic, instances)
+        _wait_committed_to_end(kafka_bootstrap, app_id, f"{app_id}-counts-repartition", instances)
         assert c.stop() == 0, c.log()[-3000:]
         assert a.stop() == 0, a.log()[-3000:]
         dirty = [line for i in instances for line in i.log().splitlines() if any(d in line for d in DIRTY)]
@@ -117,6 +112,21 @@ def test_instances_join_and_leave_mid_stream_and_the_counts_stay_exact(
         print(f"over-counted {sum(latest.values()) - sum(truth.values())} of {sum(truth.values())} words; "
               "tasks closed dirty:\n" + "\n".join(dirty))
     assert latest_per_key(read_topic(kafka_bootstrap, f"{app_id}-counts-changelog")) == latest
+
+
+def _wait_committed_to_end(bootstrap: str, group: str, topic: str, instances: list[Instance]) -> None:
+    """Until `group` has committed `topic` to its end; a timeout says where each
+    partition stands and what the instances logged last (a rare stall on CI left
+    nothing else to go on)."""
+    ends = topic_ends(bootstrap, topic)
+    try:
+        wait_until(lambda: committed_through(bootstrap, group, topic, ends), 40,
+                   f"{topic} committed to its end", interval=0.5)
+    except AssertionError as exc:
+        committed = committed_offsets(bootstrap, group, topic)
+        logs = "\n".join(f"--- instance {i} (running: {instance.running()}):\n" + "\n".join(instance.log().splitlines()[-25:])
+                         for i, instance in enumerate(instances))
+        raise AssertionError(f"{exc}: ends {ends}, committed {committed}\n{logs}") from None
 
 
 def _running(instance: Instance) -> set[str]:

@@ -67,6 +67,22 @@ def test_browse_every_partition_from_the_start(api: Client, connection: Connecti
     assert records[0]["value"] == '{"n": 0}'
 
 
+def test_browse_reads_records_sent_in_one_batch_to_the_last(api: Client, connection: Connection,
+                                                             kafka_bootstrap: str,
+                                                             create_topic: Callable[..., str]) -> None:
+    # The development broker's ListOffsets("latest") says a batch ends after its first
+    # record; browsing must read to the real end (Kafka's log-end offset).
+    from tests.runtime.kafka.helpers import produce_one_batch
+
+    topic = create_topic("batched")
+    produce_one_batch(kafka_bootstrap, topic, 0, 40)
+    response = api.get(f"/api/connections/{connection.pk}/topics/{topic}/records/?partition=0&limit=100")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [r["key"] for r in body["records"]] == [f"k{i}" for i in range(40)]
+    assert body["next_offsets"] == {"0": 40}
+
+
 def test_browse_from_a_timestamp(api: Client, connection: Connection, orders: str) -> None:
     records = _records(api, connection, orders, f"timestamp={T0 + 1500}&value_serde=json")
     # The first record at or after T0+1.5s in each partition, and everything after it.

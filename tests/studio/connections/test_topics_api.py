@@ -52,6 +52,16 @@ def test_list_shows_partitions_with_watermarks(api: Client, connection: Connecti
     }
 
 
+def test_list_shows_the_log_end_of_records_sent_in_one_batch(api: Client, connection: Connection, kafka_bootstrap: str,
+                                                              create_topic: Callable[..., str]) -> None:
+    from tests.runtime.kafka.helpers import produce_one_batch
+
+    topic = create_topic("batched")
+    produce_one_batch(kafka_bootstrap, topic, 0, 25)
+    listed = {t["name"]: t for t in _all_topics(api, connection)}
+    assert listed[topic]["partitions"] == [{"partition": 0, "low": 0, "high": 25}]
+
+
 def test_list_is_paginated_by_name(api: Client, connection: Connection, create_topic: Callable[..., str]) -> None:
     create_topic("pa")
     create_topic("pb")

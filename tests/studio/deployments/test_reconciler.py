@@ -185,3 +185,54 @@ def test_an_outage_that_expires_a_heartbeat_also_lapses_the_watch(settings: Any)
     # must keep the watch.
     period = settings.CELERY_BEAT_SCHEDULE["reconcile"]["schedule"]
     assert 2 * period < reconciler.WATCH_TTL_S < keys.HEARTBEAT_TTL_S - 1
+
+
+# -- the lock between runs ---------------------------------------------------------------
+
+
+def test_a_lock_left_by_a_killed_reconciler_holds_up_one_waiting_run_at_most(
+    deployment: Deployment, studio_redis: redis.Redis
+) -> None:
+    # A run killed mid-way (its worker SIGKILLed) never releases its lock.
+    dead = studio_redis.lock(keys.reconcile_lock(), timeout=reconciler.LOCK_TIMEOUT_S)
+    assert dead.acquire(blocking=False)
+    # The next run waits for it to expire and then reconciles, instead of skipping
+    # (with a lock outliving the wait, replacing a killed worker's replicas took a minute).
+    assert reconciler.reconcile_all(enqueue=lambda replica: None) == 1
+
+
+def test_a_run_keeps_its_lock_through_slow_deployments(
+    deployment: Deployment, wordcount_v1: Any, alice: Any, offline_connection: Any, studio_redis: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for n in range(2):
+        Deployment.create_running(wordcount_v1, connection=offline_connection, actor=alice, application_id=f"slow-{n}")
+    monkeypatch.setattr(reconciler, "LOCK_TIMEOUT_S", 1)
+    original = reconciler.reconcile_deployment
+    held: list[bool] = []
+
+    def slow(deployment_id: int, **kwargs: Any) -> None:
+        time.sleep(0.7)     # three of these outlast the lock's 1 s unless the run renews it
+        held.append(bool(studio_redis.exists(keys.reconcile_lock())))
+        original(deployment_id, **kwargs)
+
+    monkeypatch.setattr(reconciler, "reconcile_deployment", slow)
+    assert reconciler.reconcile_all(enqueue=lambda replica: None) == 3
+    assert held == [True, True, True]
+    assert not studio_redis.exists(keys.reconcile_lock())   # released at the end
+
+
+def test_a_run_that_waits_for_the_lock_in_vain_still_keeps_the_heartbeat_watch(
+    studio_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reconciler, "LOCK_WAIT_S", 0.1)
+    holder = studio_redis.lock(keys.reconcile_lock(), timeout=30)
+    assert holder.acquire(blocking=False)
+    try:
+        studio_redis.expire(keys.reconcile_watch(), 1)   # about to lapse
+        assert reconciler.reconcile_all() == 0
+        # Redis was up and seen: the watch goes on, so a missing heartbeat stays trusted.
+        assert studio_redis.ttl(keys.reconcile_watch()) > 1
+        assert reconciler._heartbeats_trusted()
+    finally:
+        holder.release()

@@ -293,14 +293,16 @@ def test_discard_stops_the_candidate_and_deletes_its_topics_and_state(
 def test_a_running_candidate_catches_up_matches_the_live_output_and_is_promoted(
     api: Client, wc: WordCount, kafka_bootstrap: str, settings: Any,
 ) -> None:
-    from tests.studio.deployments.reprocess_helpers import EXPECTED, LINES, RunningReplica, read_latest, wait_until
+    from tests.studio.deployments.reprocess_helpers import (
+        EXPECTED, LINES, RunningReplica, beside_replicas, read_latest, wait_until,
+    )
 
     produce(kafka_bootstrap, wc.lines, [(i % 2, str(i).encode(), line.encode(), None) for i, line in enumerate(LINES)])
     live = RunningReplica(wc.original)
     candidate_replica = None
     try:
         assert read_latest(kafka_bootstrap, wc.counts, EXPECTED, timeout=90) == EXPECTED
-        body = side_by_side(api, wc.original, {"version": wc.v2.pk, "from": "earliest"}).json()
+        body = beside_replicas(lambda: side_by_side(api, wc.original, {"version": wc.v2.pk, "from": "earliest"})).json()
         candidate = Deployment.objects.get(pk=body["id"])
         renamed = body["output_topic_map"][wc.counts]
         candidate_replica = RunningReplica(candidate)
@@ -314,7 +316,7 @@ def test_a_running_candidate_catches_up_matches_the_live_output_and_is_promoted(
         (topic,) = api.get(f"/api/deployments/{candidate.pk}/comparison/").json()["topics"]
         assert (topic["equal"], topic["differing"], topic["only_live"], topic["only_candidate"]) == (len(EXPECTED), 0, 0, 0)
 
-        assert post_json(api, f"/api/deployments/{candidate.pk}/promote/").status_code == 200
+        assert beside_replicas(lambda: post_json(api, f"/api/deployments/{candidate.pk}/promote/")).status_code == 200
         live.join(45)                       # the old deployment's replica stops itself
         assert live.outcome == ["stopped"]
     finally:

@@ -55,6 +55,24 @@ def all_processes() -> list[ProcInfo]:
     return found
 
 
+def cmdline(pid: int) -> list[str]:
+    """The arguments `pid` was started with; [] once it has gone (or for a kernel thread)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            raw = handle.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return []
+    return [arg.decode(errors="replace") for arg in raw.split(b"\0") if arg]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-quantile of `values`; NaN for none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def is_alive(info: ProcInfo) -> bool:
     return info.state not in ("Z", "X")
 

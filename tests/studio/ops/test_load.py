@@ -41,7 +41,7 @@ from studio.lib.devservices import free_port
 from studio.topologies.examples import example_document
 from tests.studio.helpers import with_topics
 from tests.studio.integration.stack import make_lines, produce, wait_for
-from tests.studio.ops.procscan import cpu_seconds, descendants, rss_kib
+from tests.studio.ops.procscan import cmdline, cpu_seconds, descendants, percentile, rss_kib
 from tests.studio.ops.runstack_process import CREATE, STATE, Stack, manage_shell, wordcount_stack
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.kafka, pytest.mark.redis,
@@ -75,17 +75,10 @@ class Figures:
     rss: list[tuple[float, int]] = field(default_factory=list)   # (seconds in, KiB)
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def web_pids(stack: Stack) -> list[int]:
     """The daphne processes (runstack starts two, sharing the port)."""
     found = [info.pid for info in descendants(stack.process.pid)
-             if b"daphne" in Path(f"/proc/{info.pid}/cmdline").read_bytes()]
+             if any("daphne" in arg for arg in cmdline(info.pid))]
     assert found, "no daphne process under runstack"
     return found
 

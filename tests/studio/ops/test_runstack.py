@@ -13,7 +13,7 @@ import pytest
 
 from studio.lib.devservices import free_port
 
-from tests.studio.ops.procscan import descendants, survivors
+from tests.studio.ops.procscan import cmdline, descendants, survivors
 from tests.studio.ops.runstack_process import REDIS_DB, Stack, healthz, stack_environment, with_db
 
 
@@ -93,7 +93,7 @@ def test_a_child_that_dies_stops_everything_with_an_error(
     try:
         stack.wait_ready(240)
         children = [p for p in descendants(stack.process.pid) if p.ppid == stack.process.pid]
-        web = [p for p in children if "daphne" in open(f"/proc/{p.pid}/cmdline", "rb").read().decode(errors="replace")]
+        web = [p for p in children if any("daphne" in arg for arg in cmdline(p.pid))]
         assert len(web) == 2, children  # two daphne processes share the port
         tree = {p.pid for p in descendants(stack.process.pid)}
         victim = max(web, key=lambda p: p.pid)  # the one started second, "web-2"
