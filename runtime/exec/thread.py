@@ -186,6 +186,9 @@ class StreamThread(threading.Thread):
         # Tasks reading several partitions process them in timestamp order from buffers.
         self._groups: dict[TaskKey, PartitionGroup] = {}
         self._paused: set[TP] = set()
+        # What librdkafka holds paused, whatever the reason: its pause outlives a
+        # partition's revocation, so a later assignment must lift it (_unpause_assigned).
+        self._client_paused: set[TP] = set()
         self._max_idle_ms = int(config.streams.get("max.task.idle.ms", 0))
         self._max_buffered = int(config.raw.get("buffered.records.per.partition", 1000))
         # what the standby updater reads from its own thread; replaced, never mutated
@@ -293,7 +296,7 @@ class StreamThread(threading.Thread):
         self._consumer.unsubscribe()  # revokes (or loses) what is left, clearing the orphans
         self._orphaned.clear()
         self._rewind.clear()
-        self._paused.clear()   # a new member's partitions start unpaused
+        self._paused.clear()   # its next assignment starts unpaused (_unpause_assigned)
         self._restore_paused.clear()
         self._subscribe()
 
@@ -402,6 +405,7 @@ class StreamThread(threading.Thread):
         if pending:
             self._load_committed(pending)
         rewind = [tp for tp in pending if tp in self._rewind]
+        self._unpause_assigned([tp for tp in pending if tp not in self._rewind])
         for key in new_keys:
             self._start_restore(key)
         self._update_active()
@@ -452,7 +456,7 @@ class StreamThread(threading.Thread):
         new = sorted(tp for key in self._restoring for tp in self._task_partitions.get(key, ())
                      if tp not in self._restore_paused)
         if new:
-            self._consumer.pause([TopicPartition(*tp) for tp in new])
+            self._pause(new)
             self._restore_paused.update(new)
 
     def _restore_step(self, poll_s: float, busy: bool) -> None:
@@ -540,6 +544,18 @@ class StreamThread(threading.Thread):
             self._restored_end.pop(TopicPartition(topic, partition), None)
             self._checkpointed.pop(TopicPartition(topic, partition), None)
 
+    def _unpause_assigned(self, partitions: Sequence[TP]) -> None:
+        """Start newly assigned partitions unpaused, as Kafka's consumer does: librdkafka
+        keeps a pause across the partition's revocation and its next assignment, so a
+        partition paused when it left (parked by a rejected commit, mid-restore, a full
+        buffer) would otherwise never be fetched again here, its task running idle.
+        Those that must wait (restoring tasks') are paused again after this."""
+        stale = [tp for tp in partitions if tp in self._client_paused]
+        if stale:
+            self._paused.difference_update(stale)
+            self._restore_paused.difference_update(stale)
+            self._resume_client(stale)
+
     def _update_active(self) -> None:
         # what the standby updater reads: a restoring task is this instance's too
         self.active_tasks = frozenset(self._tasks) | frozenset(self._restoring)
@@ -575,7 +591,7 @@ class StreamThread(threading.Thread):
         # A restoring task's partitions stay paused until it runs.
         running = [tp for tp in partitions if tp not in self._restore_paused]
         if running:
-            self._consumer.resume([TopicPartition(*tp) for tp in running])
+            self._resume_client(running)
 
     def _handle_task_migrated(self, exc: CommitFailedError) -> None:
         """Kafka Streams' handleLostAll: the group rejected this member's generation, so
@@ -596,7 +612,7 @@ class StreamThread(threading.Thread):
             self._next_offsets.pop(tp, None)
             self._committed.pop(tp, None)
         if held:
-            self._consumer.pause([TopicPartition(*tp) for tp in sorted(held)])
+            self._pause(sorted(held))
             if not self._orphaned:
                 self._orphaned_since = time.monotonic()
             self._orphaned |= held
@@ -765,7 +781,7 @@ class StreamThread(threading.Thread):
             if full:
                 new = [tp for tp in full if tp not in self._paused]
                 if new:
-                    self._consumer.pause([TopicPartition(*tp) for tp in new])
+                    self._pause(new)
                     self._paused.update(new)
             if drained:
                 self._resume(drained)
@@ -777,10 +793,18 @@ class StreamThread(threading.Thread):
         resumed = [tp for tp in partitions if tp in paused]
         if resumed:
             paused.difference_update(resumed)
-            try:
-                self._consumer.resume([TopicPartition(*tp) for tp in resumed])
-            except Exception:  # no longer assigned: nothing to resume
-                logger.debug("%s: resume of %s failed", self.name, resumed, exc_info=True)
+            self._resume_client(resumed)
+
+    def _pause(self, partitions: Sequence[TP]) -> None:
+        self._consumer.pause([TopicPartition(*tp) for tp in partitions])
+        self._client_paused.update(partitions)
+
+    def _resume_client(self, partitions: Sequence[TP]) -> None:
+        self._client_paused.difference_update(partitions)
+        try:
+            self._consumer.resume([TopicPartition(*tp) for tp in partitions])
+        except Exception:  # no longer assigned: its next assignment resumes it
+            logger.debug("%s: resume of %s failed", self.name, partitions, exc_info=True)
 
     def _fetched_lag(self, tp: TP) -> int | None:
         """Records of ``tp`` on the broker that this consumer has not returned yet; None

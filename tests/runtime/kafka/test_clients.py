@@ -96,3 +96,39 @@ def test_consumer_commits_synchronously_and_reads_back(
         assert consumer.committed([TopicPartition(topic, 0)], timeout=10) == {TopicPartition(topic, 0): 5}
     finally:
         consumer.close()
+
+
+@pytest.mark.parametrize("paused", [True, False])
+def test_librdkafka_keeps_a_pause_across_a_partitions_unassignment_and_next_assignment(
+    kafka_bootstrap: str, create_topic: Callable[..., str], unique_name: Callable[[str], str], paused: bool
+) -> None:
+    # What the stream thread's _unpause_assigned answers (and test_task_migrated's
+    # scripted consumer models): Kafka's Java consumer starts a newly assigned
+    # partition unpaused, librdkafka does not. Cooperative rebalancing assigns
+    # incrementally, as here.
+    import confluent_kafka
+
+    topic = create_topic("pause", partitions=1)
+    producer = KafkaProducer({"bootstrap.servers": kafka_bootstrap})
+    for i in range(5):
+        producer.produce(topic, key=None, value=b"%d" % i, partition=0)
+    assert producer.flush(10) == 0
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": unique_name("grp"),
+                                         "enable.auto.commit": False})
+
+    def fetched(seconds: float) -> int:
+        count, deadline = 0, time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            count += sum(1 for m in consumer.consume(10, timeout=0.2) if m.error() is None)
+        return count
+
+    try:
+        consumer.incremental_assign([confluent_kafka.TopicPartition(topic, 0, 0)])
+        assert fetched(3) == 5
+        if paused:
+            consumer.pause([confluent_kafka.TopicPartition(topic, 0)])
+        consumer.incremental_unassign([confluent_kafka.TopicPartition(topic, 0)])
+        consumer.incremental_assign([confluent_kafka.TopicPartition(topic, 0, 0)])
+        assert fetched(3) == (0 if paused else 5)
+    finally:
+        consumer.close()

@@ -217,3 +217,33 @@ def test_orphaned_partitions_revoked_by_the_rebalance_are_simply_dropped() -> No
     assert [kind for kind, _ in consumer.calls if kind in ("seek", "resume")] == []
     assert consumer.commits == []                # nothing committed for a task it no longer owns
     assert thread.metrics.tasks_closed_dirty == 1
+
+
+def _still_paused(calls: list[tuple[str, Any]]) -> set[TopicPartition]:
+    """The partitions librdkafka holds paused after `calls`: a pause outlives the
+    partition's revocation and its next assignment (test_clients.py checks this against
+    the broker), so only a resume ends it."""
+    paused: set[TopicPartition] = set()
+    for kind, arg in calls:
+        if kind == "pause":
+            paused.update(arg)
+        elif kind == "resume":
+            paused.difference_update(arg)
+    return paused
+
+
+def test_an_orphan_revoked_paused_is_fetched_again_when_it_comes_back() -> None:
+    in1 = TopicPartition("in", 1)
+    consumer = ScriptedConsumer(
+        steps=[
+            ("on_assign", [IN0, in1], [Message("in", 0, 0), Message("in", 1, 0)]),  # commit rejected: both parked
+            ("on_revoke", [in1], []),                 # the new generation gives in-1 to another member
+            ("on_assign", [], []),                    # and keeps in-0 here
+            ("on_assign", [in1], []),                 # that member leaves: in-1 comes back
+            (None, [], [Message("in", 1, 0)]),
+        ],
+        commit_errors=[MOVED_ON],
+    )
+    thread, log = _run(consumer)
+    assert _still_paused(consumer.calls) == set()     # in-1 stayed paused: its task never got a record
+    assert log.count(("created", "0_1")) == 2
