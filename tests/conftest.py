@@ -189,3 +189,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: object, exitstatus: int, config: pytest.Config) -> None:
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         terminalreporter.write_line("ERROR: pytest collected no tests; failing the run", red=True, bold=True)  # type: ignore[attr-defined]
+
+
+# -- database --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None,
+                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+    """On SQLite, a test database in a file of the session's own, as `make run`'s: Django
+    would otherwise make it in memory with a shared cache, whose table locks fail at
+    once instead of waiting out the busy timeout, and whose readers block the writer
+    where WAL lets them run beside it. Tests whose replicas or sockets write beside
+    the test then met "database table is locked" errors that production never sees."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")

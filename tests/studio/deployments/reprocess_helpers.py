@@ -104,26 +104,6 @@ def read_latest(bootstrap: str, topic: str, want: dict[str, Any], timeout: float
     return latest
 
 
-def beside_replicas(call: Callable[[], Any], attempts: int = 5) -> Any:
-    """An API call made while RunningReplica threads poll the database, retried as a
-    client honouring Retry-After would when it answers 503 on SQLite.
-
-    The SQLite test database is in memory with a shared cache, whose table locks fail
-    at once instead of waiting out the busy timeout: a write beside a replica's poll can
-    be refused ("database table is locked"). The file database that `make run` uses
-    waits (timeout 20 s), and in WAL mode readers never block the writer; PostgreSQL
-    never answers so, and gets no retry."""
-    from django.db import connection
-
-    response = call()
-    for _ in range(attempts - 1):
-        if response.status_code != 503 or connection.vendor != "sqlite":
-            break
-        time.sleep(0.2)
-        response = call()
-    return response
-
-
 class RunningReplica:
     """A replica of `deployment` run in-process on a thread, as run_replica would."""
 

@@ -27,7 +27,6 @@ from tests.studio.deployments.reprocess_helpers import (
     LINES,
     REPARTITION,
     RunningReplica,
-    beside_replicas,
     commit,
     committed,
     delete_topics,
@@ -284,12 +283,11 @@ def test_a_reset_replays_a_running_word_count_into_a_new_topic_from_scratch(
         assert checkpoints.count_all(app) > 0
 
         # The plan of the running deployment.
-        plan = beside_replicas(lambda: reset(api, deployment, {"dry_run": True})).json()
+        plan = reset(api, deployment, {"dry_run": True}).json()
         assert set(plan["internal_topics"]) == internal
 
         rerun = counts + ".rerun"
-        operation_id = beside_replicas(
-            lambda: reset(api, deployment, {"to": "earliest", "output_topic": {counts: rerun}})).json()["id"]
+        operation_id = reset(api, deployment, {"to": "earliest", "output_topic": {counts: rerun}}).json()["id"]
         # The task, in this thread: it stops the deployment, the replica sees it and closes.
         assert tasks.run_operation(operation_id) == "done", ReprocessOperation.objects.get(pk=operation_id).message
     finally:

@@ -294,7 +294,7 @@ def test_a_running_candidate_catches_up_matches_the_live_output_and_is_promoted(
     api: Client, wc: WordCount, kafka_bootstrap: str, settings: Any,
 ) -> None:
     from tests.studio.deployments.reprocess_helpers import (
-        EXPECTED, LINES, RunningReplica, beside_replicas, read_latest, wait_until,
+        EXPECTED, LINES, RunningReplica, read_latest, wait_until,
     )
 
     produce(kafka_bootstrap, wc.lines, [(i % 2, str(i).encode(), line.encode(), None) for i, line in enumerate(LINES)])
@@ -302,7 +302,9 @@ def test_a_running_candidate_catches_up_matches_the_live_output_and_is_promoted(
     candidate_replica = None
     try:
         assert read_latest(kafka_bootstrap, wc.counts, EXPECTED, timeout=90) == EXPECTED
-        body = beside_replicas(lambda: side_by_side(api, wc.original, {"version": wc.v2.pk, "from": "earliest"})).json()
+        response = side_by_side(api, wc.original, {"version": wc.v2.pk, "from": "earliest"})
+        assert response.status_code == 201, response.json()
+        body = response.json()
         candidate = Deployment.objects.get(pk=body["id"])
         renamed = body["output_topic_map"][wc.counts]
         candidate_replica = RunningReplica(candidate)
@@ -316,7 +318,8 @@ def test_a_running_candidate_catches_up_matches_the_live_output_and_is_promoted(
         (topic,) = api.get(f"/api/deployments/{candidate.pk}/comparison/").json()["topics"]
         assert (topic["equal"], topic["differing"], topic["only_live"], topic["only_candidate"]) == (len(EXPECTED), 0, 0, 0)
 
-        assert beside_replicas(lambda: post_json(api, f"/api/deployments/{candidate.pk}/promote/")).status_code == 200
+        promoted = post_json(api, f"/api/deployments/{candidate.pk}/promote/")
+        assert promoted.status_code == 200, promoted.json()
         live.join(45)                       # the old deployment's replica stops itself
         assert live.outcome == ["stopped"]
     finally:
