@@ -800,11 +800,12 @@ class StreamThread(threading.Thread):
         self._client_paused.update(partitions)
 
     def _resume_client(self, partitions: Sequence[TP]) -> None:
-        self._client_paused.difference_update(partitions)
         try:
             self._consumer.resume([TopicPartition(*tp) for tp in partitions])
         except Exception:  # no longer assigned: its next assignment resumes it
             logger.debug("%s: resume of %s failed", self.name, partitions, exc_info=True)
+            return
+        self._client_paused.difference_update(partitions)
 
     def _fetched_lag(self, tp: TP) -> int | None:
         """Records of ``tp`` on the broker that this consumer has not returned yet; None
