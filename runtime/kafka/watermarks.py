@@ -16,7 +16,10 @@ from typing import NamedTuple
 
 from confluent_kafka import Consumer, TopicPartition
 
-__all__ = ["Watermarks", "exact_watermarks"]
+__all__ = ["PROBE_WAIT_S", "Watermarks", "exact_watermarks"]
+
+# How long the probing fetches may take by default: one round trip each, normally.
+PROBE_WAIT_S = 3.0
 
 
 class Watermarks(NamedTuple):
@@ -26,7 +29,7 @@ class Watermarks(NamedTuple):
 
 
 def exact_watermarks(consumer: Consumer, partitions: Iterable[tuple[str, int]], *,
-                     timeout: float, wait_s: float) -> Watermarks:
+                     timeout: float, wait_s: float = PROBE_WAIT_S) -> Watermarks:
     """(low, high) of each (topic, partition). `consumer` must not be subscribed: its
     assignment is replaced for the probe and left empty. Each ListOffsets call is
     bounded by `timeout`; the probing fetches, by `wait_s` in all."""

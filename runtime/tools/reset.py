@@ -32,7 +32,7 @@ from confluent_kafka import Consumer, ConsumerGroupState, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from runtime.errors import StreamsError
-from runtime.kafka.watermarks import exact_watermarks
+from runtime.kafka.watermarks import PROBE_WAIT_S, exact_watermarks
 from runtime.state.checkpoint import RedisCheckpointStore
 
 __all__ = [
@@ -51,8 +51,6 @@ _INTERNAL_SUFFIXES = ("-changelog", "-repartition", "-subscription-registration-
                       "-subscription-response-topic")
 _FK_TOPIC = re.compile(r".+-KTABLE-FK-JOIN-SUBSCRIPTION-(REGISTRATION|RESPONSE)-\d+-topic")
 
-# How long the fetches that tell exact log ends may take, per topic.
-_PROBE_WAIT_S = 3.0
 _INACTIVE = (ConsumerGroupState.EMPTY, ConsumerGroupState.DEAD, ConsumerGroupState.UNKNOWN)
 
 
@@ -260,7 +258,7 @@ def _targets(consumer: Consumer, topic: str, partitions: int, target: ResetTarge
                 found[tp.partition] = tp.offset
     # "latest" must be the log end, which ListOffsets alone under-reports on some brokers.
     marks = exact_watermarks(consumer, [(topic, p) for p in range(partitions)], timeout=timeout,
-                             wait_s=min(timeout, _PROBE_WAIT_S)).marks
+                             wait_s=min(timeout, PROBE_WAIT_S)).marks
     for p in range(partitions):
         low, high = marks[(topic, p)]
         if target.kind == "earliest":

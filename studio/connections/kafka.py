@@ -34,8 +34,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 TIMEOUT_S = 5.0
-# How long to wait for the fetches that tell exact high watermarks (runtime.kafka.watermarks).
-PROBE_WAIT_S = 3.0
 # Browsing gives up after this long even when fewer records than asked have arrived.
 READ_DEADLINE_S = 8.0
 
@@ -179,7 +177,7 @@ def topic_watermarks(connection: Connection, topics: list[TopicInfo]) -> dict[st
     """(low, high) watermark of each partition of each topic, in partition order."""
     with _consumer(connection, "read watermarks") as consumer:
         marks = exact_watermarks(consumer, [(topic.name, p) for topic in topics for p in range(topic.partitions)],
-                                 timeout=TIMEOUT_S, wait_s=PROBE_WAIT_S).marks
+                                 timeout=TIMEOUT_S).marks
     return {topic.name: [marks[(topic.name, p)] for p in range(topic.partitions)] for topic in topics}
 
 
@@ -343,5 +341,5 @@ class TopicTail:
 
 
 def _exact_watermarks(consumer: Consumer, topic: str, partitions: Iterable[int]) -> dict[int, tuple[int, int]]:
-    marks = exact_watermarks(consumer, [(topic, p) for p in partitions], timeout=TIMEOUT_S, wait_s=PROBE_WAIT_S).marks
+    marks = exact_watermarks(consumer, [(topic, p) for p in partitions], timeout=TIMEOUT_S).marks
     return {p: mark for (_, p), mark in marks.items()}

@@ -54,10 +54,6 @@ def _side(deployment: Deployment) -> SideDict:
     return {"deployment": deployment.to_dict(), "lag": report, "progress": progress(report, internal), "error": None}
 
 
-# How long the fetches that tell exact log ends may take (runtime.kafka.watermarks).
-_PROBE_WAIT_S = 3.0
-
-
 def read_recent(deployment: Deployment, topic: str, limit: int) -> tuple[dict[bytes | None, bytes | None], int]:
     """The latest value per key among the most recent records of `topic` (at most
     `limit` in all, shared evenly by its partitions); and how many records were read."""
@@ -71,8 +67,7 @@ def read_recent(deployment: Deployment, topic: str, limit: int) -> tuple[dict[by
             return {}, 0
         parts = sorted(info.partitions)
         per_partition = max(1, math.ceil(limit / max(len(parts), 1)))
-        marks = exact_watermarks(consumer, [(topic, p) for p in parts], timeout=TIMEOUT_S,
-                                 wait_s=_PROBE_WAIT_S).marks
+        marks = exact_watermarks(consumer, [(topic, p) for p in parts], timeout=TIMEOUT_S).marks
         assignment = [TopicPartition(topic, p, max(low, high - per_partition))
                       for (_, p), (low, high) in sorted(marks.items()) if high > low]
         if not assignment:
