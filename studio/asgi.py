@@ -6,12 +6,12 @@ import gc
 import os
 import sys
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 
+from studio.asgi_http import get_threaded_asgi_application  # noqa: E402
+
 # Set up Django (apps, models) before importing anything that touches models.
-django_asgi_app = get_asgi_application()
+django_asgi_app = get_threaded_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -205,6 +205,22 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # replica's poll of its desired state, give up after this instead (a URL's own
     # ?connect_timeout= wins). An outage then answers 503 instead of hanging.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # A connection pool of at most this many connections per process (0 = none: a new
+    # connection per request). Under ASGI each request runs in a thread of its own, so
+    # persistent connections (CONN_MAX_AGE) would leak one per thread; a pool lends one
+    # for the request instead. studio/asgi.py turns it on for web processes. Celery's
+    # prefork workers keep it off: a pool's threads do not survive a fork.
+    RIFFLE_DATABASE_POOL_MAX = envint("RIFFLE_DATABASE_POOL_MAX", 0, minimum=0)
+    # With conn_health_checks (above), Django has the pool check a connection before
+    # lending it: one the server dropped while it sat there (a restart, an outage) is
+    # replaced, not found broken by a request.
+    if RIFFLE_DATABASE_POOL_MAX:
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": RIFFLE_DATABASE_POOL_MAX,
+            # as connect_timeout: an outage answers 503 after this, not after 30 s
+            "timeout": 5,
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -10,9 +10,11 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -86,19 +88,43 @@ def with_db(url: str, db: int) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
-def stack_environment(tmp_path: Path) -> dict[str, str]:
-    """This process's environment without the service settings, and a SQLite file."""
+def stack_environment(tmp_path: Path, database_url: str | None = None) -> dict[str, str]:
+    """This process's environment without the service settings, and `database_url`
+    (by default a SQLite file)."""
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'riffle.sqlite3'}"
+    env["DATABASE_URL"] = database_url or f"sqlite:///{tmp_path / 'riffle.sqlite3'}"
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
+@contextmanager
+def session_kind_database(tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database of the kind the session runs on: on PostgreSQL
+    (DATABASE_URL names one) a new database on that server, dropped afterwards; else a
+    SQLite file. The stack migrates it as it starts."""
+    session_url = os.environ.get("DATABASE_URL", "")
+    if not session_url.startswith(("postgres://", "postgresql://")):
+        yield f"sqlite:///{tmp_path / 'riffle.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"riffle_stack_{uuid.uuid4().hex[:12]}"
+    admin = urlunsplit(urlsplit(session_url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(session_url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def wordcount_stack(tmp_path: Path, kafka_bootstrap: str, redis_server_url: str,
-                    create_topic: Callable[..., str]) -> tuple[dict[str, str], str, str]:
+                    create_topic: Callable[..., str], database_url: str | None = None,
+                    ) -> tuple[dict[str, str], str, str]:
     """The environment of a stack on the session's broker and Redis, and the input and
     output topics (2 partitions each) of a word count to deploy on it."""
-    env = stack_environment(tmp_path)
+    env = stack_environment(tmp_path, database_url)
     env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap
     env["REDIS_URL"] = with_db(redis_server_url, REDIS_DB)
     return env, create_topic("lines", partitions=2), create_topic("counts", partitions=2)

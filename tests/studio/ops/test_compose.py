@@ -54,6 +54,9 @@ def test_workers_consume_the_queues_runstack_uses() -> None:
     assert services["worker-default"]["command"][3:6] == ["worker", "-Q", "celery"]
     assert "beat" in services["beat"]["command"]
     assert services["web"]["command"][-1] == "studio.asgi:application"
+    # a connection pool in the web process only (studio/settings.py)
+    assert int(services["web"]["environment"]["RIFFLE_DATABASE_POOL_MAX"]) > 0
+    assert all("RIFFLE_DATABASE_POOL_MAX" not in services[name]["environment"] for name in ("worker", "worker-default", "beat"))
     runstack = (ROOT / "studio" / "ops" / "management" / "commands" / "runstack.py").read_text()
     assert '"-Q", "replicas"' in runstack and '"-Q", "celery"' in runstack
 

@@ -31,7 +31,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +44,14 @@ from studio.topologies.examples import example_document
 from tests.studio.helpers import with_topics
 from tests.studio.integration.stack import make_lines, produce, wait_for
 from tests.studio.ops.procscan import cmdline, cpu_seconds, descendants, percentile, rss_kib
-from tests.studio.ops.runstack_process import CREATE, STATE, Stack, manage_shell, wordcount_stack
+from tests.studio.ops.runstack_process import (
+    CREATE,
+    STATE,
+    Stack,
+    manage_shell,
+    session_kind_database,
+    wordcount_stack,
+)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.kafka, pytest.mark.redis,
               pytest.mark.timeout(1500)]
@@ -182,11 +189,20 @@ def _per_minute(http: list[tuple[float, str, float]]) -> list[float]:
     return [percentile(values, 0.99) for _, values in sorted(minutes.items())]
 
 
+@pytest.fixture
+def stack_database(tmp_path: Path) -> Iterator[str]:
+    """The session's kind of database: the PostgreSQL pass measures the web tier as
+    production runs it, with its connection pool."""
+    with session_kind_database(tmp_path) as url:
+        yield url
+
+
 def test_dashboards_and_api_under_load(
     tmp_path: Path, kafka_bootstrap: str, redis_server_url: str, create_topic: Callable[..., str],
-    unique_name: Callable[[str], str],
+    unique_name: Callable[[str], str], stack_database: str,
 ) -> None:
-    env, lines_topic, counts_topic = wordcount_stack(tmp_path, kafka_bootstrap, redis_server_url, create_topic)
+    env, lines_topic, counts_topic = wordcount_stack(tmp_path, kafka_bootstrap, redis_server_url, create_topic,
+                                                     stack_database)
     port = free_port()
     stack = Stack(["--port", str(port), "--no-generator", "--state-dir", str(tmp_path)], env)
     feeding = threading.Event()
@@ -231,7 +247,8 @@ def test_dashboards_and_api_under_load(
     per_path = {path: percentile([ms for at, p, ms in figures.http if p == path and at >= WARMUP_S], 0.99)
                 for path in sorted({p for _, p, _ in figures.http})}
     print(
-        f"\nload: {CLIENTS} websocket clients + {RPS:g} requests/s for {elapsed:.0f} s (warm-up {WARMUP_S:.0f} s)\n"
+        f"\nload: {CLIENTS} websocket clients + {RPS:g} requests/s for {elapsed:.0f} s (warm-up {WARMUP_S:.0f} s), "
+        f"database {stack_database.split(':', 1)[0]}\n"
         f"  HTTP: {requests} requests, {len(figures.http_errors)} failed; after warm-up p50 "
         f"{percentile(http, 0.5):.1f} ms, p99 {percentile(http, 0.99):.1f} ms; with the warm-up p50 "
         f"{percentile(http_all, 0.5):.1f} ms, p99 {percentile(http_all, 0.99):.1f} ms\n"

@@ -95,6 +95,10 @@ def test_a_child_that_dies_stops_everything_with_an_error(
         children = [p for p in descendants(stack.process.pid) if p.ppid == stack.process.pid]
         web = [p for p in children if any("daphne" in arg for arg in cmdline(p.pid))]
         assert len(web) == 2, children  # two daphne processes share the port
+        # A PostgreSQL connection pool in the web processes only (studio/settings.py).
+        for child in children:
+            environ = Path(f"/proc/{child.pid}/environ").read_bytes().split(b"\0")
+            assert (b"RIFFLE_DATABASE_POOL_MAX=16" in environ) == (child in web), cmdline(child.pid)
         tree = {p.pid for p in descendants(stack.process.pid)}
         victim = max(web, key=lambda p: p.pid)  # the one started second, "web-2"
         os.killpg(victim.pid, signal.SIGKILL)

@@ -104,6 +104,9 @@ class Command(BaseCommand):
 
         env = dict(os.environ)
         env.update(KAFKA_BOOTSTRAP_SERVERS=bootstrap, REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
+        # PostgreSQL connections are pooled in the web processes only (studio/settings.py):
+        # the workers' prefork children must not inherit a pool's threads.
+        web_pool = env.pop("RIFFLE_DATABASE_POOL_MAX", "16")
         python = sys.executable
         manage = str(base_dir / "manage.py")
 
@@ -123,7 +126,8 @@ class Command(BaseCommand):
         supervisor.start("replicas", [*celery, "worker", "-Q", "replicas", "--concurrency", "4", "-n", "replicas@%h", *quiet], env=env, cwd=cwd)
         supervisor.start("worker", [*celery, "worker", "-Q", "celery", "--concurrency", "2", "-n", "default@%h", *quiet], env=env, cwd=cwd)
         supervisor.start("beat", [*celery, "beat", "--schedule", str(state_dir / "celerybeat-schedule"), "--loglevel", "INFO"], env=env, cwd=cwd)
-        self._start_web(supervisor, host, port, options["web_processes"], env=env, cwd=cwd)
+        self._start_web(supervisor, host, port, options["web_processes"],
+                        env={**env, "RIFFLE_DATABASE_POOL_MAX": web_pool}, cwd=cwd)
         if not options["no_generator"]:
             rate = f"{options['generator_rate']:g}"
             supervisor.start("generator", [python, manage, "generate_examples", "--rate", rate], env=env, cwd=cwd)
