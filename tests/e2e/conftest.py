@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from studio.lib.devservices import free_port
+from tests.stack_database import session_kind_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -70,28 +70,6 @@ class LiveStack:
         return "\n".join(self.lines)
 
 
-# -- database for the stack ------------------------------------------------------------
-
-
-def _postgres_database(base_url: str) -> tuple[str, str]:
-    """A fresh database on DATABASE_URL's server: (its URL, its name)."""
-    import psycopg
-
-    name = f"riffle_e2e_{uuid.uuid4().hex[:8]}"
-    admin_url = urlunsplit(urlsplit(base_url)._replace(path="/postgres", scheme="postgresql"))
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(urlsplit(base_url)._replace(path=f"/{name}")), name
-
-
-def _drop_postgres_database(base_url: str, name: str) -> None:
-    import psycopg
-
-    admin_url = urlunsplit(urlsplit(base_url)._replace(path="/postgres", scheme="postgresql"))
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 # -- the stack -------------------------------------------------------------------------
 
 
@@ -129,13 +107,13 @@ def _stop(process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
 @pytest.fixture(scope="session")
 def live_stack(kafka_bootstrap: str, redis_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     workdir = tmp_path_factory.mktemp("live-stack")
+    with session_kind_database(workdir, prefix="riffle_e2e") as database_url:
+        yield from _live_stack(database_url, kafka_bootstrap, redis_server_url, workdir)
+
+
+def _live_stack(database_url: str, kafka_bootstrap: str, redis_server_url: str, workdir: Path) -> Iterator[LiveStack]:
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
-    configured_db = os.environ.get("DATABASE_URL")
-    pg_name: str | None = None
-    if configured_db and configured_db.startswith(("postgres://", "postgresql://")):
-        env["DATABASE_URL"], pg_name = _postgres_database(configured_db)
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{workdir / 'riffle.sqlite3'}"
+    env["DATABASE_URL"] = database_url
     redis_url = urlunsplit(urlsplit(redis_server_url)._replace(path=f"/{REDIS_DB}"))
     env.update(KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
     port = free_port()
@@ -158,8 +136,6 @@ def live_stack(kafka_bootstrap: str, redis_server_url: str, tmp_path_factory: py
         _stop(process)
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "live-stack.log").write_text("\n".join(lines) + "\n")
-        if pg_name is not None:
-            _drop_postgres_database(configured_db, pg_name)  # type: ignore[arg-type]
         import redis
 
         client = redis.Redis.from_url(redis_url)

@@ -92,7 +92,20 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     assert box is not None
     artifacts.screenshot(page, "nodes-dropped")
 
-    # A stream into Count's grouped input is refused with validation's reason.
+    # A stream into Count's grouped input is refused with validation's reason: while the
+    # line is dragged over the port (a tooltip), and when it is dropped there.
+    out = node(page, "stream").locator('.react-flow__handle.source[data-handleid="out"]').bounding_box()
+    into = node(page, "count").locator('.react-flow__handle.target[data-handleid="in"]').bounding_box()
+    assert out and into
+    page.mouse.move(out["x"] + out["width"] / 2, out["y"] + out["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(into["x"] + into["width"] / 2, into["y"] + into["height"] / 2, steps=12)
+    tip = page.get_by_test_id("connection-refused-tip")
+    expect(tip).to_contain_text("takes a grouped stream, but 'stream' (Stream) gives a stream")
+    artifacts.screenshot(page, "refused-while-dragging")
+    page.mouse.up()
+    expect(tip).to_have_count(0)
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
     connect(page, "stream", "count")
     notice = page.get_by_test_id("canvas-notice")
     expect(notice).to_contain_text("takes a grouped stream, but 'stream' (Stream) gives a stream")
@@ -106,6 +119,19 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     page.keyboard.press("Control+z")
     expect(page.locator(".react-flow__edge")).to_have_count(len(EDGES) - 1)
     page.keyboard.press("Control+Shift+z")
+    expect(page.locator(".react-flow__edge")).to_have_count(len(EDGES))
+
+    # Two nodes selected (the second with Ctrl+click), copied and pasted, then the paste
+    # undone.
+    node(page, "filter").locator(".flow-node__label").click()
+    node(page, "to-stream").locator(".flow-node__label").click(modifiers=["Control"])
+    expect(page.locator(".react-flow__node.selected")).to_have_count(2)
+    page.keyboard.press("Control+c")
+    expect(notice).to_contain_text("Copied 2 nodes.")
+    page.keyboard.press("Control+v")
+    expect(page.locator(".react-flow__node")).to_have_count(len(NODES) + 2)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".react-flow__node")).to_have_count(len(NODES))
     expect(page.locator(".react-flow__edge")).to_have_count(len(EDGES))
 
     # A port dragged into empty space offers the node types that take a stream.
@@ -207,6 +233,19 @@ def test_word_count_built_from_an_empty_canvas(page, live_stack, artifacts) -> N
     expect(bench.get_by_role("status")).to_contain_text("Added more.jsonl")
     page.get_by_role("button", name="Run test").click()
     expect(bench.get_by_test_id("test-bench-stream-time")).to_have_text("9000")
+    # Captured from the input topic: its records become test lines (JSON, with their
+    # timestamps) and run like typed ones.
+    captured = run_lines()
+    produce(live_stack.kafka_bootstrap, input_topic, captured)
+    bench.get_by_role("button", name="Clear", exact=True).click()
+    page.get_by_label("How many records to capture").fill(str(len(captured)))
+    page.get_by_role("button", name="Capture from topic").click()
+    expect(bench.get_by_role("status")).to_contain_text(f"Captured {len(captured)} records from {input_topic}.")
+    test_records = page.get_by_label("Test records").input_value()
+    assert all(json.dumps(line) in test_records for line in captured), test_records
+    page.get_by_role("button", name="Run test").click()
+    expect(node(page, "count").get_by_test_id("trial-count")).to_have_attribute(
+        "data-count", str(sum(expected_counts(captured).values())))
     page.get_by_role("tab", name="Properties").click()
 
     page.get_by_role("button", name="Save version").click()

@@ -10,11 +10,9 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -95,28 +93,6 @@ def stack_environment(tmp_path: Path, database_url: str | None = None) -> dict[s
     env["DATABASE_URL"] = database_url or f"sqlite:///{tmp_path / 'riffle.sqlite3'}"
     env["PYTHONUNBUFFERED"] = "1"
     return env
-
-
-@contextmanager
-def session_kind_database(tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database of the kind the session runs on: on PostgreSQL
-    (DATABASE_URL names one) a new database on that server, dropped afterwards; else a
-    SQLite file. The stack migrates it as it starts."""
-    session_url = os.environ.get("DATABASE_URL", "")
-    if not session_url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'riffle.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"riffle_stack_{uuid.uuid4().hex[:12]}"
-    admin = urlunsplit(urlsplit(session_url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(session_url)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def wordcount_stack(tmp_path: Path, kafka_bootstrap: str, redis_server_url: str,

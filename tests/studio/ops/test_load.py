@@ -44,14 +44,8 @@ from studio.topologies.examples import example_document
 from tests.studio.helpers import with_topics
 from tests.studio.integration.stack import make_lines, produce, wait_for
 from tests.studio.ops.procscan import cmdline, cpu_seconds, descendants, percentile, rss_kib
-from tests.studio.ops.runstack_process import (
-    CREATE,
-    STATE,
-    Stack,
-    manage_shell,
-    session_kind_database,
-    wordcount_stack,
-)
+from tests.stack_database import session_kind_database
+from tests.studio.ops.runstack_process import CREATE, STATE, Stack, manage_shell, wordcount_stack
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.kafka, pytest.mark.redis,
               pytest.mark.timeout(1500)]
