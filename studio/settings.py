@@ -208,8 +208,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A connection pool of at most this many connections per process (0 = none: a new
     # connection per request). Under ASGI each request runs in a thread of its own, so
     # persistent connections (CONN_MAX_AGE) would leak one per thread; a pool lends one
-    # for the request instead. studio/asgi.py turns it on for web processes. Celery's
-    # prefork workers keep it off: a pool's threads do not survive a fork.
+    # for the request instead. runstack and docker-compose.yml set it for the web
+    # processes only: Celery's prefork workers keep it off, as a pool's threads do not
+    # survive a fork.
     RIFFLE_DATABASE_POOL_MAX = envint("RIFFLE_DATABASE_POOL_MAX", 0, minimum=0)
     # With conn_health_checks (above), Django has the pool check a connection before
     # lending it: one the server dropped while it sat there (a restart, an outage) is
