@@ -1,5 +1,6 @@
-"""Helpers shared by the studio's tests: documents pointed at a test's topics, and the
-in-memory SQLite test database moved onto a file for tests that need a file."""
+"""Helpers shared by the studio's tests: documents pointed at a test's topics, the
+in-memory SQLite test database moved onto a file for tests that need a file, and the
+URL of a PostgreSQL database for processes a test starts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.db import connections
 
@@ -48,3 +50,16 @@ def sqlite_on_file(path: Path) -> Iterator[None]:
         connection.close()
         settings_dict["NAME"] = original
         connection.connection = memory
+
+
+def postgresql_url(settings_dict: dict[str, Any], address: str | None = None, name: str | None = None) -> str:
+    """A postgresql:// URL for a Django DATABASES entry, for a process the test starts:
+    at `address` ("host:port", e.g. a proxy in front of the server) instead of the
+    entry's own, and naming database `name` instead of the entry's."""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    if address is None:
+        host = settings_dict.get("HOST") or "localhost"
+        address = f"{host}:{settings_dict['PORT']}" if settings_dict.get("PORT") else host
+    return f"postgresql://{credentials}{address}/{quote(name or settings_dict['NAME'], safe='')}"

@@ -15,11 +15,11 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.db import connections
 
+from tests.studio.helpers import postgresql_url
 from tests.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,12 +78,9 @@ def proxied_url() -> Iterator[tuple[str, TcpProxy]]:
     if connections["default"].vendor != "postgresql":
         pytest.skip("the pool is PostgreSQL's: runs in the PostgreSQL pass (DATABASE_URL=postgres://...)")
     proxy = TcpProxy(settings_dict.get("HOST") or "127.0.0.1", int(settings_dict.get("PORT") or 5432))
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = quote(settings_dict.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
     # The server's own maintenance database: the test needs a server, not the test tables.
     try:
-        yield f"postgresql://{credentials}{proxy.address}/postgres", proxy
+        yield postgresql_url(settings_dict, address=proxy.address, name="postgres"), proxy
     finally:
         proxy.close()
 

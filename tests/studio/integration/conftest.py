@@ -26,14 +26,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import redis
 from django.db import connections
 from django.test import Client
 
-from tests.studio.helpers import sqlite_on_file
+from tests.studio.helpers import postgresql_url, sqlite_on_file
 from tests.studio.integration.stack import HERE, ROOT, CeleryStack
 
 
@@ -46,12 +45,7 @@ def shared_database(api: Client, tmp_path: Path) -> Iterator[str]:
     connection = connections["default"]
     settings_dict = connection.settings_dict
     if connection.vendor == "postgresql":
-        user = quote(settings_dict.get("USER") or "", safe="")
-        password = quote(settings_dict.get("PASSWORD") or "", safe="")
-        credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-        host = settings_dict.get("HOST") or "localhost"
-        port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-        yield f"postgresql://{credentials}{host}{port}/{settings_dict['NAME']}"
+        yield postgresql_url(settings_dict)
         return
     assert connection.vendor == "sqlite", f"no way to share a {connection.vendor} test database"
     if not connection.is_in_memory_db():
