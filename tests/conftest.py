@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -207,3 +209,21 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's, and before it drops a PostgreSQL test database, a warning
+    naming whoever is still connected to it (a test that left a connection open)."""
+    yield
+    from django.db import connections
+
+    from tests.database_sessions import other_sessions
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        others = other_sessions(connection)
+    if others:
+        warnings.warn("connections left open to the test database:\n" + "\n".join(others), stacklevel=1)

@@ -145,9 +145,9 @@ class Command(BaseCommand):
         """daphne processes that all accept on one listening socket, made here and
         inherited: the kernel hands each connection to one of them. In one process, HTTP
         requests and websocket frames share an event loop and the GIL, and a burst of
-        dashboard frames held API requests up (tests/studio/ops/test_load.py: 200
-        dashboards plus 50 requests/s gave an HTTP p99 of about 1 s with one process,
-        150 ms with two)."""
+        dashboard frames held API requests up (tests/studio/ops/test_load.py, 200
+        dashboards plus 50 requests/s, when it was measured: HTTP p99 about 1 s with one
+        process, 150 ms with two; docs/internals.md, "Serving", has later figures)."""
         if processes < 1:
             raise StartupError(f"--web-processes must be at least 1, not {processes}")
         app = "studio.asgi:application"

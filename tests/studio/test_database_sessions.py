@@ -1,0 +1,25 @@
+"""tests/database_sessions: naming who else is connected to the PostgreSQL test database."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connections
+
+from tests.database_sessions import other_sessions
+from tests.studio.helpers import postgresql_url
+
+
+@pytest.mark.django_db
+def test_a_connection_left_open_is_named_with_its_process_and_query() -> None:
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's sessions: runs in the PostgreSQL pass (DATABASE_URL=postgres://...)")
+    import psycopg
+
+    with psycopg.connect(postgresql_url(connection.settings_dict), connect_timeout=5) as left_open:
+        left_open.execute("SELECT 'left open by the test'")
+        found = [line for line in other_sessions(connection) if "left open by the test" in line]
+    assert len(found) == 1, found
+    assert f"pid {os.getpid()} (this pytest process)" in found[0]
