@@ -1,10 +1,11 @@
 """The dashboard's window-store queries and its stuck-rebalance warning, in the browser.
 
 Deploy stock statistics (5 s windows advancing every 1 s), produce trades with chosen
-timestamps, and fetch the windows of a ticker from the state browser: every window and
-aggregate equals what Kafka Streams' hopping windows give for those trades. Then a
-replica that reports REBALANCING for minutes with nothing to restore raises the
-"rebalancing for …" warning, and clears it once it reports RUNNING.
+timestamps, and fetch the windows of a ticker from the state browser: the windows shown
+are those Kafka Streams' window store retains, each with the aggregate its hopping
+windows give for those trades. Then a replica that reports REBALANCING for minutes with
+nothing to restore raises the "rebalancing for …" warning, and clears it once it
+reports RUNNING.
 """
 
 from __future__ import annotations
