@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.steps import deploy_example
 from tests.e2e.test_editor_browser import log_in
 from tests.e2e.wordcount import ensure_topic, wordcount_input_topic
 
@@ -100,22 +101,6 @@ def fetch_until(page: Any, browser: Any, expected: dict[tuple[str, int], dict[st
             break
         page.wait_for_timeout(1000)
     return shown
-
-
-def deploy_example(page: Any, name: str) -> int:
-    """Open the example topology `name`, deploy it with the dialog's defaults and wait
-    until it runs; the deployment's id."""
-    from playwright.sync_api import expect
-
-    page.get_by_role("link", name=re.compile(name, re.I)).first.click()
-    page.wait_for_url(re.compile(r"/topologies/\d+"))
-    page.get_by_role("button", name=re.compile(r"^deploy", re.I)).click()
-    page.get_by_test_id("deploy-submit").click()
-    page.wait_for_url(re.compile(r"/deployments/\d+"), timeout=30_000)
-    expect(page.get_by_test_id("deployment-state")).to_have_attribute("data-observed", "running", timeout=90_000)
-    found = re.search(r"/deployments/(\d+)", page.url)
-    assert found, page.url
-    return int(found.group(1))
 
 
 def stop(page: Any) -> None:

@@ -8,7 +8,6 @@ candidate has caught up and its output equals the live one, and promote it.
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
@@ -21,6 +20,7 @@ from tests.e2e.wordcount import (
     wordcount_input_topic,
     wordcount_output_topic,
 )
+from tests.e2e.steps import deploy_example
 from tests.e2e.test_editor_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -35,14 +35,9 @@ def test_reset_rebuilds_the_counts_and_a_side_by_side_candidate_is_promoted(page
     expected = expected_counts(lines)
 
     log_in(page, live_stack)
-    page.get_by_role("link", name=re.compile("word count", re.I)).first.click()
-    page.wait_for_url(re.compile(r"/topologies/\d+"))
-    page.get_by_role("button", name=re.compile(r"^deploy", re.I)).click()
-    page.get_by_test_id("deploy-submit").click()
-    page.wait_for_url(re.compile(r"/deployments/\d+"), timeout=30_000)
+    deploy_example(page, "word count")
     first_dashboard = page.url
     state = page.get_by_test_id("deployment-state")
-    expect(state).to_have_attribute("data-observed", "running", timeout=90_000)
     produce(live_stack.kafka_bootstrap, topic, lines)
     assert wait_for_counts(page, output_topic, expected) == dict(expected)
     artifacts.screenshot(page, "counted")
