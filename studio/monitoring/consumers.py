@@ -8,13 +8,16 @@ frames with a "type" (docs/internals.md, "Websocket"):
   errors, newest first) and ``status`` (replica -> latest status change);
 - "metrics": ``replica``, ``metrics``, once a second per replica;
 - "deployment": ``deployment``, when its state changes;
-- "sample": ``sample`` = {replica, node, task, topic, partition, offset, timestamp, key,
-  value, truncated, headers}: a record as the node passed it on (a few per second per
-  node); topic/partition/offset are the input record's, null in a punctuation;
-- "error": ``error`` = {replica, node, task, topic, partition, offset, timestamp, key,
-  value, truncated, kind, type, message, decision, dead_letter_topic, at}: a record an
-  exception handler decided on (decision "continued", "dlq" or "failed"); key and value
-  are the raw source record's;
+- "records": ``replica``, ``samples`` and ``errors``, what one replica gathered in about
+  half a second (studio.monitoring.samples.LiveFeed), oldest first. A sample = {replica,
+  node, task, topic, partition, offset, timestamp, key, value, truncated, headers}: a
+  record as the node passed it on (a few per second per node); topic/partition/offset
+  are the input record's, null in a punctuation. An error = {replica, node, task, topic,
+  partition, offset, timestamp, key, value, truncated, kind, type, message, decision,
+  dead_letter_topic, at}: a record an exception handler decided on (decision
+  "continued", "dlq" or "failed"); key and value are the raw source record's;
+- "sample" and "error", one ``sample`` or ``error`` each: what replicas of the previous
+  release send instead of "records";
 - "operation": ``operation`` (as GET .../operations/{id}/), when a reset or discard of
   the deployment is asked for, starts and ends (pending, running, done or failed);
 - "status": ``status`` = {replica, scope ("app" or "replica"), state, previous, reason,
@@ -35,10 +38,11 @@ Close codes: 4401 not logged in, 4404 no such deployment. The socket is accepted
 refusing so that the browser sees the code.
 
 Back-pressure: handlers never wait for the client. Frames go to an `Outbox` that keeps,
-per key, only the latest frame not yet sent (the latest metrics per replica, the latest
-state per deployment), so a slow client gets recent frames when it resumes and never a
-backlog; meanwhile the consumer keeps draining its channel (the pub/sub layer's
-in-process queue), so that queue stays short and no other socket waits for this one.
+per key, only the latest frames not yet sent (the latest metrics per replica, the latest
+state per deployment, the latest RECORD_FRAMES_KEPT "records" frames per replica), so a
+slow client gets recent frames when it resumes and never a backlog; meanwhile the
+consumer keeps draining its channel (the pub/sub layer's in-process queue), so that
+queue stays short and no other socket waits for this one.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -68,26 +73,31 @@ from studio.monitoring.samples import latest_samples
 logger = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
+#: "records" frames of one replica a slow socket keeps (about 5 s of them)
+RECORD_FRAMES_KEPT = 10
 
 
 Frame = dict[str, Any] | str  # a str is a frame encoded already (one encoding for all sockets)
 
 
 class Outbox:
-    """Frames waiting for a websocket, the latest per key, sent in order of last update
-    by one task; `offer` never waits."""
+    """Frames waiting for a websocket, the latest `keep` per key, sent by one task in
+    order of their key's last update (a key's frames in the order offered); `offer`
+    never waits."""
 
     def __init__(self, send: Callable[[Frame], Awaitable[None]]) -> None:
         self._send = send
-        self._pending: dict[str, Frame] = {}
+        self._pending: dict[str, deque[Frame]] = {}
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run())
         self.superseded = 0  # frames replaced before they could be sent
 
-    def offer(self, key: str, frame: Frame) -> None:
-        if self._pending.pop(key, None) is not None:
+    def offer(self, key: str, frame: Frame, keep: int = 1) -> None:
+        frames = self._pending.pop(key, None) or deque(maxlen=keep)
+        if len(frames) == frames.maxlen:
             self.superseded += 1
-        self._pending[key] = frame
+        frames.append(frame)
+        self._pending[key] = frames
         self._wake.set()
 
     async def close(self) -> None:
@@ -102,7 +112,11 @@ class Outbox:
             self._wake.clear()
             while self._pending:
                 key = next(iter(self._pending))
-                await self._send(self._pending.pop(key))
+                frames = self._pending[key]
+                frame = frames.popleft()
+                if not frames:
+                    del self._pending[key]
+                await self._send(frame)
 
 
 class RelayConsumer(AsyncJsonWebsocketConsumer):
@@ -126,7 +140,7 @@ class RelayConsumer(AsyncJsonWebsocketConsumer):
 
 
 class DeploymentConsumer(RelayConsumer):
-    RELAYS = frozenset({"metrics.update", "deployment.update", "sample.record", "error.record",
+    RELAYS = frozenset({"metrics.update", "deployment.update", "records.batch", "sample.record", "error.record",
                         "operation.update", "status.update"})
     group: str | None = None
     outbox: Outbox | None = None
@@ -179,8 +193,13 @@ class DeploymentConsumer(RelayConsumer):
         if self.outbox is not None:
             self.outbox.offer("deployment", {"type": "deployment", "deployment": event["deployment"]})
 
-    # Live records: a slow client gets the latest sample and error per node and replica,
-    # and the latest status per replica (GET .../errors/ has the whole list).
+    # Live records: a slow client gets the latest RECORD_FRAMES_KEPT "records" frames per
+    # replica (a previous release's replica: the latest sample and error per node), and
+    # the latest status per replica (GET .../samples/ and .../errors/ have the lists).
+    async def records_batch(self, event: dict[str, Any]) -> None:
+        if self.outbox is not None:
+            self.outbox.offer(f"records:{event['replica']}", event["text"], keep=RECORD_FRAMES_KEPT)
+
     async def sample_record(self, event: dict[str, Any]) -> None:
         sample = event["sample"]
         if self.outbox is not None:

@@ -40,6 +40,9 @@ export function parseSocketMessage(raw: string): SocketMessage | null {
           : {},
         errors: Array.isArray(data.errors) ? data.errors.filter(isRecordError) : [],
       };
+    case "records":
+      if (!Array.isArray(data.samples) || !Array.isArray(data.errors)) return null;
+      return { type: "records", samples: data.samples.filter(isSample), errors: data.errors.filter(isRecordError) };
     case "error":
       return isRecordError(data.error) ? { type: "error", error: data.error } : null;
     case "sample":
@@ -64,6 +67,7 @@ export function parseSocketMessage(raw: string): SocketMessage | null {
  */
 export function applySocketMessage(state: FeedState, message: SocketMessage): FeedState {
   switch (message.type) {
+    case "records":
     case "sample":
     case "error":
       return state;
@@ -121,6 +125,18 @@ export function addSample(
 /** The record errors after one more arrived: newest first, at most `kept`. */
 export function addRecordError(errors: readonly RecordError[], error: RecordError, kept = ERRORS_KEPT): RecordError[] {
   return [error, ...errors].slice(0, kept);
+}
+
+/** The samples and errors the dashboard keeps after a "records" frame (its records come
+ * oldest first; the lists are newest first). */
+export function addRecords(
+  kept: { samples: Readonly<Record<string, LiveSample[]>>; recordErrors: readonly RecordError[] },
+  records: { samples: readonly LiveSample[]; errors: readonly RecordError[] },
+): { samples: Record<string, LiveSample[]>; recordErrors: RecordError[] } {
+  return {
+    samples: records.samples.reduce<Record<string, LiveSample[]>>((all, s) => addSample(all, s), { ...kept.samples }),
+    recordErrors: records.errors.reduce<RecordError[]>((all, e) => addRecordError(all, e), [...kept.recordErrors]),
+  };
 }
 
 function isRecordError(value: unknown): value is RecordError {

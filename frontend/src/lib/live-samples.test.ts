@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { LiveSample } from "../types/metrics";
-import { addSample, parseSocketMessage } from "./deployment-feed";
+import type { LiveSample, RecordError } from "../types/metrics";
+import { addRecords, addSample, parseSocketMessage, SAMPLES_KEPT } from "./deployment-feed";
 import { changeText, errorsByNode, nodeSamples } from "./live-samples";
 
 const sample = (node: string, timestamp: number, value: unknown = timestamp): LiveSample => ({
@@ -85,5 +85,47 @@ describe("record error frames", () => {
     expect(parseSocketMessage(JSON.stringify({ type: "error", error: { ...error, message: 3 } }))).toBeNull();
     const later = { ...error, at: 8 };
     expect(addRecordError(addRecordError([], error), later, 1)).toEqual([later]);
+  });
+});
+
+describe("records frames", () => {
+  const error = (offset: number): RecordError => ({
+    ...sample("count", offset),
+    kind: "ProcessingError",
+    type: "ValueError",
+    message: "boom",
+    decision: "continued",
+    dead_letter_topic: null,
+    at: offset,
+  });
+
+  it("parses a replica's batch, leaving out what is not a sample or an error", () => {
+    const raw = JSON.stringify({
+      type: "records",
+      replica: "2",
+      samples: [sample("split", 1), { node: "no timestamp" }, sample("count", 2)],
+      errors: [error(3), sample("count", 4)],
+    });
+    const message = parseSocketMessage(raw);
+    expect(message?.type).toBe("records");
+    if (message?.type !== "records") return;
+    expect(message.samples.map((s) => [s.node, s.timestamp])).toEqual([["split", 1], ["count", 2]]);
+    expect(message.errors.map((e) => e.offset)).toEqual([3]);
+    expect(parseSocketMessage(JSON.stringify({ type: "records", samples: [] }))).toBeNull();
+  });
+
+  it("folds a batch, oldest first, into the newest-first lists the dashboard keeps", () => {
+    const kept = { samples: { count: [sample("count", 1)] }, recordErrors: [error(1)] };
+    const batch = {
+      samples: Array.from({ length: SAMPLES_KEPT + 2 }, (_, i) => sample("count", i + 2)).concat(sample("split", 99)),
+      errors: [error(2), error(3)],
+    };
+    const after = addRecords(kept, batch);
+    expect(after.samples.count!.map((s) => s.timestamp)).toEqual(
+      Array.from({ length: SAMPLES_KEPT }, (_, i) => SAMPLES_KEPT + 3 - i),
+    );
+    expect(after.samples.split!.map((s) => s.timestamp)).toEqual([99]);
+    expect(after.recordErrors.map((e) => e.offset)).toEqual([3, 2, 1]);
+    expect(kept.samples.count!.map((s) => s.timestamp)).toEqual([1]); // not changed in place
   });
 });

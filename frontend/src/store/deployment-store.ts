@@ -1,7 +1,7 @@
 // Live state of one deployment, fed by the websocket (and by Start/Stop answers).
 // The merged metrics view is recomputed when a report arrives, not on every render.
 import { createStore } from "zustand/vanilla";
-import { type FeedState, addRecordError, addSample, applySocketMessage } from "../lib/deployment-feed";
+import { type FeedState, addRecordError, addRecords, addSample, applySocketMessage } from "../lib/deployment-feed";
 import {
   EMPTY_METRICS,
   type MergedMetrics,
@@ -31,9 +31,9 @@ export interface DeploymentState {
   nodeRates: Record<string, { rate: number; total: number }>;
   history: ThroughputPoint[];
   connection: Connection;
-  /** processor -> its latest samples, newest first (the websocket's "sample" frames). */
+  /** processor -> its latest samples, newest first (the websocket's "records" frames). */
   samples: Record<string, LiveSample[]>;
-  /** The latest record errors, newest first (snapshot, then "error" frames). */
+  /** The latest record errors, newest first (snapshot, then "records" frames). */
   recordErrors: RecordError[];
 }
 
@@ -70,6 +70,7 @@ export function createDeploymentStore(initial: { deployment?: Deployment | null 
       recordErrors: [],
       receive: (message) =>
         set((s) => {
+          if (message.type === "records") return addRecords(s, message);
           if (message.type === "sample") return { samples: addSample(s.samples, message.sample) };
           if (message.type === "error") return { recordErrors: addRecordError(s.recordErrors, message.error) };
           const feed = applySocketMessage({ deployment: s.deployment, replicas: s.replicas }, message);

@@ -60,7 +60,7 @@ export interface MetricsSnapshot {
   broker?: BrokerReachability | null;
 }
 
-/** A record as a node passed it on (the websocket's "sample" frames). */
+/** A record as a node passed it on (the websocket's "records" frames). */
 export interface LiveSample {
   replica: string | number;
   /** The processor's name (a document node id, or one of its processors: `<id>-…`). */
@@ -76,7 +76,7 @@ export interface LiveSample {
   truncated?: string[];
 }
 
-/** A record an exception handler decided on (the websocket's "error" frames). */
+/** A record an exception handler decided on (the websocket's "records" frames). */
 export interface RecordError extends LiveSample {
   kind: string | null;
   type: string | null;
@@ -99,5 +99,12 @@ export type SocketMessage =
     }
   | { type: "metrics"; replica: string; metrics: MetricsSnapshot }
   | { type: "deployment"; deployment: Deployment }
+  | {
+      type: "records";
+      /** What one replica gathered in about half a second, oldest first. */
+      samples: LiveSample[];
+      errors: RecordError[];
+    }
+  /** One record each, from replicas of the previous release (now "records"). */
   | { type: "sample"; sample: LiveSample }
   | { type: "error"; error: RecordError };

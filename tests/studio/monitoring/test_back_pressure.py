@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -94,3 +95,38 @@ async def test_a_client_that_stops_reading_gets_the_latest_frames_and_blocks_nob
     assert (await slow.receive_json_from(timeout=5))["metrics"]["seq"] == -1
     for communicator in (slow, fast):
         await communicator.disconnect()
+
+
+async def test_a_client_that_stops_reading_gets_the_latest_records_frames_of_each_replica_in_order(
+    studio_redis: redis.Redis, deployment: Deployment, alice: User
+) -> None:
+    from channels.layers import get_channel_layer
+
+    from studio.monitoring import keys
+    from studio.monitoring.consumers import RECORD_FRAMES_KEPT
+
+    gate = asyncio.Event()
+    gate.set()
+    slow = WebsocketCommunicator(gated(gate), f"/ws/deployments/{deployment.pk}/")
+    slow.scope["user"] = alice
+    assert (await slow.connect())[0]
+    assert (await slow.receive_json_from(timeout=5))["type"] == "snapshot"
+    gate.clear()
+    sent = 40
+    for seq in range(sent):
+        for replica in ("1", "2"):
+            await get_channel_layer().group_send(keys.group(deployment.pk), {
+                "type": "records.batch", "replica": replica,
+                "text": json.dumps({"type": "records", "replica": replica, "seq": seq, "samples": [], "errors": []})})
+    await asyncio.sleep(0.5)   # the consumer has taken every message off its channel
+    gate.set()
+    frames = []
+    while not await slow.receive_nothing(timeout=1.0):
+        frames.append(await slow.receive_json_from(timeout=1))
+    by_replica = {r: [f["seq"] for f in frames if f["replica"] == r] for r in ("1", "2")}
+    # The first frame may have been on its way when the gate closed; after it, each
+    # replica's latest RECORD_FRAMES_KEPT, oldest first.
+    latest = list(range(sent - RECORD_FRAMES_KEPT, sent))
+    for seqs in by_replica.values():
+        assert seqs[-RECORD_FRAMES_KEPT:] == latest and len(seqs) <= RECORD_FRAMES_KEPT + 1, by_replica
+    await slow.disconnect()

@@ -175,23 +175,43 @@ async def test_the_snapshot_has_the_latest_samples_errors_and_status_then_frames
     assert len(error["value"]) == 4096
     assert snapshot["status"]["5"]["state"] == "RUNNING"
 
-    # ...and what it relays while the client is connected.
+    # ...and what it relays while the client is connected: the samples and errors it
+    # gathered within its linger as one "records" frame, oldest first.
     live = LiveFeed(deployment.pk, 6)
     live.start()
     live.on_sample({"node": "count", "offset": 10, "key": "kafka", "value": 2, "timestamp": 1})
     live.on_error({"node": "count", "offset": 11, "decision": "failed", "type": "KeyError", "message": "x"})
+    live.on_sample({"node": "split", "offset": 12, "key": None, "value": ["x"], "timestamp": 2})
     live.on_state("stopped", None, scope="replica")
     await database_sync_to_async(live.close)()
-    sample = await communicator.receive_json_from(timeout=5)
-    assert sample["type"] == "sample"
-    assert (sample["sample"]["replica"], sample["sample"]["node"], sample["sample"]["offset"],
-            sample["sample"]["key"], sample["sample"]["value"]) == ("6", "count", 10, "kafka", 2)
-    error_frame = await communicator.receive_json_from(timeout=5)
-    assert error_frame["type"] == "error"
-    assert (error_frame["error"]["offset"], error_frame["error"]["decision"]) == (11, "failed")
+    records = await communicator.receive_json_from(timeout=5)
+    assert records["type"] == "records" and records["replica"] == "6"
+    assert [(s["replica"], s["node"], s["offset"], s["key"], s["value"]) for s in records["samples"]] == [
+        ("6", "count", 10, "kafka", 2), ("6", "split", 12, None, ["x"])]
+    assert [(e["offset"], e["decision"]) for e in records["errors"]] == [(11, "failed")]
     status = await communicator.receive_json_from(timeout=5)
     assert status["type"] == "status"
     assert (status["status"]["scope"], status["status"]["state"]) == ("replica", "stopped")
+    await communicator.disconnect()
+
+
+async def test_a_previous_releases_single_sample_and_error_frames_still_reach_the_socket(
+    studio_redis: redis.Redis, deployment: Deployment, alice: User
+) -> None:
+    # A replica started before an upgrade keeps sending one frame per record until it
+    # is replaced; its dashboards must not go blank meanwhile.
+    communicator = communicator_for(f"/ws/deployments/{deployment.pk}/", alice)
+    assert (await communicator.connect())[0]
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "snapshot"
+    sample = {"replica": "3", "node": "count", "offset": 7}
+    await get_channel_layer().group_send(keys.group(deployment.pk), {
+        "type": "sample.record", "sample": {"replica": "3", "node": "count"},
+        "text": json.dumps({"type": "sample", "sample": sample})})
+    await get_channel_layer().group_send(keys.group(deployment.pk), {
+        "type": "error.record", "error": {"replica": "3", "node": "count", "offset": 8}})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "sample", "sample": sample}
+    assert await communicator.receive_json_from(timeout=5) == {
+        "type": "error", "error": {"replica": "3", "node": "count", "offset": 8}}
     await communicator.disconnect()
 
 

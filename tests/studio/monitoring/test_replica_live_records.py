@@ -68,7 +68,11 @@ def read_all(bootstrap: str, topic: str) -> list[Any]:
 
 
 def samples_of(frames: list[dict[str, Any]], node: str) -> list[dict[str, Any]]:
-    return [f["sample"] for f in frames if f["type"] == "sample" and f["sample"]["node"] == node]
+    return [s for f in frames if f["type"] == "records" for s in f["samples"] if s["node"] == node]
+
+
+def errors_of(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for f in frames if f["type"] == "records" for e in f["errors"]]
 
 
 async def test_a_running_replica_relays_samples_errors_and_status(
@@ -112,7 +116,7 @@ async def test_a_running_replica_relays_samples_errors_and_status(
     thread.start()
     try:
         frames = await frames_until(communicator, lambda fs: (
-            any(f["type"] == "error" for f in fs) and samples_of(fs, "lines")
+            errors_of(fs) and samples_of(fs, "lines")
             and samples_of(fs, "to-word-counts")), timeout=150)
     finally:
         await database_sync_to_async(deployment.stop)(actor=alice)
@@ -121,7 +125,7 @@ async def test_a_running_replica_relays_samples_errors_and_status(
 
     # The poison record, where it was, and what the handler did with it (once, or again
     # if a rebalance on a loaded machine made the replica reprocess it).
-    errors = [f["error"] for f in frames if f["type"] == "error"]
+    errors = errors_of(frames)
     for error in errors:
         assert (error["node"], error["topic"], error["partition"], error["offset"], error["key"],
                 error["value"], error["decision"], error["kind"], error["dead_letter_topic"]) == (

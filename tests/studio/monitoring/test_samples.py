@@ -94,13 +94,13 @@ def test_it_relays_and_keeps_samples_errors_and_status(studio_redis: redis.Redis
     sample = {"replica": "4", "node": "count", "task": "0_1", "topic": "lines", "partition": 1,
               "offset": 41, "timestamp": 1700000000000, "key": "kafka", "value": 3, "truncated": [],
               "headers": [["h", "v"]]}
-    # Each frame travels encoded once for every socket, with the fields that key it.
+    # The sample and the error, offered within the linger, travel as one frame, encoded
+    # once for every socket, with the replica that keys it; the status on its own.
     relayed = listener.receive()
-    assert (relayed["type"], relayed["sample"]) == ("sample.record", {"replica": "4", "node": "count"})
-    assert json.loads(relayed["text"]) == {"type": "sample", "sample": sample}
-    error_message = listener.receive()
-    assert error_message["type"] == "error.record"
-    error = json.loads(error_message["text"])["error"]
+    assert (relayed["type"], relayed["replica"]) == ("records.batch", "4")
+    records = json.loads(relayed["text"])
+    assert (records["type"], records["replica"], records["samples"]) == ("records", "4", [sample])
+    [error] = records["errors"]
     assert {k: error[k] for k in ("offset", "key", "value", "decision", "type")} == {
         "offset": 7, "key": "k", "value": "base64:/w==", "decision": "dlq", "type": "SerializationError"}
     status_message = listener.receive()
@@ -117,6 +117,37 @@ def test_it_relays_and_keeps_samples_errors_and_status(studio_redis: redis.Redis
     assert 0 < studio_redis.ttl(keys.samples(21, "count")) <= keys.SAMPLES_TTL_S
     assert 0 < studio_redis.ttl(keys.errors(21)) <= keys.ERRORS_TTL_S
     assert feed.dropped == 0 and feed.sent == 3
+
+
+@pytest.mark.redis
+def test_what_arrives_within_the_linger_is_one_frame_and_what_comes_later_the_next(
+        studio_redis: redis.Redis, listen: Callable[[str], GroupListener]) -> None:
+    listener = listen(keys.group(25))
+    feed = LiveFeed(25, 1, linger_s=0.2)
+    feed.start()
+    for offset in (1, 2, 3):
+        feed.on_sample({**SAMPLE, "offset": offset})
+    time.sleep(0.8)   # the first frame went out after 0.2 s
+    feed.on_sample({**SAMPLE, "offset": 4})
+    feed.close()
+    frames = [json.loads(listener.receive()["text"]) for _ in range(2)]
+    assert [[s["offset"] for s in frame["samples"]] for frame in frames] == [[1, 2, 3], [4]]
+    assert feed.sent == 4
+
+
+@pytest.mark.redis
+def test_a_flood_of_errors_is_relayed_whole_in_frames_of_at_most_200(
+        studio_redis: redis.Redis, listen: Callable[[str], GroupListener]) -> None:
+    listener = listen(keys.group(26))
+    feed = LiveFeed(26, 1)   # not started: the errors wait in the queue, as behind a slow Redis
+    for offset in range(450):
+        feed.on_error({**ERROR, "offset": offset})
+    feed.start()
+    feed.close()
+    frames = [json.loads(listener.receive()["text"]) for _ in range(3)]
+    assert [len(frame["errors"]) for frame in frames] == [200, 200, 50]
+    assert [e["offset"] for frame in frames for e in frame["errors"]] == list(range(450))
+    assert feed.sent == 450 and feed.dropped == 0
 
 
 @pytest.mark.redis

@@ -31,6 +31,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ class Figures:
     http_errors: list[str] = field(default_factory=list)
     fanout: list[float] = field(default_factory=list)        # ms, metrics frames after warm-up
     frames: dict[int, int] = field(default_factory=dict)     # client -> metrics frames
+    kinds: Counter[str] = field(default_factory=Counter)     # frame type -> frames, all clients
     disconnects: list[str] = field(default_factory=list)
     rss: list[tuple[float, int]] = field(default_factory=list)   # (seconds in, KiB)
 
@@ -99,6 +101,7 @@ async def dashboard_client(index: int, url: str, headers: dict[str, str], stop: 
                 except asyncio.TimeoutError:
                     continue
                 frame = json.loads(raw)
+                figures.kinds[frame.get("type", "?")] += 1
                 if frame.get("type") != "metrics":
                     continue
                 figures.frames[index] += 1
@@ -251,6 +254,8 @@ def test_dashboards_and_api_under_load(
         f"  websocket fan-out (metrics frames after warm-up): {len(figures.fanout)} frames, "
         f"p50 {percentile(figures.fanout, 0.5):.0f} ms, p99 {percentile(figures.fanout, 0.99):.0f} ms; "
         f"frames per client min {frames[0] if frames else 0}, median {statistics.median(frames) if frames else 0:g}\n"
+        f"  frames sent per client and second, by type: "
+        f"{', '.join(f'{kind} {n / CLIENTS / elapsed:.2f}' for kind, n in figures.kinds.most_common())}\n"
         f"  unexpected disconnects: {len(figures.disconnects)}\n"
         f"  web processes ({len(web)}) RSS: {warm[0] // 1024 if warm else '?'} MiB after warm-up, "
         f"{warm[-1] // 1024 if warm else '?'} MiB at the end (drift {drift:+.1%})\n"
