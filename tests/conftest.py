@@ -211,6 +211,31 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
+_OPENED_DURING: Any = None   # tests.database_sessions.OpenedDuring, on PostgreSQL
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """On PostgreSQL, note which test opened each connection to the test database, for
+    the warning below."""
+    global _OPENED_DURING
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield
+        return
+    from django.db import connections
+
+    from tests.database_sessions import OpenedDuring
+
+    if _OPENED_DURING is None:
+        _OPENED_DURING = OpenedDuring(url)
+    database = connections["default"].settings_dict["NAME"]
+    before = _OPENED_DURING.backends(database)
+    yield
+    if connections["default"].settings_dict["NAME"] == database:
+        _OPENED_DURING.note(item.nodeid, database, before)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """pytest-django's, and before it drops a PostgreSQL test database, a warning
@@ -224,6 +249,8 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
     if connection.vendor != "postgresql":
         return
     with django_db_blocker.unblock():
-        others = other_sessions(connection)
+        others = other_sessions(connection, _OPENED_DURING.tests if _OPENED_DURING else None)
+    if _OPENED_DURING is not None:
+        _OPENED_DURING.close()
     if others:
         warnings.warn("connections left open to the test database:\n" + "\n".join(others), stacklevel=1)

@@ -10,17 +10,46 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 
-def other_sessions(connection: Any) -> list[str]:
+class OpenedDuring:
+    """Which test each connection to the test database was opened during: the backends
+    connected to it are listed before and after every test, by a connection of this
+    class's own to the server's `postgres` database (so that it never holds the test
+    database itself)."""
+
+    def __init__(self, session_url: str) -> None:
+        import psycopg
+
+        admin = urlunsplit(urlsplit(session_url)._replace(path="/postgres", scheme="postgresql"))
+        self._connection = psycopg.connect(admin, autocommit=True, connect_timeout=5)
+        self.tests: dict[int, str] = {}   # backend pid -> the test it appeared during
+
+    def backends(self, database: str) -> set[int]:
+        rows = self._connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))
+        return {pid for (pid,) in rows.fetchall()}
+
+    def note(self, test: str, database: str, before: set[int]) -> None:
+        for pid in self.backends(database) - before:
+            self.tests.setdefault(pid, test)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def other_sessions(connection: Any, opened_during: dict[int, str] | None = None) -> list[str]:
     """One line per other connection to `connection`'s database: its backend pid,
-    state, last query and, when it comes from this machine, the process holding it."""
+    state, last query, the process holding it when it comes from this machine, and the
+    test it was opened during when `opened_during` (backend pid -> test) knows."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, state, client_port, backend_start, left(query, 160) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()")
         rows = cursor.fetchall()
-    return [f"backend {pid} ({state}, since {start:%H:%M:%S}) held by {_local_process(port)}: {query!r}"
+    during = opened_during or {}
+    return [f"backend {pid} ({state}, since {start:%H:%M:%S}) held by {_local_process(port)}"
+            f"{f', opened during {during[pid]}' if pid in during else ''}: {query!r}"
             for pid, state, port, start, query in rows]
 
 

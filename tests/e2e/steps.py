@@ -6,6 +6,16 @@ import re
 from typing import Any
 
 
+def log_in(page: Any, live_stack: Any, username: str | None = None, password: str | None = None) -> None:
+    """Sign in, as the stack's demo user unless told otherwise, from the login page to
+    the topology list."""
+    page.goto(f"{live_stack.url}login/")
+    page.locator('input[name="username"]').fill(username or live_stack.username)
+    page.locator('input[name="password"]').fill(password or live_stack.password)
+    page.locator('form [type="submit"]').click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
 def deploy_example(page: Any, name: str) -> int:
     """Open the example topology `name`, deploy it with the dialog's defaults and wait
     until it runs; the deployment's id."""

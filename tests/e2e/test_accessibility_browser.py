@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_editor_browser import log_in
+from tests.e2e.steps import log_in
 from tests.e2e.wordcount import ensure_topic, wordcount_input_topic
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(600)]

@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.steps import deploy_example
-from tests.e2e.test_editor_browser import log_in
+from tests.e2e.steps import deploy_example, log_in
 from tests.e2e.wordcount import ensure_topic, wordcount_input_topic
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(600)]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.steps import log_in
 from tests.e2e.wordcount import ensure_topic, expected_counts, produce, run_lines, wait_for_counts
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -32,14 +33,6 @@ NODES = [
 # The sink is added by dragging To stream's output into empty space (the quick add).
 EDGES = [("stream", "flat-map-values"), ("flat-map-values", "filter"), ("filter", "group-by"),
          ("group-by", "count"), ("count", "to-stream")]
-
-
-def log_in(page: object, live_stack: object) -> None:
-    page.goto(f"{live_stack.url}login/")  # type: ignore[attr-defined]
-    page.locator('input[name="username"]').fill(live_stack.username)  # type: ignore[attr-defined]
-    page.locator('input[name="password"]').fill(live_stack.password)  # type: ignore[attr-defined]
-    page.locator('form [type="submit"]').click()  # type: ignore[attr-defined]
-    page.wait_for_url(re.compile(r"/$"))  # type: ignore[attr-defined]
 
 
 def node(page: object, node_id: str) -> object:

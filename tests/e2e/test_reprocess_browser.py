@@ -20,8 +20,7 @@ from tests.e2e.wordcount import (
     wordcount_input_topic,
     wordcount_output_topic,
 )
-from tests.e2e.steps import deploy_example
-from tests.e2e.test_editor_browser import log_in
+from tests.e2e.steps import deploy_example, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(900)]
 

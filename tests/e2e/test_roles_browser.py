@@ -11,6 +11,8 @@ import secrets
 
 import pytest
 
+from tests.e2e.steps import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(600)]
 
 ADD_MEMBER = """
@@ -28,11 +30,7 @@ def test_a_viewer_sees_disabled_controls_with_the_role_they_need(page, live_stac
     username, password = f"viewer-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
     live_stack.manage("shell", "-c", ADD_MEMBER,
                       extra_env={"E2E_USER": username, "E2E_PASSWORD": password, "E2E_ROLE": "viewer"})
-    page.goto(f"{live_stack.url}login/")
-    page.locator('input[name="username"]').fill(username)
-    page.locator('input[name="password"]').fill(password)
-    page.locator('form [type="submit"]').click()
-    page.wait_for_url(re.compile(r"/$"))
+    log_in(page, live_stack, username, password)
 
     page.get_by_role("link", name=re.compile("word count", re.I)).first.click()
     page.wait_for_url(re.compile(r"/topologies/\d+"))
