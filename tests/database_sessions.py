@@ -26,12 +26,25 @@ class OpenedDuring:
         self._connection = psycopg.connect(admin, autocommit=True, connect_timeout=5)
         self.tests: dict[int, str] = {}   # backend pid -> the test it appeared during
 
-    def backends(self, database: str) -> set[int]:
-        rows = self._connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))
-        return {pid for (pid,) in rows.fetchall()}
+    def backends(self, database: str) -> set[int] | None:
+        """The backends connected to `database`; None once the watch's own connection
+        failed (a diagnosis must never fail a test: it stops instead)."""
+        import psycopg
 
-    def note(self, test: str, database: str, before: set[int]) -> None:
-        for pid in self.backends(database) - before:
+        if self._connection.closed:
+            return None
+        try:
+            rows = self._connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))
+            return {pid for (pid,) in rows.fetchall()}
+        except psycopg.Error:
+            self._connection.close()
+            return None
+
+    def note(self, test: str, database: str, before: set[int] | None) -> None:
+        after = self.backends(database)
+        if before is None or after is None:
+            return
+        for pid in after - before:
             self.tests.setdefault(pid, test)
 
     def close(self) -> None:

@@ -46,5 +46,10 @@ def test_the_test_a_connection_was_opened_during_is_named() -> None:
             cursor.execute("SELECT pg_backend_pid()")
             (own,) = cursor.fetchone()
         assert own not in watch.tests
+        # once its own connection is gone, the watch stops instead of failing tests
+        watch.close()
+        assert watch.backends(database) is None
+        watch.note("tests/example.py::test_after", database, before)
+        assert "tests/example.py::test_after" not in watch.tests.values()
     finally:
         watch.close()
