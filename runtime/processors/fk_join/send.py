@@ -53,39 +53,43 @@ class _SendProcessor(DslProcessor):
             self._inner_join(new, old)
 
     def _left_join(self, new: Any, old: Any) -> None:
-        if old is not None:
-            old_fk = self.extract(old)
-            new_fk = None if new is None else self.extract(new)
-            if old_fk is not None and not self._same(old_fk, new_fk):
-                self._send(old_fk, Instruction.DELETE_KEY_AND_PROPAGATE)
-            self._send(new_fk, Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
-        elif new is not None:
-            self._send(self.extract(new), Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
+        if old is None and new is None:
+            return
+        old_fk = None if old is None else self.extract(old)
+        new_fk = None if new is None else self.extract(new)
+        if old_fk is not None and not self._same(old_fk, new_fk):
+            # unsubscribe without a response: a null answer from the old foreign key's
+            # partition could overtake the new one's and become the final result
+            # (KAFKA-16394)
+            self._send(old_fk, Instruction.DELETE_KEY_NO_PROPAGATE)
+        # every change gets exactly one response, from the new foreign key (a delete's
+        # null one is answered but never stored), so a left join always has a result
+        self._send(new_fk, Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
 
     def _inner_join(self, new: Any, old: Any) -> None:
-        if old is not None:
-            old_fk = self.extract(old)
-            if old_fk is None:
-                record_dropped(self.context, "null foreign key")
-                return
-            if new is None:
+        old_fk = None if old is None else self.extract(old)
+        if new is None:
+            if old_fk is not None:
                 self._send(old_fk, Instruction.DELETE_KEY_AND_PROPAGATE)
-                return
-            new_fk = self.extract(new)
-            if new_fk is None:
-                record_dropped(self.context, "null foreign key")
-                return
-            if not self._same(old_fk, new_fk):
-                self._send(old_fk, Instruction.DELETE_KEY_NO_PROPAGATE)
-            # propagate null if the new foreign key has no match: the result of the old
-            # foreign key must be retracted, for inner joins too
+            return
+        new_fk = self.extract(new)
+        if new_fk is None:
+            record_dropped(self.context, "null foreign key")
+            if old_fk is not None:
+                # the old result must go: it no longer joins (KAFKA-16407)
+                self._send(old_fk, Instruction.DELETE_KEY_AND_PROPAGATE)
+            return
+        if old_fk is None:
+            # an insert (or a null foreign key becoming valid): no earlier result to
+            # retract
+            self._send(new_fk, Instruction.PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE)
+        elif not self._same(old_fk, new_fk):
+            self._send(old_fk, Instruction.DELETE_KEY_NO_PROPAGATE)
+            # a null answer retracts the old foreign key's result if the new one misses
             self._send(new_fk, Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
-        elif new is not None:
-            new_fk = self.extract(new)
-            if new_fk is None:
-                record_dropped(self.context, "null foreign key")
-            else:
-                self._send(new_fk, Instruction.PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE)
+        else:
+            # same foreign key: if it misses now it missed before, nothing to retract
+            self._send(new_fk, Instruction.PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE)
 
     def _same(self, a: Any, b: Any) -> bool:
         # compared as bytes, as Kafka does: keys equal once serialized are the same key

@@ -389,31 +389,38 @@ def test_prefix_scan_on_rocksdb_stores(tmp_path) -> None:
 
 
 def test_left_join_subscription_instructions() -> None:
-    # SubscriptionSendProcessorSupplierTest#leftJoinShouldPropagateNewPrimaryKeyWithNonNullFK,
-    # #leftJoinShouldPropagateChangeOfFKFromNonNullToNonNullValue,
-    # #leftJoinShouldPropagateNewRecordOfUnchangedFK, #leftJoinShouldPropagateDeletionOfAPrimaryKey,
-    # #leftJoinShouldPropagateNewPrimaryKeyWithNullFK
+    # SubscriptionSendProcessorSupplier#leftJoinInstructions as of KAFKA-16394's fix: the
+    # old foreign key is unsubscribed without a response, every change is answered once
+    # from the new one (a delete or a null foreign key from the null "key")
     with TopologyTestDriver(topology(True, None, extractor=fk_or_none)) as d:
         f = Fixture(d, False)
         f.left.pipe_input("pk", "a|fk1", 0)
         assert subscriptions(d) == [("fk1", PNULL, h("a|fk1"), "pk", 0)]
         f.left.pipe_input("pk", "b|fk2", 1)
-        assert subscriptions(d) == [("fk1", DKAP, h("b|fk2"), "pk", 0),
+        assert subscriptions(d) == [("fk1", DKNP, h("b|fk2"), "pk", 0),
                                     ("fk2", PNULL, h("b|fk2"), "pk", 0)]
         f.left.pipe_input("pk", "c|fk2", 2)
         assert subscriptions(d) == [("fk2", PNULL, h("c|fk2"), "pk", 0)]
-        f.left.pipe_input("pk", None, 3)
-        assert subscriptions(d) == [("fk2", DKAP, None, "pk", 0), (None, PNULL, None, "pk", 0)]
-        f.left.pipe_input("pk2", "d|none", 4)
+        f.left.pipe_input("pk", "c|none", 3)  # non-null to null foreign key
+        assert subscriptions(d) == [("fk2", DKNP, h("c|none"), "pk", 0),
+                                    (None, PNULL, h("c|none"), "pk", 0)]
+        f.left.pipe_input("pk", "d|fk1", 4)  # null to non-null
+        assert subscriptions(d) == [("fk1", PNULL, h("d|fk1"), "pk", 0)]
+        f.left.pipe_input("pk", None, 5)
+        assert subscriptions(d) == [("fk1", DKNP, None, "pk", 0), (None, PNULL, None, "pk", 0)]
+        f.left.pipe_input("pk2", "d|none", 6)
         assert subscriptions(d) == [(None, PNULL, h("d|none"), "pk2", 0)]
-        f.left.pipe_input("pk2", None, 5)  # ...ThatHadNullFK
+        f.left.pipe_input("pk2", None, 7)  # ...ThatHadNullFK
         assert subscriptions(d) == [(None, PNULL, None, "pk2", 0)]
+        f.left.pipe_input("pk3", None, 8)  # deleting what never was: nothing
+        assert subscriptions(d) == []
 
 
 def test_inner_join_subscription_instructions() -> None:
-    # SubscriptionSendProcessorSupplierTest#innerJoinShouldPropagateNewPrimaryKey,
-    # #innerJoinShouldDeleteOldAndPropagateNewFK, #innerJoinShouldPropagateDeletionOfPrimaryKey,
-    # #innerJoinShouldNotPropagateNewPrimaryKeyWithNullFK
+    # SubscriptionSendProcessorSupplier#defaultJoinInstructions (KAFKA-16407's fix
+    # included): insert and unchanged foreign key only if the right row exists, a changed
+    # one unsubscribes silently and retracts through the new one, a foreign key turning
+    # null retracts through the old one
     with TopologyTestDriver(topology(False, None, extractor=fk_or_none)) as d:
         f = Fixture(d, False)
         f.left.pipe_input("pk", "a|fk1", 0)
@@ -421,10 +428,40 @@ def test_inner_join_subscription_instructions() -> None:
         f.left.pipe_input("pk", "b|fk2", 1)
         assert subscriptions(d) == [("fk1", DKNP, h("b|fk2"), "pk", 0),
                                     ("fk2", PNULL, h("b|fk2"), "pk", 0)]
-        f.left.pipe_input("pk", None, 2)
-        assert subscriptions(d) == [("fk2", DKAP, None, "pk", 0)]
-        f.left.pipe_input("pk2", "c|none", 3)
+        f.left.pipe_input("pk", "c|fk2", 2)
+        assert subscriptions(d) == [("fk2", PONLY, h("c|fk2"), "pk", 0)]
+        f.left.pipe_input("pk", "c|none", 3)
+        assert subscriptions(d) == [("fk2", DKAP, h("c|none"), "pk", 0)]
+        f.left.pipe_input("pk", "d|fk1", 4)
+        assert subscriptions(d) == [("fk1", PONLY, h("d|fk1"), "pk", 0)]
+        f.left.pipe_input("pk", None, 5)
+        assert subscriptions(d) == [("fk1", DKAP, None, "pk", 0)]
+        f.left.pipe_input("pk2", "c|none", 6)
         assert subscriptions(d) == []
+
+
+def test_left_join_result_survives_the_old_foreign_keys_late_answer() -> None:
+    # KAFKA-16394: a left value moves from fk1 to fk2; the two subscriptions go to
+    # different partitions, so fk2's answer may come back first. Whatever answer the old
+    # foreign key sends must not overwrite the new result with a null join.
+    app = "late-answer"
+    with TopologyTestDriver(topology(True, None), {"application.id": app}) as d:
+        f = Fixture(d, False)
+        registration = d.create_output_topic(
+            f"{app}-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic", S,
+            SubscriptionWrapperSerde(S))
+        f.right.pipe_input("rhs2", "two", 0)
+        f.left.pipe_input("lhs1", "v|rhs1", 1)
+        f.left.pipe_input("lhs1", "v|rhs2", 2)
+        assert f.output.read_key_values_to_list()[-1] == ("lhs1", "(v|rhs2,two)")
+        # replay the unsubscription from rhs1 after rhs2's answer, as a slower
+        # partition would deliver it
+        unsubscribe = [w for k, w in registration.read_key_values_to_list()
+                       if k == "rhs1" and w.hash == h("v|rhs2")]
+        assert [w.instruction for w in unsubscribe] == [DKNP]
+        d.create_input_topic(registration.name, S, SubscriptionWrapperSerde(S)) \
+            .pipe_input("rhs1", unsubscribe[0], 3)
+        assert f.output.read_key_values_to_list() == []
 
 
 def test_output_timestamps() -> None:
@@ -448,10 +485,9 @@ def test_output_timestamps() -> None:
             TestRecord("lhs2", "(l2|rhs1,r1b)", 60),
             TestRecord("lhs1", "(l1|rhs1,null)", 70),
             TestRecord("lhs2", "(l2|rhs1,null)", 70),
-            # SubscriptionSendProcessorSupplier#leftJoinInstructions: a delete sends
-            # DELETE_KEY_AND_PROPAGATE to the old key and PROPAGATE_NULL_IF_NO_FK_VAL
-            # for the (null) new one; both come back as tombstones
-            TestRecord("lhs2", None, 200),
+            # SubscriptionSendProcessorSupplier#leftJoinInstructions: a delete
+            # unsubscribes the old key silently and is answered once, from the null
+            # key, with one tombstone (KAFKA-16394)
             TestRecord("lhs2", None, 200),
         ]
 
