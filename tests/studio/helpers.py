@@ -1,11 +1,13 @@
-"""Helpers shared by the studio's tests: documents pointed at a test's topics, the
-in-memory SQLite test database moved onto a file for tests that need a file, and the
-URL of a PostgreSQL database for processes a test starts."""
+"""Helpers shared by the studio's tests: documents pointed at a test's topics, a
+replica run on a thread of the test process, the in-memory SQLite test database moved
+onto a file for tests that need a file, and the URL of a PostgreSQL database for
+processes a test starts."""
 
 from __future__ import annotations
 
 import copy
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -13,6 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 from django.db import connections
+
+from studio.deployments.runner import ReplicaRunner
 
 
 def with_topics(document: dict[str, Any], source: str, sink: str) -> dict[str, Any]:
@@ -24,6 +28,26 @@ def with_topics(document: dict[str, Any], source: str, sink: str) -> dict[str, A
         elif node["type"].startswith("sink."):
             node["params"]["topic"] = sink
     return document
+
+
+class ReplicaThread(threading.Thread):
+    """A replica run in the test process, on its own thread, as run_replica runs it in
+    a worker; `outcome` holds what `run()` returned once it has.
+
+    The thread closes its database connections as it ends, as Celery does after each
+    task: left to the garbage collector, a connection held in a reference cycle
+    outlives the test and keeps PostgreSQL's test database from being dropped."""
+
+    def __init__(self, replica_id: int) -> None:
+        super().__init__(name=f"replica-{replica_id}", daemon=True)
+        self.runner = ReplicaRunner(replica_id, task_id="in-process", poll_interval=0.2)
+        self.outcome: list[str] = []
+
+    def run(self) -> None:
+        try:
+            self.outcome.append(self.runner.run())
+        finally:
+            connections.close_all()
 
 
 @contextmanager

@@ -3,7 +3,6 @@ with known offsets and timestamps, the group's committed offsets, topics on the 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +12,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from runtime import Serdes
 from studio.deployments.models import Deployment, Replica
-from studio.deployments.runner import ReplicaRunner
+from tests.studio.helpers import ReplicaThread
 
 # The lines of Kafka Streams' word-count walkthrough; its documented final counts.
 LINES = ["all streams lead to kafka", "hello kafka streams", "join kafka summit"]
@@ -110,10 +109,9 @@ class RunningReplica:
     def __init__(self, deployment: Deployment) -> None:
         self.replica = Replica.objects.create(deployment=deployment, index=0, celery_task_id="in-process",
                                               generation=deployment.generation)
-        self.runner = ReplicaRunner(self.replica.pk, task_id="in-process", poll_interval=0.2)
-        self.outcome: list[str] = []
-        self.thread = threading.Thread(target=lambda: self.outcome.append(self.runner.run()), daemon=True)
+        self.thread = ReplicaThread(self.replica.pk)
         self.thread.start()
+        self.outcome = self.thread.outcome
 
     def join(self, timeout: float = 45) -> None:
         self.thread.join(timeout)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +17,7 @@ from studio.deployments.runner import ReplicaRunner
 from studio.monitoring import keys
 from studio.topologies.models import Topology
 from studio.workspaces.models import Workspace
-from tests.studio.helpers import with_topics
+from tests.studio.helpers import ReplicaThread, with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]
@@ -75,9 +74,7 @@ def test_a_replica_runs_word_count_publishes_metrics_and_stops_when_asked(
         producer.produce(lines, key=str(i).encode(), value=line.encode())
     producer.flush(10)
 
-    runner = ReplicaRunner(replica.pk, task_id="in-process", poll_interval=0.2)
-    outcome: list[str] = []
-    thread = threading.Thread(target=lambda: outcome.append(runner.run()), daemon=True)
+    thread = ReplicaThread(replica.pk)
     thread.start()
     try:
         latest = read_latest_counts(kafka_bootstrap, counts, sink_serdes(document), EXPECTED, timeout=60)
@@ -106,7 +103,7 @@ def test_a_replica_runs_word_count_publishes_metrics_and_stops_when_asked(
         stale = list(studio_redis.scan_iter(match=f"riffle:ckpt:{deployment.application_id}:*"))
         if stale:
             studio_redis.delete(*stale)
-    assert outcome == ["stopped"]
+    assert thread.outcome == ["stopped"]
     replica.refresh_from_db()
     deployment.refresh_from_db()
     assert replica.state == "stopped"

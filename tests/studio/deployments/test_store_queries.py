@@ -5,7 +5,6 @@ the values are worked out by hand from the input."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,24 +17,15 @@ from django.test import Client
 from studio.connections.models import Connection
 from studio.deployments import heartbeats, queries
 from studio.deployments.models import Deployment, Replica
-from studio.deployments.runner import ReplicaRunner
 from studio.monitoring import keys
 from studio.topologies.examples import example_document
 from studio.topologies.models import Topology
 from studio.workspaces.models import Workspace
 from tests.studio.deployments.test_run_replica import LINES
-from tests.studio.helpers import with_topics
+from tests.studio.helpers import ReplicaThread, with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]
-
-
-def _run(replica: Replica) -> tuple[ReplicaRunner, threading.Thread, list[str]]:
-    runner = ReplicaRunner(replica.pk, task_id="in-process", poll_interval=0.2)
-    outcome: list[str] = []
-    thread = threading.Thread(target=lambda: outcome.append(runner.run()), daemon=True)
-    thread.start()
-    return runner, thread, outcome
 
 
 def _until(api: Client, url: str, check: Callable[[Any], bool], timeout: float = 60) -> Any:
@@ -86,7 +76,8 @@ def test_word_counts_are_looked_up_and_ranged_through_the_api(
     for i, line in enumerate(LINES):
         producer.produce(lines, key=str(i).encode(), value=line.encode(), timestamp=1_000 + i)
     producer.flush(10)
-    _runner, thread, outcome = _run(replica)
+    thread = ReplicaThread(replica.pk)
+    thread.start()
     try:
         # "all streams lead to kafka", "hello kafka streams", "join kafka summit"
         found = _until(api, f"{base}counts-store/?key=kafka", lambda b: b["found"] and b["entry"]["value"] == 3)
@@ -112,7 +103,7 @@ def test_word_counts_are_looked_up_and_ranged_through_the_api(
     finally:
         deployment.stop(actor=alice)
         thread.join(timeout=45)
-    assert outcome == ["stopped"]
+    assert thread.outcome == ["stopped"]
     stopped = api.get(f"{base}counts-store/?key=kafka")
     assert stopped.status_code == 409 and "not running" in stopped.json()["message"]
     assert studio_redis.exists(keys.query_requests(replica.pk)) == 0
@@ -137,7 +128,8 @@ def test_window_aggregates_are_fetched_by_key_and_time_through_the_api(
         producer.produce(trades, key=ticker.encode(), value=json.dumps({"ticker": ticker, "price": price}).encode(),
                          timestamp=ts)
     producer.flush(10)
-    _runner, thread, outcome = _run(replica)
+    thread = ReplicaThread(replica.pk)
+    thread.start()
     base = f"/api/deployments/{deployment.pk}/stores/trade-stats-store/"
     try:
         # 5 s windows advancing by 1 s: the trade at 1000 is in the windows starting at
@@ -156,7 +148,7 @@ def test_window_aggregates_are_fetched_by_key_and_time_through_the_api(
     finally:
         deployment.stop(actor=alice)
         thread.join(timeout=45)
-    assert outcome == ["stopped"]
+    assert thread.outcome == ["stopped"]
 
 
 def test_a_replica_that_does_not_answer_is_named_in_a_504(
@@ -211,7 +203,8 @@ def test_sessions_are_fetched_by_key_through_the_api(
     for ticker, ts in [("ACME", 1_000), ("BOLT", 1_200), ("ACME", 1_500), ("ACME", 3_000)]:
         producer.produce(trades, key=ticker.encode(), value=json.dumps({"ticker": ticker}).encode(), timestamp=ts)
     producer.flush(10)
-    _runner, thread, outcome = _run(replica)
+    thread = ReplicaThread(replica.pk)
+    thread.start()
     base = f"/api/deployments/{deployment.pk}/stores/bursts-store/"
     try:
         # gap 1 s: ACME's 1000 and 1500 are one session; 3000 starts another
@@ -225,4 +218,4 @@ def test_sessions_are_fetched_by_key_through_the_api(
     finally:
         deployment.stop(actor=alice)
         thread.join(timeout=45)
-    assert outcome == ["stopped"]
+    assert thread.outcome == ["stopped"]

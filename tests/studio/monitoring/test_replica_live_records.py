@@ -6,7 +6,6 @@ there with Kafka Streams' error headers (KIP-1034)."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,12 +20,11 @@ from django.contrib.auth.models import User
 from runtime.exec.dead_letter import HEADER_MESSAGE, HEADER_OFFSET, HEADER_PARTITION, HEADER_TOPIC
 from studio.connections.models import Connection
 from studio.deployments.models import Deployment, Replica
-from studio.deployments.runner import ReplicaRunner
 from studio.monitoring.routing import websocket_urlpatterns
 from studio.monitoring.samples import read_errors, read_samples
 from studio.topologies.models import Topology
 from studio.workspaces.models import Workspace
-from tests.studio.helpers import with_topics
+from tests.studio.helpers import ReplicaThread, with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis, pytest.mark.slow, pytest.mark.asyncio,
               pytest.mark.django_db(transaction=True)]
@@ -110,9 +108,7 @@ async def test_a_running_replica_relays_samples_errors_and_status(
     snapshot = await communicator.receive_json_from(timeout=5)
     assert (snapshot["samples"], snapshot["errors"]) == ({}, [])
 
-    runner = ReplicaRunner(replica.pk, task_id="in-process", poll_interval=0.2)
-    outcome: list[str] = []
-    thread = threading.Thread(target=lambda: outcome.append(runner.run()), daemon=True)
+    thread = ReplicaThread(replica.pk)
     thread.start()
     try:
         frames = await frames_until(communicator, lambda fs: (
@@ -121,7 +117,7 @@ async def test_a_running_replica_relays_samples_errors_and_status(
     finally:
         await database_sync_to_async(deployment.stop)(actor=alice)
         await asyncio.get_running_loop().run_in_executor(None, thread.join, 45)
-    assert outcome == ["stopped"]
+    assert thread.outcome == ["stopped"]
 
     # The poison record, where it was, and what the handler did with it (once, or again
     # if a rebalance on a loaded machine made the replica reprocess it).
