@@ -203,6 +203,7 @@ def test_dashboards_and_api_under_load(
     port = free_port()
     stack = Stack(["--port", str(port), "--no-generator", "--state-dir", str(tmp_path)], env)
     feeding = threading.Event()
+    feeder: threading.Thread | None = None
     try:
         stack.wait_ready(240)
         created = manage_shell(env, CREATE, DRILL_APP=unique_name("wc-load"), DRILL_REPLICAS="1",
@@ -220,7 +221,8 @@ def test_dashboards_and_api_under_load(
             while not feeding.wait(1.0):
                 produce(kafka_bootstrap, lines_topic, make_lines(rng, LINES_PER_S), offset)
                 offset += LINES_PER_S
-        threading.Thread(target=feed, daemon=True).start()
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
 
         web = web_pids(stack)
         cpu_web, cpu_self = sum(cpu_seconds(pid) for pid in web), resource.getrusage(resource.RUSAGE_SELF)
@@ -231,6 +233,9 @@ def test_dashboards_and_api_under_load(
         cpu_gen = (used.ru_utime - cpu_self.ru_utime) + (used.ru_stime - cpu_self.ru_stime)
     finally:
         feeding.set()
+        if feeder is not None:
+            # its producer must not outlive the test: the session's broker may stop next
+            feeder.join(40)
         stack.kill()
 
     requests = len(figures.http) + len(figures.http_errors)
