@@ -326,7 +326,7 @@ async def watch_deployment_socket(deployment_id: int, user: User, replica_ids: s
 
 
 def deploy(api: Client, workspace_id: int, document: dict[str, Any], *, name: str, bootstrap: str,
-           application_id: str, replicas: int = 1) -> int:
+           application_id: str, replicas: int = 1, processing_guarantee: str = "at_least_once") -> int:
     """Create a connection to `bootstrap`, a topology of `document` and a deployment of
     it through the API; returns the deployment's id."""
     def created(path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -339,5 +339,5 @@ def deploy(api: Client, workspace_id: int, document: dict[str, Any], *, name: st
     topology = created("/api/topologies/", {"workspace": workspace_id, "name": name, "document": document})
     deployment = created("/api/deployments/", {"version": topology["latest_version"]["id"],
                                                "connection": connection["id"], "application_id": application_id,
-                                               "replicas": replicas})
+                                               "replicas": replicas, "processing_guarantee": processing_guarantee})
     return int(deployment["id"])
