@@ -23,8 +23,9 @@ value newer than that offset, no key missing); for word count the live stores, q
 through the API at the end, also equal the stores rebuilt from their changelogs.
 
 Under exactly_once_v2 the word count must give exactly the truth. That drill runs only
-against Apache Kafka (KAFKA_BOOTSTRAP_SERVERS set): the development broker does not
-hide aborted transactions, so there it is skipped as not verifiable, never passed.
+against Apache Kafka (KAFKA_BOOTSTRAP_SERVERS set): the development broker neither hides
+aborted transactions nor aborts a dead producer's open one, so there it is skipped as
+not verifiable, never passed.
 
 Sizes come from the environment: `make test` runs short drills (RIFFLE_KILL_RECORDS
 records, 30,000 by default, and RIFFLE_KILLS kills, 3), `make test-reliability` the ones
@@ -190,9 +191,10 @@ def test_word_count_is_exact_under_exactly_once_while_workers_are_killed_every_t
     wordcount_document: dict[str, Any],
 ) -> None:
     # The same drill under exactly_once_v2: a killed replica's open transaction is
-    # aborted when its successor fences it, so its output, repartition and changelog
-    # writes vanish for read_committed readers, and the counts are the truth, neither
-    # below nor above. Checkpoints and stores are compared with the committed
+    # aborted by the broker once transaction.timeout.ms (10 s) has passed (its
+    # successor has a transactional id of its own, so it fences nothing), its output,
+    # repartition and changelog writes vanish for read_committed readers, and the
+    # counts are the truth, neither below nor above. Checkpoints and stores are compared with the committed
     # changelog (kill_drill.changelog_state reads read_committed).
     drill.guarantee = "exactly_once_v2"
     run = run_word_count(drill, api, create_topic, unique_name, wordcount_document)
