@@ -1,5 +1,9 @@
 """Our side of bench/quix_compare.py: one workload on ``runtime.StreamsApp``, or the plain
-confluent-kafka consume-transform-produce loop (workload ``plain``).
+confluent-kafka consume-transform-produce loop (workload ``plain``). Also the library runs of
+bench/deployed_compare.py: ``wordcount-document`` is the studio's word count example compiled
+from its topology document (sandboxed expressions), and ``--riffle-features REDIS_URL`` turns
+on what a deployed replica adds to the engine (Redis checkpoints, metrics snapshots, record
+samples, the batch CPU limit), with callbacks that drop what they are given.
 
 Runs with /work/main/.venv/bin/python. Prints ``START <epoch seconds>`` just before
 ``app.start()``; the comparison measures from that line. Runs until SIGTERM, then
@@ -11,6 +15,7 @@ Stores: the DSL defaults (in-memory stores, changelog topics on).
 from __future__ import annotations
 
 import argparse
+import copy
 import cProfile
 import json
 import logging
@@ -88,6 +93,36 @@ def topology(workload: str, source: str, table: str | None, output: str) -> Any:
     return b.build()
 
 
+def example_data(example: str, source: str, sink: str) -> dict[str, Any]:
+    """A studio example's topology document (JSON form) reading `source` in every source
+    node and writing `sink` in every sink node."""
+    from runtime import spec
+
+    loaded = spec.load_example(example)
+    data = copy.deepcopy(loaded) if isinstance(loaded, dict) else spec.dump_document(loaded)
+    for node in data["nodes"]:
+        if node["type"].startswith("source."):
+            node["params"]["topics"] = [source]
+        elif node["type"].startswith("sink."):
+            node["params"]["topic"] = sink
+    return data
+
+
+def document_topology(example: str, source: str, output: str) -> Any:
+    """A studio example compiled from its document, as a deployment compiles it."""
+    from runtime import spec
+
+    return spec.compile_document(spec.load_document(example_data(example, source, output)))
+
+
+def riffle_features(redis_url: str) -> dict[str, Any]:
+    """The keys studio.deployments.runner.streams_config adds to a deployment's config
+    (with the studio's default settings)."""
+    return {"riffle.redis.url": redis_url, "riffle.metrics.interval.ms": 1000,
+            "riffle.batch.cpu.limit.ms": 60_000, "riffle.batch.cpu.limit.action": "log",
+            "riffle.sample.records.per.second": 2}
+
+
 def run_plain(args: argparse.Namespace, stop: threading.Event) -> None:
     """The same filter/map as ``stateless`` by hand: consume a batch, produce, and every
     commit interval flush the producer before committing (at-least-once)."""
@@ -135,7 +170,8 @@ def profile_stream_threads(profiler: cProfile.Profile) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=["stateless", "wordcount", "windowed", "join", "plain"])
+    parser.add_argument("workload", choices=["stateless", "wordcount", "windowed", "join", "plain",
+                                             "wordcount-document"])
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--app-id", required=True)
     parser.add_argument("--input", required=True)
@@ -144,6 +180,7 @@ def main() -> None:
     parser.add_argument("--state-dir", required=True)
     parser.add_argument("--commit-interval", type=float, default=1.0)
     parser.add_argument("--profile")
+    parser.add_argument("--riffle-features", metavar="REDIS_URL")
     args = parser.parse_args()
     # the engine's INFO lines (assignment, restore, running tasks) with times go to the
     # run's worker.log, to see where a run's start-up time goes
@@ -164,7 +201,14 @@ def main() -> None:
               "processing.guarantee": "at_least_once",
               "commit.interval.ms": int(args.commit_interval * 1000),
               "state.dir": args.state_dir, "consumer.auto.offset.reset": "earliest"}
-    app = StreamsApp(topology(args.workload, args.input, args.table, args.output), config)
+    callbacks: dict[str, Any] = {}
+    if args.riffle_features:
+        config.update(riffle_features(args.riffle_features))
+        callbacks = {"on_metrics": lambda _snapshot: None, "on_sample": lambda *_: None,
+                     "on_error": lambda *_: None}
+    built = (document_topology("wordcount", args.input, args.output) if args.workload == "wordcount-document"
+             else topology(args.workload, args.input, args.table, args.output))
+    app = StreamsApp(built, config, **callbacks)
     print(f"START {time.time():.6f}", flush=True)
     app.start()
     while not stop.wait(0.2):

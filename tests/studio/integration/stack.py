@@ -1,15 +1,13 @@
-"""The pieces of the back-end integration tests: lines of words and their truth, the
-output reader, bounded waits, and the Celery worker and beat processes a test starts
-(each in a process group of its own, so that a test can kill a worker with its pool).
+"""The pieces of the back-end integration tests: the output reader, and the Celery
+worker and beat processes a test starts (each in a process group of its own, so that a
+test can kill a worker with its pool).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -23,7 +21,7 @@ import pytest
 import redis
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient
 from django.contrib.auth.models import User
 from django.test import Client
@@ -33,35 +31,16 @@ from studio.deployments.models import Deployment, Replica
 from studio.lib.devservices import group_alive, spawn
 from studio.monitoring import keys
 from studio.monitoring.routing import websocket_urlpatterns
+# Lines of words, their truth and bounded waits live in Django-free modules, which the
+# benchmarks import too; the suites take them from here with the rest.
+from tests.studio.lines import make_lines, produce, truth  # noqa: F401
+from tests.studio.waiting import wait_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
-WORDS = ("kafka", "streams", "riffle", "celery", "redis", "django", "table", "stream",
-         "window", "join", "count", "word", "topic", "offset", "commit", "replica")
 # Bounds of the waits, on a shared 2-core machine.
 WORKER_READY_S = 60.0
 STOP_S = 40.0
-
-
-# -- lines and their truth -----------------------------------------------------------
-
-
-def make_lines(rng: random.Random, count: int) -> list[str]:
-    """`count` lines of 1 to 8 words; the words' frequencies differ (Zipf-like)."""
-    weights = [1.0 / (rank + 1) for rank in range(len(WORDS))]
-    return [" ".join(rng.choices(WORDS, weights, k=rng.randint(1, 8))) for _ in range(count)]
-
-
-def truth(lines: list[str]) -> dict[str, int]:
-    return dict(collections.Counter(word for line in lines for word in line.split()))
-
-
-def produce(bootstrap: str, topic: str, lines: list[str], first_key: int) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
-    for i, line in enumerate(lines, start=first_key):
-        producer.produce(topic, key=str(i).encode(), value=line.encode())
-    remaining = producer.flush(30)
-    assert remaining == 0, f"{remaining} lines were not delivered to {topic} within 30 s"
 
 
 class CountsReader:
@@ -100,27 +79,6 @@ class CountsReader:
 
 
 # -- waiting ---------------------------------------------------------------------------
-
-
-def wait_for(what: str, probe: Callable[[], tuple[bool, Any]], timeout: float, *,
-             interval: float = 0.5, check: Callable[[], None] | None = None) -> tuple[float, Any]:
-    """Call `probe` until it answers (True, state); returns (seconds taken, state).
-
-    Fails naming `what` and the last state observed. `check` runs before each probe
-    (e.g. that the worker is still alive) and may fail the test itself.
-    """
-    start = time.monotonic()
-    deadline = start + timeout
-    while True:
-        if check is not None:
-            check()
-        ok, state = probe()
-        if ok:
-            return time.monotonic() - start, state
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last observed: {state!r}",
-                        pytrace=False)
-        time.sleep(interval)
 
 
 

@@ -35,15 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Consumer, Producer
 
 from runtime import Serdes
-from runtime.kafka.watermarks import exact_watermarks
 from studio.lib.devservices import free_port
 from studio.topologies.examples import example_document
 from tests.studio.helpers import with_topics
 from tests.studio.integration.stack import make_lines, produce, truth, wait_for
+from tests.studio.ops.grouplag import GroupLag, measure_drain
 from tests.studio.ops.procscan import all_processes, cmdline, cpu_seconds, descendants, percentile
 from tests.studio.ops.runstack_process import CREATE, STATE, Stack, manage_shell, wordcount_stack
 
@@ -57,48 +56,6 @@ WARMUP_S = min(60.0, DURATION_S / 4)
 SHARE = 0.8
 LAG_BOUND_S = 10.0
 TICK_S = 0.1
-
-
-class GroupLag:
-    """Log-end minus committed offset of an application's consumer group, summed over
-    its input topic and its repartition topics (found by name once they exist)."""
-
-    def __init__(self, bootstrap: str, application_id: str, input_topic: str) -> None:
-        self.application_id, self.input_topic = application_id, input_topic
-        self.admin = AdminClient({"bootstrap.servers": bootstrap})
-        # Never subscribes: it only asks the coordinator for the group's offsets.
-        self.reader = Consumer({"bootstrap.servers": bootstrap, "group.id": application_id,
-                                "enable.auto.commit": False})
-        self.probe = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{application_id}-lag-probe",
-                               "enable.auto.commit": False})
-
-    def partitions(self) -> list[TopicPartition]:
-        topics = self.admin.list_topics(timeout=10).topics
-        names = [self.input_topic, *sorted(name for name in topics if name.startswith(f"{self.application_id}-")
-                                          and name.endswith("-repartition"))]
-        return [TopicPartition(name, p) for name in names for p in sorted(topics[name].partitions)]
-
-    def ends(self, partitions: list[TopicPartition]) -> dict[tuple[str, int], int]:
-        """Exact log-end offsets (the development broker's ListOffsets under-reports them)."""
-        found = exact_watermarks(self.probe, [(tp.topic, tp.partition) for tp in partitions], timeout=10, wait_s=5)
-        assert not found.unconfirmed, f"no fetch answered for {sorted(found.unconfirmed)}"
-        return {key: high for key, (_, high) in found.marks.items()}
-
-    def sample(self) -> tuple[int, int]:
-        """(lines committed on the input topic, total lag)."""
-        partitions = self.partitions()
-        ends = self.ends(partitions)
-        committed_input, lag = 0, 0
-        for tp in self.reader.committed(partitions, timeout=10):
-            done = max(tp.offset, 0)
-            lag += ends[(tp.topic, tp.partition)] - done
-            if tp.topic == self.input_topic:
-                committed_input += done
-        return committed_input, lag
-
-    def close(self) -> None:
-        self.reader.close()
-        self.probe.close()
 
 
 class Background:
@@ -236,11 +193,8 @@ def test_word_count_keeps_up_at_80_percent_of_its_maximum(
         deployment = str(created["id"])
 
         # 1. The maximum: how fast the backlog drains once the first commit lands.
-        _, (first_at, first_done) = wait_for("the first commit on the input topic", lambda: (
-            (now := lag.sample())[0] > 0, (time.monotonic(), now[0])), 240, interval=0.5)
-        _, drained_at = wait_for("the backlog to drain", lambda: (
-            (now := lag.sample())[0] == BACKLOG and now[1] == 0, time.monotonic()), 900, interval=0.5)
-        maximum = (BACKLOG - first_done) / (drained_at - first_at)
+        drain = measure_drain(lag, BACKLOG)
+        maximum = drain.rate
         wait_for("the deployment to read running", lambda: (
             (now := manage_shell(env, STATE, DRILL_DEPLOYMENT=deployment))["observed"] == "running", now),
             120, interval=2.0)
@@ -292,7 +246,7 @@ def test_word_count_keeps_up_at_80_percent_of_its_maximum(
     worker_cpu = sum(cpu[pid] for pid in workers)
     print(
         f"\nstream load: word count, 1 replica, 2 partitions, at_least_once, commit interval 1 s\n"
-        f"  maximum: {maximum:,.0f} lines/s (backlog of {BACKLOG:,} lines drained in {drained_at - first_at:.1f} s "
+        f"  maximum: {maximum:,.0f} lines/s (backlog of {BACKLOG:,} lines drained in {drain.seconds:.1f} s "
         f"after the first commit)\n"
         f"  sustained: {rate:,.0f} lines/s ({SHARE:.0%}) for {elapsed:.0f} s, {feed.sent:,} lines "
         f"(feed at worst {max(feed.behind_s, 0) * 1000:.0f} ms behind its schedule); warm-up {WARMUP_S:.0f} s\n"
