@@ -116,8 +116,9 @@ def document_topology(example: str, source: str, output: str) -> Any:
 
 
 def riffle_features(redis_url: str) -> dict[str, Any]:
-    """The keys studio.deployments.runner.streams_config adds to a deployment's config
-    (with the studio's default settings)."""
+    """The keys studio.deployments.runner.streams_config adds to a deployment's config,
+    with the studio's default settings. Over its CPU limit a batch is logged here where a
+    replica alone in its process would exit; both measure the same until one does."""
     return {"riffle.redis.url": redis_url, "riffle.metrics.interval.ms": 1000,
             "riffle.batch.cpu.limit.ms": 60_000, "riffle.batch.cpu.limit.action": "log",
             "riffle.sample.records.per.second": 2}
