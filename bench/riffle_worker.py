@@ -15,7 +15,6 @@ Stores: the DSL defaults (in-memory stores, changelog topics on).
 from __future__ import annotations
 
 import argparse
-import copy
 import cProfile
 import json
 import logging
@@ -98,14 +97,10 @@ def example_data(example: str, source: str, sink: str) -> dict[str, Any]:
     node and writing `sink` in every sink node."""
     from runtime import spec
 
+    from tests.studio.documents import with_topics
+
     loaded = spec.load_example(example)
-    data = copy.deepcopy(loaded) if isinstance(loaded, dict) else spec.dump_document(loaded)
-    for node in data["nodes"]:
-        if node["type"].startswith("source."):
-            node["params"]["topics"] = [source]
-        elif node["type"].startswith("sink."):
-            node["params"]["topic"] = sink
-    return data
+    return with_topics(loaded if isinstance(loaded, dict) else spec.dump_document(loaded), source, sink)
 
 
 def document_topology(example: str, source: str, output: str) -> Any:
